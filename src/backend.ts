@@ -1,0 +1,93 @@
+// The backend ladder: tensorflow on a GPU (tfjs-node-gpu), tensorflow on the CPU (tfjs-node), wasm,
+// then the pure-JS cpu backend. The first that loads wins unless a name is asked for, by option or
+// by PIXELSTREAMS_BACKEND; a backend that was asked for and cannot load is an error, not a fallback.
+
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import * as E from 'fp-ts/lib/Either.js';
+import { tf } from './tf.js';
+
+export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendInfo {
+  readonly name: BackendName;
+  /** tf.getBackend() once running: 'tensorflow', 'wasm' or 'cpu'. */
+  readonly engine: string;
+  readonly detail: string;
+}
+
+const require = createRequire(import.meta.url);
+
+const loadTensorflow = async (gpu: boolean): Promise<BackendInfo> => {
+  const pkg = gpu ? '@tensorflow/tfjs-node-gpu' : '@tensorflow/tfjs-node';
+  try {
+    require(pkg);
+  } catch (e) {
+    throw new Error(`${pkg} is not installed or its native library did not load (${(e as Error).message.split('\n')[0]})`);
+  }
+  if (!(await tf.setBackend('tensorflow'))) throw new Error(`${pkg} loaded but the tensorflow backend did not start`);
+  if (gpu) {
+    if (!hasNvidiaDevice()) throw new Error(`${pkg} loaded but sees no GPU (needs CUDA 11.2 and cuDNN 8.1)`);
+  }
+  return { name: gpu ? 'tensorflow-gpu' : 'tensorflow', engine: 'tensorflow', detail: pkg };
+};
+
+/** tfjs-node-gpu silently runs on the CPU when CUDA is missing; a visible NVIDIA device is our test. */
+const hasNvidiaDevice = (): boolean => existsSync('/dev/nvidia0') || existsSync('/dev/dxg');
+
+const loadWasm = async (): Promise<BackendInfo> => {
+  const wasm = (await import('@tensorflow/tfjs-backend-wasm')) as typeof import('@tensorflow/tfjs-backend-wasm');
+  const dir = require.resolve('@tensorflow/tfjs-backend-wasm').replace(/[^/\\]+$/, '');
+  wasm.setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
+  wasm.setThreadsCount?.(1);
+  if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
+  return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };
+};
+
+const loadCpu = async (): Promise<BackendInfo> => {
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not start');
+  return { name: 'cpu', engine: 'cpu', detail: 'pure JavaScript (slow: a last resort)' };
+};
+
+const loaders: Record<BackendName, () => Promise<BackendInfo>> = {
+  'tensorflow-gpu': () => loadTensorflow(true),
+  tensorflow: () => loadTensorflow(false),
+  wasm: loadWasm,
+  cpu: loadCpu,
+};
+
+export const isBackendName = (s: string): s is BackendName => (BACKENDS as readonly string[]).includes(s);
+
+let current: BackendInfo | undefined;
+
+/**
+ * Start a backend. With a name (or PIXELSTREAMS_BACKEND) that one or an error; without, the first
+ * rung of the ladder that loads. Idempotent for the same request.
+ */
+export const selectBackend = async (requested?: string): Promise<E.Either<Error, BackendInfo>> => {
+  const wanted = requested ?? process.env.PIXELSTREAMS_BACKEND ?? 'auto';
+  if (current && (wanted === 'auto' || wanted === current.name)) return E.right(current);
+  if (wanted !== 'auto') {
+    if (!isBackendName(wanted))
+      return E.left(new Error(`backend: expected one of ${BACKENDS.join(', ')} or auto, found '${wanted}'`));
+    try {
+      current = await loaders[wanted]();
+      return E.right(current);
+    } catch (e) {
+      return E.left(new Error(`backend '${wanted}' was requested but cannot load: ${(e as Error).message}`));
+    }
+  }
+  const failures: string[] = [];
+  for (const name of BACKENDS) {
+    try {
+      current = await loaders[name]();
+      return E.right(current);
+    } catch (e) {
+      failures.push(`${name}: ${(e as Error).message}`);
+    }
+  }
+  return E.left(new Error(`no backend could load:\n  ${failures.join('\n  ')}`));
+};
+
+export const currentBackend = (): BackendInfo | undefined => current;

@@ -1,0 +1,126 @@
+// One training step as a pure function of (state, batch): loss and gradients, a finiteness check,
+// an optimizer update. The state is plain data — spec, parameters, optimizer slots, step — so that
+// it can be checkpointed, resumed exactly, and split across workers (gradients of shards averaged).
+
+import { bitsPerDim, meanNll } from '../likelihood.js';
+import type { BaseSpec, ForwardOptions } from '../model.js';
+import { familyOf } from '../models/registry.js';
+import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
+import { applyGradients, initSlots, type OptimizerConfig } from './optimizers.js';
+
+export interface TrainState<S extends BaseSpec = BaseSpec> {
+  readonly spec: S;
+  readonly optimizer: OptimizerConfig;
+  readonly params: NamedTensors;
+  readonly slots: NamedTensors;
+  /** Number of updates applied so far. */
+  readonly step: number;
+}
+
+export interface StepMetrics {
+  readonly step: number; // 1-based index of the update just applied
+  readonly loss: number; // mean NLL per image, nats
+  readonly bitsPerDim: number;
+  readonly gradNorm: number;
+  readonly images: number;
+}
+
+export class NonFiniteError extends Error {
+  constructor(
+    readonly step: number,
+    readonly what: 'loss' | 'gradient',
+  ) {
+    super(`step ${step}: ${what} is not finite (NaN or Inf); training stopped, no update applied`);
+  }
+}
+
+export const initTrainState = <S extends BaseSpec>(
+  spec: S,
+  params: NamedTensors,
+  optimizer: OptimizerConfig,
+): TrainState<S> => ({ spec, optimizer, params, slots: initSlots(optimizer, params), step: 0 });
+
+export interface LossAndGrads {
+  readonly loss: tf.Scalar; // mean NLL over the batch
+  readonly grads: NamedTensors;
+}
+
+/** Mean NLL of a batch and its gradient with respect to every parameter. */
+export const lossAndGradients = (
+  spec: BaseSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  options: ForwardOptions,
+): LossAndGrads => {
+  const family = familyOf(spec);
+  const names = Object.keys(params);
+  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
+    meanNll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options), x),
+  )(names.map((n) => params[n]!));
+  return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
+};
+
+/** Global L2 norm of a set of gradients. [] */
+export const globalNorm = (grads: NamedTensors): tf.Scalar =>
+  tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+
+export const disposeAll = (...maps: NamedTensors[]): void => {
+  for (const m of maps) for (const t of Object.values(m)) t.dispose();
+};
+
+export type NonFinitePolicy = 'stop' | 'skip';
+
+export interface StepResult<S extends BaseSpec> {
+  readonly state: TrainState<S>;
+  readonly metrics: StepMetrics;
+  /** True when the batch was skipped for a non-finite loss or gradient (policy 'skip'). */
+  readonly skipped: boolean;
+}
+
+/**
+ * Apply already-computed (averaged) gradients to the state. Takes ownership of `grads` and of the
+ * old state's tensors: they are disposed, unless the step is refused for non-finite values, in
+ * which case the old state is returned intact (policy 'skip') or a NonFiniteError thrown ('stop').
+ */
+export const applyStep = <S extends BaseSpec>(
+  state: TrainState<S>,
+  lossValue: number,
+  grads: NamedTensors,
+  images: number,
+  policy: NonFinitePolicy = 'stop',
+): StepResult<S> => {
+  const normTensor = globalNorm(grads);
+  const gradNorm = normTensor.dataSync()[0]!;
+  normTensor.dispose();
+  const step = state.step + 1;
+  const bad = !Number.isFinite(lossValue) ? 'loss' : !Number.isFinite(gradNorm) ? 'gradient' : null;
+  if (bad) {
+    disposeAll(grads);
+    if (policy === 'stop') throw new NonFiniteError(step, bad);
+    return {
+      state,
+      skipped: true,
+      metrics: { step: state.step, loss: lossValue, bitsPerDim: NaN, gradNorm, images },
+    };
+  }
+  const update = applyGradients(state.optimizer, state.params, state.slots, grads, step);
+  disposeAll(grads, state.params, state.slots);
+  return {
+    state: { ...state, params: update.params, slots: update.slots, step },
+    skipped: false,
+    metrics: { step, loss: lossValue, bitsPerDim: bitsPerDim(lossValue, state.spec), gradNorm, images },
+  };
+};
+
+/** One full step on one batch in this process. */
+export const trainStep = <S extends BaseSpec>(
+  state: TrainState<S>,
+  x: Tensor4D,
+  options: ForwardOptions,
+  policy: NonFinitePolicy = 'stop',
+): StepResult<S> => {
+  const { loss, grads } = lossAndGradients(state.spec, state.params, x, options);
+  const lossValue = loss.dataSync()[0]!;
+  loss.dispose();
+  return applyStep(state, lossValue, grads, x.shape[0], policy);
+};
