@@ -1,0 +1,40 @@
+// Where gradients are computed: in this process, or split across worker threads. The train
+// operator takes any GradientEngine, so the same pipeline runs with or without workers.
+
+import type { RecordBatch } from '../data/records.js';
+import { recordsToTensor } from '../data/toTensor.js';
+import type { BaseSpec, ForwardOptions } from '../model.js';
+import type { NamedTensors } from '../tf.js';
+import { lossAndGradients } from './step.js';
+
+export interface GradientResult {
+  /** Mean NLL per image over the whole batch, nats. */
+  readonly loss: number;
+  /** Gradient of that mean with respect to every parameter; owned by the caller. */
+  readonly grads: NamedTensors;
+}
+
+export interface GradientEngine {
+  readonly description: string; // e.g. 'in-process' or '2 workers'
+  readonly workers: number;
+  compute(spec: BaseSpec, params: NamedTensors, batch: RecordBatch): Promise<GradientResult>;
+  close(): Promise<void>;
+}
+
+export const localEngine = (options: ForwardOptions): GradientEngine => ({
+  description: 'in-process',
+  workers: 1,
+  compute: async (spec, params, batch) => {
+    const x = recordsToTensor(batch.shape, batch.records);
+    try {
+      const { loss, grads } = lossAndGradients(spec, params, x, options);
+      const value = loss.dataSync()[0]!;
+      loss.dispose();
+      return { loss: value, grads };
+    } finally {
+      x.dispose();
+    }
+  },
+  close: async () => {},
+});
+
