@@ -1,8 +1,8 @@
-import { selectBackend } from './src/backend.js';
-import { presets, initModel } from './src/models/registry.js';
-import { initTrainState, trainStep } from './src/train/step.js';
-import { defaultOptimizer } from './src/train/optimizers.js';
-import { tf } from './src/tf.js';
+import { selectBackend } from '../src/backend.js';
+import { presets, initModel } from '../src/models/registry.js';
+import { initTrainState, trainStep } from '../src/train/step.js';
+import { defaultOptimizer } from '../src/train/optimizers.js';
+import { tf } from '../src/tf.js';
 const b = await selectBackend(process.argv[2] ?? 'wasm'); console.log(b);
 const spec = presets.reference!({ height: 28, width: 28, channels: 1, levels: 256 });
 const m = initModel(spec, 1, { convImpl: 'gather' });

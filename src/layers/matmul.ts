@@ -5,7 +5,8 @@ import { tf, type Tensor2D } from '../tf.js';
  * flags: on the wasm backend a flagged matMul runs ~10× slower than transpose-then-multiply.
  */
 export const matMulPlain: (a: Tensor2D, b: Tensor2D) => Tensor2D = tf.customGrad(
-  (a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ((a: tf.Tensor, b: tf.Tensor, save: tf.GradSaveFunc) => {
     save([a, b]);
     return {
       value: tf.matMul(a as Tensor2D, b as Tensor2D),
@@ -17,5 +18,5 @@ export const matMulPlain: (a: Tensor2D, b: Tensor2D) => Tensor2D = tf.customGrad
         ];
       },
     };
-  },
+  }) as any,
 ) as unknown as (a: Tensor2D, b: Tensor2D) => Tensor2D;

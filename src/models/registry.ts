@@ -7,11 +7,11 @@ import type { AutoregressiveModel, BaseSpec, ForwardOptions, ModelFamily } from 
 import { defaultConvImpl } from '../layers/maskedConv.js';
 import type { NamedTensors, Tensor4D } from '../tf.js';
 import { pixelCnn } from './pixelcnn.js';
-import { PixelCnnSpecCodec } from './spec.js';
+import { PixelCnnSpecCodec, type PixelCnnSpec } from './spec.js';
 
 // New families join here as a t.union of their codecs.
 export const ModelSpecCodec = PixelCnnSpecCodec;
-export type ModelSpec = t.TypeOf<typeof ModelSpecCodec>;
+export type ModelSpec = PixelCnnSpec;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const families: Record<string, ModelFamily<any>> = { pixelcnn: pixelCnn };

@@ -57,7 +57,7 @@ export const lossAndGradients = (
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
     meanNll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options), x),
   )(names.map((n) => params[n]!));
-  return { loss: value as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
+  return { loss: value as unknown as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
 };
 
 /** Global L2 norm of a set of gradients. [] */
