@@ -62,7 +62,7 @@ export const lossAndGradients = (
 
 /** Global L2 norm of a set of gradients. [] */
 export const globalNorm = (grads: NamedTensors): tf.Scalar =>
-  tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))));
+  tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
 
 export const disposeAll = (...maps: NamedTensors[]): void => {
   for (const m of maps) for (const t of Object.values(m)) t.dispose();
