@@ -2,19 +2,27 @@
 
 import type * as t from 'io-ts';
 
-/** One line per failing field: `path: expected T, found V`. */
-export const formatValidationErrors = (errors: t.Errors): string =>
-  errors
-    .map((e) => {
-      const path = e.context
+/** One clause per failing field: `path: expected T, found V` (alternatives of a union joined by |). */
+export const formatValidationErrors = (errors: t.Errors): string => {
+  const byPath = new Map<string, { expected: string[]; found: unknown }>();
+  for (const e of errors) {
+    const path =
+      e.context
         .map((c) => c.key)
         .filter((k) => k !== '' && !/^\d+$/.test(k))
-        .join('.');
-      const expected = e.context[e.context.length - 1]?.type.name ?? 'value';
-      return `${path || '(root)'}: expected ${expected}, found ${JSON.stringify(e.value)}`;
-    })
-    .filter((line, i, all) => all.indexOf(line) === i)
+        .join('.') || '(root)';
+    const expected = e.context[e.context.length - 1]?.type.name ?? 'value';
+    const entry = byPath.get(path) ?? { expected: [], found: e.value };
+    if (!entry.expected.includes(expected)) entry.expected.push(expected);
+    byPath.set(path, entry);
+  }
+  return [...byPath]
+    .map(([path, { expected, found }]) => `${path}: expected ${expected.join(' | ')}, found ${describeValue(found)}`)
     .join('; ');
+};
+
+const describeValue = (v: unknown): string =>
+  v === undefined ? 'nothing' : typeof v === 'number' && !Number.isFinite(v) ? String(v) : JSON.stringify(v);
 
 /** An error about one input file: names the file, what was expected, what was found. */
 export const fileError = (file: string, expected: string, found: string): Error =>
