@@ -1,0 +1,106 @@
+// MNIST IDX files (http://yann.lecun.com/exdb/mnist/): big-endian u32 magic and dimensions, then
+// unsigned bytes. Images: magic 0x00000803, n, rows, cols. Labels: magic 0x00000801, n.
+// Raw or gzipped (detected by the gzip magic bytes). Decoders are pure on bytes.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { fileError } from './errors.js';
+import { gunzipIfNeeded, readNamed, type NamedBuffer } from './files.js';
+import type { ImageRecord, ImageSet } from './records.js';
+
+export const IDX_IMAGES_MAGIC = 0x00000803;
+export const IDX_LABELS_MAGIC = 0x00000801;
+
+export interface IdxImages {
+  readonly count: number;
+  readonly height: number;
+  readonly width: number;
+  /** count × height × width bytes. */
+  readonly pixels: Uint8Array;
+}
+
+const u32 = (d: Uint8Array, at: number): number =>
+  ((d[at]! << 24) | (d[at + 1]! << 16) | (d[at + 2]! << 8) | d[at + 3]!) >>> 0;
+
+const hex32 = (n: number): string => `0x${n.toString(16).padStart(8, '0')}`;
+
+const magicHint = (m: number): string =>
+  m === IDX_LABELS_MAGIC ? ' (an IDX label file)' : m === IDX_IMAGES_MAGIC ? ' (an IDX image file)' : '';
+
+const lengthFound = (actual: number, expected: number): string =>
+  `${actual} bytes (${actual < expected ? 'truncated' : 'trailing bytes'})`;
+
+/** Decode an IDX image file (idx3-ubyte, raw or .gz). */
+export const decodeIdxImages = (src: NamedBuffer): E.Either<Error, IdxImages> => {
+  const r = gunzipIfNeeded(src);
+  if (E.isLeft(r)) return r;
+  const { file, data } = r.right;
+  if (data.length < 16)
+    return E.left(fileError(file, 'an IDX image file with a 16-byte header', `${data.length} bytes`));
+  const magic = u32(data, 0);
+  if (magic !== IDX_IMAGES_MAGIC)
+    return E.left(fileError(file, `IDX image magic ${hex32(IDX_IMAGES_MAGIC)}`, `${hex32(magic)}${magicHint(magic)}`));
+  const count = u32(data, 4);
+  const height = u32(data, 8);
+  const width = u32(data, 12);
+  if (height === 0 || width === 0)
+    return E.left(fileError(file, 'image dimensions ≥ 1', `${height}×${width}`));
+  const expected = 16 + count * height * width;
+  if (data.length !== expected)
+    return E.left(
+      fileError(file, `${expected} bytes (16-byte header + ${count}×${height}×${width})`, lengthFound(data.length, expected)),
+    );
+  return E.right({ count, height, width, pixels: data.subarray(16) });
+};
+
+/** Decode an IDX label file (idx1-ubyte, raw or .gz). */
+export const decodeIdxLabels = (src: NamedBuffer): E.Either<Error, Uint8Array> => {
+  const r = gunzipIfNeeded(src);
+  if (E.isLeft(r)) return r;
+  const { file, data } = r.right;
+  if (data.length < 8)
+    return E.left(fileError(file, 'an IDX label file with an 8-byte header', `${data.length} bytes`));
+  const magic = u32(data, 0);
+  if (magic !== IDX_LABELS_MAGIC)
+    return E.left(fileError(file, `IDX label magic ${hex32(IDX_LABELS_MAGIC)}`, `${hex32(magic)}${magicHint(magic)}`));
+  const count = u32(data, 4);
+  const expected = 8 + count;
+  if (data.length !== expected)
+    return E.left(fileError(file, `${expected} bytes (8-byte header + ${count} labels)`, lengthFound(data.length, expected)));
+  return E.right(data.subarray(8));
+};
+
+/** Images (and optionally labels) → an 8-bit greyscale ImageSet (levels 256, C = 1). */
+export const decodeMnistIdx = (
+  images: NamedBuffer,
+  labels?: NamedBuffer,
+  name: string = images.file,
+): E.Either<Error, ImageSet> => {
+  const im = decodeIdxImages(images);
+  if (E.isLeft(im)) return im;
+  const { count, height, width, pixels } = im.right;
+  let labelBytes: Uint8Array | undefined;
+  if (labels) {
+    const lb = decodeIdxLabels(labels);
+    if (E.isLeft(lb)) return lb;
+    if (lb.right.length !== count)
+      return E.left(fileError(labels.file, `${count} labels (one per image in ${images.file})`, `${lb.right.length} labels`));
+    labelBytes = lb.right;
+  }
+  const size = height * width;
+  const records: ImageRecord[] = new Array(count);
+  for (let i = 0; i < count; i++) {
+    const px = new Uint8Array(pixels.buffer, pixels.byteOffset + i * size, size);
+    records[i] = labelBytes ? { pixels: px, label: labelBytes[i]!, index: i } : { pixels: px, index: i };
+  }
+  return E.right({ name, shape: { height, width, channels: 1, levels: 256 }, records });
+};
+
+/** Read and decode MNIST IDX files from disk (edge). */
+export const readMnistIdx = async (imagesFile: string, labelsFile?: string): Promise<E.Either<Error, ImageSet>> => {
+  const im = await readNamed(imagesFile);
+  if (E.isLeft(im)) return im;
+  if (labelsFile === undefined) return decodeMnistIdx(im.right);
+  const lb = await readNamed(labelsFile);
+  if (E.isLeft(lb)) return lb;
+  return decodeMnistIdx(im.right, lb.right);
+};

@@ -1,0 +1,47 @@
+// A folder of PNG files as one ImageSet. Only files ending in .png (any case) are read, in
+// natural order of their names (img2 before img10). All must have the same width, height and
+// colour type as the first; see png.ts for what each PNG may be.
+
+import * as E from 'fp-ts/lib/Either.js';
+import * as path from 'node:path';
+import { fileError } from './errors.js';
+import { listFolder, readAllNamed, type NamedBuffer } from './files.js';
+import { checkPngShape, decodePng } from './png.js';
+import type { ImageRecord, ImageSet } from './records.js';
+
+const collator = new Intl.Collator('en', { numeric: true });
+
+/** Natural order of file names, ties broken by code points (deterministic). */
+export const sortFileNames = (names: readonly string[]): string[] =>
+  [...names].sort((a, b) => collator.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
+
+export const isPngName = (name: string): boolean => /\.png$/i.test(name) && !name.startsWith('.');
+
+/** Decode PNG files (already in the order wanted) into an ImageSet, levels 256. Pure. */
+export const decodePngFiles = (files: readonly NamedBuffer[], name: string): E.Either<Error, ImageSet> => {
+  if (files.length === 0) return E.left(fileError(name, 'at least one .png file', 'none'));
+  const records: ImageRecord[] = [];
+  let first: { file: string; height: number; width: number; channels: 1 | 3 } | undefined;
+  for (const { file, data } of files) {
+    const d = decodePng(data, file);
+    if (E.isLeft(d)) return d;
+    if (first) {
+      const c = checkPngShape(d.right, file, first, path.basename(first.file));
+      if (E.isLeft(c)) return c;
+    } else first = { file, height: d.right.height, width: d.right.width, channels: d.right.channels };
+    records.push({ pixels: d.right.pixels, index: records.length });
+  }
+  const f = first!;
+  return E.right({ name, shape: { height: f.height, width: f.width, channels: f.channels, levels: 256 }, records });
+};
+
+/** Read every .png file of a folder (edge). Missing folder, no PNGs, a bad PNG → Error naming it. */
+export const readPngFolder = async (dir: string): Promise<E.Either<Error, ImageSet>> => {
+  const ls = await listFolder(dir);
+  if (E.isLeft(ls)) return ls;
+  const names = sortFileNames(ls.right.filter(isPngName));
+  if (names.length === 0)
+    return E.left(fileError(dir, 'a folder with at least one .png file', `${ls.right.length} entries, none ending in .png`));
+  const files = await readAllNamed(names.map((n) => path.join(dir, n)));
+  return E.isLeft(files) ? files : decodePngFiles(files.right, dir);
+};

@@ -1,0 +1,19 @@
+import { concatMap, defer, from, toArray, type OperatorFunction } from 'rxjs';
+import { permutation } from '../src/rng.js';
+
+/** Emit items[perm[0]], items[perm[1]], … lazily (stops when the subscriber unsubscribes). */
+function* permuted<T>(items: readonly T[], perm: Uint32Array): Generator<T> {
+  for (const i of perm) yield items[i]!;
+}
+
+/**
+ * Buffer a FINITE stream, then re-emit it in the seeded order permutation(n, seed, stream).
+ * Same seed and same input → same output order. Errors pass through (nothing is emitted).
+ */
+export const shuffle =
+  <T>(seed: number, stream = 0): OperatorFunction<T, T> =>
+  (source) =>
+    source.pipe(
+      toArray(),
+      concatMap((items) => defer(() => from(permuted(items, permutation(items.length, seed, stream))))),
+    );
