@@ -1,0 +1,39 @@
+// Sampling options checked at the boundary: a value, or an error naming the field, what was expected
+// and what was found.
+
+import * as E from 'fp-ts/lib/Either.js';
+import type { ImageShape } from '../model.js';
+import type { ResolvedSampleOptions, SampleOptions } from './types.js';
+
+const isInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
+
+export const resolveSampleOptions = (shape: ImageShape, o: SampleOptions = {}): E.Either<Error, ResolvedSampleOptions> => {
+  const errs: string[] = [];
+  const bad = (field: string, expected: string, found: unknown) =>
+    errs.push(`${field}: expected ${expected}, found ${typeof found === 'object' ? JSON.stringify(found) : String(found)}`);
+  const known = o.known ?? null;
+  const count = o.count ?? (known ? known.length : 1);
+  const keepRows = o.keepRows ?? 0;
+  const seed = o.seed ?? 0;
+  const temperature = o.temperature ?? 1;
+  if (!isInt(count) || count < 0) bad('count', 'an integer ≥ 0', count);
+  const batchSize = o.batchSize ?? Math.max(1, Math.min(isInt(count) ? count : 1, 16));
+  if (!isInt(batchSize) || batchSize < 1) bad('batchSize', 'an integer ≥ 1', batchSize);
+  if (!isInt(seed)) bad('seed', 'an integer', seed);
+  if (typeof temperature !== 'number' || !Number.isFinite(temperature) || temperature < 0)
+    bad('temperature', 'a finite number ≥ 0', temperature);
+  if (!isInt(keepRows) || keepRows < 0 || keepRows > shape.height) bad('keepRows', `an integer in 0..${shape.height}`, keepRows);
+  if (shape.levels > 256) bad('levels', 'at most 256 (samples are Uint8Array)', shape.levels);
+  if (keepRows > 0 && !known) bad('known', `${count} images when keepRows > 0`, 'none');
+  if (known) {
+    const size = shape.height * shape.width * shape.channels;
+    if (known.length < count) bad('known', `at least count = ${count} images`, `${known.length}`);
+    known.forEach((img, n) => {
+      if (img.length !== size) bad(`known[${n}]`, `${size} values (H·W·C)`, `${img.length}`);
+      else if (img.some((v) => v >= shape.levels)) bad(`known[${n}]`, `levels < ${shape.levels}`, `${Math.max(...img)}`);
+    });
+  }
+  return errs.length
+    ? E.left(new Error(`sample options: ${errs.join('; ')}`))
+    : E.right({ count, batchSize, seed, temperature, keepRows, known, cached: o.cached ?? true });
+};
