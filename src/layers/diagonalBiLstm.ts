@@ -1,0 +1,120 @@
+// Diagonal BiLSTM layer (van den Oord et al. 2016, §3.2, Figures 2 right and 3):
+//
+//   left direction:   K_is (1×1, mask B) ⊛ x ─ skew ─ column-by-column LSTM, K_ss a 2×1 convolution over
+//                     the previous column (rows r−1 and r) ─ unskew                       → L [B, H, W, h]
+//   right direction:  the same on the mirrored map (own weights), mirrored back            → R [B, H, W, h]
+//   output:           L + shiftDown(R)
+//
+// On the skewed map, cell (r, col) is pixel (r, col−r); the previous column's rows r−1 and r are the
+// pixel above and the pixel to the left, so the left state at (i, j) sees every (i', j') with i' ≤ i,
+// j' ≤ j. The right direction sees i' ≤ i, j' ≥ j — including the future of row i — so it is shifted
+// down one row before the sum: together they cover the whole past and nothing else.
+
+import { broadcastState, gatedConv, gatedConvShapes, initGatedConv, lstmCell, pointwise, type GatedConvSpec } from './lstm.js';
+import { matMulPlain } from './matmul.js';
+import { mirror, shiftDown, skew, unskew } from './skew.js';
+import { Rng } from '../rng.js';
+import { tf, type NamedTensors, type Tensor, type Tensor2D, type Tensor4D } from '../tf.js';
+
+export interface DiagonalBiLstmLayerSpec {
+  readonly name: string;
+  readonly inFeatures: number;
+  readonly hidden: number;
+  readonly channels: number;
+  /** Features of a conditioning map [B, H, W, c] added (1×1, unmasked) to the gates; 0 for none. */
+  readonly conditionFeatures: number;
+}
+
+export type Direction = 'left' | 'right';
+export const DIRECTIONS: readonly Direction[] = ['left', 'right'];
+
+const inputToState = (s: DiagonalBiLstmLayerSpec, d: Direction): GatedConvSpec => ({
+  name: `${s.name}.${d}.is`,
+  kh: 1,
+  kw: 1,
+  inFeatures: s.inFeatures,
+  hidden: s.hidden,
+  channels: s.channels,
+});
+
+export const diagonalBiLstmShapes = (s: DiagonalBiLstmLayerSpec): Record<string, number[]> =>
+  Object.assign(
+    {},
+    ...DIRECTIONS.map((d) => ({
+      ...gatedConvShapes(inputToState(s, d)),
+      [`${s.name}.${d}.ss.w`]: [2 * s.hidden, 4 * s.hidden],
+      [`${s.name}.${d}.h0`]: [s.hidden],
+      [`${s.name}.${d}.c0`]: [s.hidden],
+      ...(s.conditionFeatures > 0 ? { [`${s.name}.${d}.cond.w`]: [s.conditionFeatures, 4 * s.hidden] } : {}),
+    })),
+  );
+
+export const initDiagonalBiLstm = (s: DiagonalBiLstmLayerSpec, rng: Rng): NamedTensors => {
+  const normal = (rows: number, cols: number, std: number) =>
+    tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal() * std), [rows, cols]);
+  return Object.assign(
+    {},
+    ...DIRECTIONS.map((d) => ({
+      ...initGatedConv(inputToState(s, d), rng),
+      [`${s.name}.${d}.ss.w`]: normal(2 * s.hidden, 4 * s.hidden, Math.sqrt(1 / (2 * s.hidden))),
+      [`${s.name}.${d}.h0`]: tf.zeros([s.hidden]),
+      [`${s.name}.${d}.c0`]: tf.zeros([s.hidden]),
+      ...(s.conditionFeatures > 0
+        ? { [`${s.name}.${d}.cond.w`]: normal(s.conditionFeatures, 4 * s.hidden, Math.sqrt(1 / s.conditionFeatures)) }
+        : {}),
+    })),
+  ) as NamedTensors;
+};
+
+/** The 2×1 state-to-state convolution over one skewed column: rows r−1 and r. [B, H, h] → [B, H, 4h] */
+const stateToState = (hPrev: Tensor, w: Tensor2D): Tensor => {
+  const [b, height, h] = hPrev.shape as [number, number, number];
+  const above = tf.slice(tf.pad(hPrev, [[0, 0], [1, 0], [0, 0]]), [0, 0, 0], [b, height, h]); // [B, H, h] row r−1
+  const context = tf.reshape(tf.concat([above, hPrev], 2), [b * height, 2 * h]); //            [B·H, 2h]
+  return tf.reshape(matMulPlain(context as Tensor2D, w), [b, height, 4 * h]); //               [B, H, 4h]
+};
+
+/** Column-by-column LSTM over a skewed map of gate inputs: [B, H, W', 4h] → states [B, H, W', h]. */
+export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c0: Tensor): Tensor4D =>
+  tf.tidy(() => {
+    const [b, height, columns] = gatesSkewed.shape;
+    const cols = tf.unstack(gatesSkewed, 2); //                                      W' × [B, H, 4h]
+    let h = broadcastState(h0, [b, height]); //                                      [B, H, h]  column −1
+    let c = broadcastState(c0, [b, height]); //                                      [B, H, h]
+    const states: Tensor[] = [];
+    for (let j = 0; j < columns; j++) {
+      const gates = tf.add(cols[j]!, stateToState(h, wss)); //                       [B, H, 4h]
+      ({ h, c } = lstmCell(gates, c)); //                                              [B, H, h]
+      states.push(h);
+    }
+    return tf.stack(states, 2) as Tensor4D; //                                        [B, H, W', h]
+  });
+
+/** One direction on an unmirrored map: gates [B, H, W, 4h] → states [B, H, W, h]. */
+const direction = (s: DiagonalBiLstmLayerSpec, d: Direction, params: NamedTensors, gates: Tensor4D): Tensor4D => {
+  const width = gates.shape[2];
+  const p = (k: string) => params[`${s.name}.${d}.${k}`]!;
+  const run = (g: Tensor4D) => unskew(diagonalScan(skew(g), p('ss.w') as Tensor2D, p('h0'), p('c0')), width);
+  return d === 'left' ? run(gates) : mirror(run(mirror(gates)));
+};
+
+/** Diagonal BiLSTM over a map: x [B, H, W, in] (and condition [B, H, W, c]) → [B, H, W, h]. */
+export const diagonalBiLstm = (
+  s: DiagonalBiLstmLayerSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  condition?: Tensor4D,
+): Tensor4D =>
+  tf.tidy(() => {
+    if (s.conditionFeatures > 0 && !condition)
+      throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
+    const gatesOf = (d: Direction): Tensor4D => {
+      const g = gatedConv(inputToState(s, d), params, x); //                         [B, H, W, 4h]  1×1 mask B
+      return s.conditionFeatures > 0
+        ? tf.add(g, pointwise(condition!, params[`${s.name}.${d}.cond.w`] as Tensor2D))
+        : g;
+    };
+    const left = direction(s, 'left', params, gatesOf('left')); //                  [B, H, W, h]
+    const right = direction(s, 'right', params, gatesOf('right')); //               [B, H, W, h]
+    return tf.add(left, shiftDown(right)) as Tensor4D; //                            [B, H, W, h]
+  });

@@ -1,0 +1,136 @@
+// PixelRNN (van den Oord et al. 2016, §3 and Table 2), read top to bottom — shared by the Row LSTM
+// and Diagonal BiLSTM families and by both networks of the Multi-Scale PixelRNN:
+//
+//   x ─ 7×7 conv, mask A (C → 2h) ─┬─ [recurrent layer (2h → h) ─ 1×1 mask B (h → 2h) ─ (+)] × L ─┐
+//                                  └──────────────── residual (switchable) ───────────┘            │
+//   skip (switchable): Σ over layers of every layer's output map ─────────────────────────────────┤
+//                                             ReLU ─ 1×1 mask B ─ ReLU ─ 1×1 mask B ─ logits ──────┘
+//
+// Without skip connections the head reads the last layer's output only. Every map is split into C
+// channel groups; the recurrent layers keep the grouping per gate (see layers/lstm.ts). An optional
+// conditioning map [B, H, W, c] biases every layer's input-to-state gates (Multi-Scale PixelRNN).
+// Parameter names carry a prefix so that two networks can share one parameter record.
+
+import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../layers/diagonalBiLstm.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, type MaskedConvSpec } from '../layers/maskedConv.js';
+import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../layers/rowLstm.js';
+import type { ForwardOptions, ImageShape } from '../model.js';
+import { Rng } from '../rng.js';
+import { tf, type NamedTensors, type Tensor4D, type Tensor5D } from '../tf.js';
+import type { RecurrentBody, RecurrentSpec } from './spec.js';
+
+export interface PixelRnnLayout {
+  readonly input: MaskedConvSpec;
+  readonly recurrent: readonly (RowLstmLayerSpec | DiagonalBiLstmLayerSpec)[];
+  readonly outputs: readonly MaskedConvSpec[]; // 1×1 mask B, h → 2h, one per recurrent layer
+  readonly head0: MaskedConvSpec;
+  readonly head1: MaskedConvSpec;
+}
+
+/** Every layer of a PixelRNN, named `${prefix}…`; conditionFeatures > 0 adds conditioning weights. */
+export const pixelRnnLayout = (s: RecurrentSpec, prefix = '', conditionFeatures = 0): PixelRnnLayout => {
+  const conv = (name: string, k: number, type: 'A' | 'B', inF: number, outF: number): MaskedConvSpec => ({
+    name: `${prefix}${name}`,
+    kh: k,
+    kw: k,
+    type,
+    inFeatures: inF,
+    outFeatures: outF,
+    channels: s.channels,
+  });
+  const h = s.hidden;
+  const recurrent = Array.from({ length: s.layers }, (_, l) => {
+    const base = { name: `${prefix}l${l}`, inFeatures: 2 * h, hidden: h, channels: s.channels, conditionFeatures };
+    return s.family === 'row-lstm' ? { ...base, rowKernel: s.rowKernel } : base;
+  });
+  return {
+    input: conv('input', s.firstKernel, 'A', s.channels, 2 * h),
+    recurrent,
+    outputs: Array.from({ length: s.layers }, (_, l) => conv(`l${l}.out`, 1, 'B', h, 2 * h)),
+    head0: conv('head0', 1, 'B', 2 * h, s.headHidden),
+    head1: conv('head1', 1, 'B', s.headHidden, s.head === 'bernoulli' ? s.channels : s.channels * s.levels),
+  };
+};
+
+const isRow = (s: RecurrentSpec): boolean => s.family === 'row-lstm';
+
+export const pixelRnnShapes = (s: RecurrentSpec, prefix = '', conditionFeatures = 0): Record<string, number[]> => {
+  const L = pixelRnnLayout(s, prefix, conditionFeatures);
+  return Object.assign(
+    {},
+    maskedConvShapes(L.input),
+    ...L.recurrent.map((r) => (isRow(s) ? rowLstmShapes(r as RowLstmLayerSpec) : diagonalBiLstmShapes(r))),
+    ...L.outputs.map(maskedConvShapes),
+    maskedConvShapes(L.head0),
+    maskedConvShapes(L.head1),
+  );
+};
+
+export const initPixelRnn = (s: RecurrentSpec, rng: Rng, prefix = '', conditionFeatures = 0): NamedTensors => {
+  const L = pixelRnnLayout(s, prefix, conditionFeatures);
+  return Object.assign(
+    {},
+    initMaskedConv(L.input, rng),
+    ...L.recurrent.map((r) => (isRow(s) ? initRowLstm(r as RowLstmLayerSpec, rng) : initDiagonalBiLstm(r, rng))),
+    // Residual branches start small so the initial network is close to the identity path.
+    ...L.outputs.map((o) => initMaskedConv(o, rng, s.residual ? 0.5 : 1)),
+    initMaskedConv(L.head0, rng),
+    initMaskedConv(L.head1, rng),
+  ) as NamedTensors;
+};
+
+/** Levels 0..K−1 to [−1, 1]. [B, H, W, C] */
+export const toUnit = (x: Tensor4D, levels: number): Tensor4D => tf.sub(tf.mul(x, 2 / (levels - 1)), 1) as Tensor4D;
+
+/** Head output [B, H, W, C·K] (or [B, H, W, C] for 'bernoulli') as logits [B, H, W, C, K]. */
+export const headLogits = (out: Tensor4D, s: ImageShape & { head: 'softmax' | 'bernoulli' }): Tensor5D => {
+  const [b, h, w] = out.shape;
+  if (s.head === 'bernoulli') {
+    const logit = tf.reshape(out, [b, h, w, s.channels, 1]); //                      [B, H, W, C, 1]
+    return tf.concat([tf.zerosLike(logit), logit], 4) as Tensor5D; //                [B, H, W, C, 2]
+  }
+  return tf.reshape(out, [b, h, w, s.channels, s.levels]) as Tensor5D; //           [B, H, W, C, K]
+};
+
+export const pixelRnnForward = (
+  s: RecurrentSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  options: ForwardOptions,
+  prefix = '',
+  condition?: Tensor4D,
+): Tensor5D =>
+  tf.tidy(() => {
+    const conv = maskedConv(options.convImpl);
+    const cf = condition ? condition.shape[3] : 0;
+    const L = pixelRnnLayout(s, prefix, cf);
+    const layer = (r: RowLstmLayerSpec | DiagonalBiLstmLayerSpec, m: Tensor4D): Tensor4D =>
+      isRow(s) ? rowLstm(r as RowLstmLayerSpec, params, m, condition) : diagonalBiLstm(r, params, m, condition);
+
+    let map = conv(L.input, params, toUnit(x, s.levels)); //                        [B, H, W, 2h]  7×7 mask A
+    let skips: Tensor4D | null = null;
+    L.recurrent.forEach((r, l) => {
+      const states = layer(r, map); //                                               [B, H, W, h]   Row LSTM / Diagonal BiLSTM
+      const y = conv(L.outputs[l]!, params, states); //                              [B, H, W, 2h]  1×1 mask B
+      map = s.residual ? (tf.add(map, y) as Tensor4D) : y; //                        [B, H, W, 2h]  residual
+      skips = skips ? (tf.add(skips, map) as Tensor4D) : map; //                    [B, H, W, 2h]  skip
+    });
+    const top = s.skip ? skips! : map; //                                           [B, H, W, 2h]
+    const hidden = conv(L.head0, params, tf.relu(top)); //                           [B, H, W, h']  1×1 mask B
+    const out = conv(L.head1, params, tf.relu(hidden)); //                           [B, H, W, C·K] or [B, H, W, C]
+    return headLogits(out, s);
+  });
+
+/** A full recurrent spec from an image shape and a body (used by Multi-Scale and presets). */
+export const withImage = (img: ImageShape, body: RecurrentBody): RecurrentSpec => ({ ...img, ...body }) as RecurrentSpec;
+
+/** Rules a codec cannot express; `where` prefixes every message. */
+export const recurrentRules = (s: ImageShape & RecurrentBody, where = ''): string[] => {
+  const errs: string[] = [];
+  if (s.head === 'bernoulli' && s.levels !== 2)
+    errs.push(`${where}head: 'bernoulli' needs levels = 2, found levels = ${s.levels}`);
+  if (s.hidden < s.channels) errs.push(`${where}hidden: expected ≥ channels (${s.channels}), found ${s.hidden}`);
+  if (s.headHidden < s.channels)
+    errs.push(`${where}headHidden: expected ≥ channels (${s.channels}), found ${s.headHidden}`);
+  return errs;
+};
