@@ -4,7 +4,7 @@
 // epoch can be recomputed exactly on resume, in any order.
 
 import * as E from 'fp-ts/lib/Either.js';
-import { Rng, seedState } from '../rng.js';
+import { seedState } from '../rng.js';
 import type { ImageRecord, ImageSet } from './records.js';
 
 export type Binarization =
@@ -24,11 +24,22 @@ export const binarizeThreshold = (pixels: Uint8Array, threshold: number = DEFAUL
 export const binarizationState = (seed: number, index: number, epoch = 0): number =>
   seedState(seedState(seed, epoch), index);
 
-/** 1 with probability value/255, pure in (seed, index, epoch). */
+/**
+ * 1 with probability value/255, pure in (seed, index, epoch). Draws u_i from the mulberry32 stream
+ * of src/rng.ts (same sequence as `new Rng(binarizationState(...)).uniform()`, inlined: no
+ * allocation per draw) and writes 1 where u_i·255 < value_i.
+ */
 export const binarizeStochastic = (pixels: Uint8Array, seed: number, index: number, epoch = 0): Uint8Array => {
-  const rng = new Rng(binarizationState(seed, index, epoch));
+  let state = binarizationState(seed, index, epoch);
   const out = new Uint8Array(pixels.length);
-  for (let i = 0; i < pixels.length; i++) out[i] = rng.uniform() * 255 < pixels[i]! ? 1 : 0;
+  for (let i = 0; i < pixels.length; i++) {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    const u = ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    out[i] = u * 255 < pixels[i]! ? 1 : 0;
+  }
   return out;
 };
 
