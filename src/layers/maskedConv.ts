@@ -1,6 +1,7 @@
 // Masked convolution, two implementations over the same compact weights:
-//  - 'gather': pad causally, slice only the allowed taps, concat on channels, one matMul
-//    (trains on wasm, which lacks Conv2DBackpropFilter);
+//  - 'gather': only the allowed taps — they fill a prefix of the (cy+1)×kw rectangle above and at the
+//    centre, run as one causal conv2d with a custom gradient made of forward conv2d calls only
+//    (trains on wasm, which lacks Conv2DBackpropFilter; no pad/slice/concat copies);
 //  - 'dense':  scatter the compact weights into a kh×kw kernel and call conv2d (fast on tensorflow).
 // Weights are stored compactly as [rows, out], rows = (allowed off-centre taps + centre?) × in, so a
 // checkpoint does not depend on the implementation and masked-out weights do not exist at all.
@@ -87,22 +88,86 @@ export const causalPad = (x: Tensor4D, kh: number, kw: number): Tensor4D => {
   ]);
 };
 
+/** Explicit conv2d padding that makes every output read only rows above and the centre row. */
+const causalPadding = (cy: number, cx: number, kw: number): tf.backend_util.ExplicitPadding => [
+  [0, 0],
+  [cy, 0],
+  [cx, kw - 1 - cx],
+  [0, 0],
+];
+
+const causalConvs = new Map<string, (x: Tensor4D, k: Tensor4D) => Tensor4D>();
+
+/**
+ * conv2d of x with a kernel k [cy+1, kw, in, out] anchored so that its last row is the centre row:
+ * output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
+ * Its gradient uses only forward conv2d (fast on wasm through XNNPACK, which has no
+ * Conv2DBackpropFilter and only a naive Conv2DBackpropInput):
+ *   dx = conv2d(dy, k flipped in space with in/out swapped), padded the other way;
+ *   dk = conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction.
+ */
+export const causalConv2d = (cy: number, cx: number, kw: number): ((x: Tensor4D, k: Tensor4D) => Tensor4D) => {
+  const key = `${cy},${cx},${kw}`;
+  const hit = causalConvs.get(key);
+  if (hit) return hit;
+  const forwardPad = causalPadding(cy, cx, kw);
+  const backwardPad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [0, cy],
+    [kw - 1 - cx, cx],
+    [0, 0],
+  ];
+  const op = tf.customGrad(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ((x: Tensor4D, k: Tensor4D, save: tf.GradSaveFunc) => {
+      save([x, k]);
+      return {
+        value: tf.conv2d(x, k, 1, forwardPad), // [B, H, W, out]
+        gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
+          const [sx, sk] = saved as [Tensor4D, Tensor4D];
+          const flipped = tf.transpose(tf.reverse(sk, [0, 1]), [0, 1, 3, 2]) as Tensor4D; // [cy+1, kw, out, in]
+          const dx = tf.conv2d(dy, flipped, 1, backwardPad); //                               [B, H, W, in]
+          const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
+          const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
+          const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
+          return [dx, dk];
+        },
+      };
+    }) as any,
+  ) as unknown as (x: Tensor4D, k: Tensor4D) => Tensor4D;
+  causalConvs.set(key, op);
+  return op;
+};
+
+/**
+ * Tap-gather: every allowed tap lies in the rectangle of the cy rows above the centre and the centre
+ * row; in raster order the compact rows are a prefix of that rectangle, so padding them with zero
+ * rows (the taps right of the centre, and the centre itself under mask A with one group) gives a
+ * [cy+1, kw, in, out] kernel, run as one causal conv2d. 1×1 layers are one plain matMul.
+ * (For mask B 3×3 the rectangle holds 6 slots for 5 taps; no im2col copies at all.)
+ */
 const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D => {
   const [b, h, w, cin] = x.shape;
-  const { taps, rows } = convLayout(s);
+  const { rows } = convLayout(s);
+  const bias = params[`${s.name}.b`]!;
   const weights = maskedWeights(s, params); // [rows, out]
-  let columns: tf.Tensor; // [B, H, W, rows]
-  if (taps.length === 1 && taps[0]!.dy === 0 && taps[0]!.dx === 0) columns = x;
-  else {
-    const cy = Math.floor(s.kh / 2);
-    const cx = Math.floor(s.kw / 2);
-    const padded = causalPad(x, s.kh, s.kw); // [B, H+cy, W+kw-1, in]
-    const slices = taps.map(({ dy, dx }) => tf.slice(padded, [0, cy + dy, cx + dx, 0], [b, h, w, cin]));
-    columns = tf.concat(slices, 3);
+  if (rows === 0) {
+    // Nothing is visible (1×1 mask A, one group): the bias alone, kept connected to x and w so
+    // that their gradients exist (zero), as with the dense implementation.
+    const zero = tf.mul(tf.add(tf.sum(x, 3, true), tf.sum(weights)), 0); // [B, H, W, 1]
+    return tf.add(zero, bias) as Tensor4D; //                               [B, H, W, out]
   }
-  const flat = tf.reshape(columns, [b * h * w, rows]) as Tensor2D; // [B·H·W, rows]
-  const out = tf.add(matMulPlain(flat, weights), params[`${s.name}.b`]!); // [B·H·W, out]
-  return tf.reshape(out, [b, h, w, s.outFeatures]);
+  const cy = Math.floor(s.kh / 2);
+  const cx = Math.floor(s.kw / 2);
+  if (cy === 0 && s.kw === 1) {
+    const flat = tf.reshape(x, [b * h * w, cin]) as Tensor2D; //  [B·H·W, in]
+    const out = tf.add(matMulPlain(flat, weights), bias); //      [B·H·W, out]
+    return tf.reshape(out, [b, h, w, s.outFeatures]);
+  }
+  const rectRows = (cy + 1) * s.kw * cin;
+  const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, s.outFeatures])], 0);
+  const kernel = tf.reshape(filled, [cy + 1, s.kw, cin, s.outFeatures]) as Tensor4D; // [cy+1, kw, in, out]
+  return tf.add(causalConv2d(cy, cx, s.kw)(x, kernel), bias); //                     [B, H, W, out]
 };
 
 const placements = new Map<string, Float32Array>();
@@ -132,8 +197,15 @@ export const denseKernel = (s: MaskedConvSpec, params: NamedTensors): tf.Tensor4
 };
 
 const denseConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D => {
-  const padded = causalPad(x, s.kh, s.kw); // [B, H+cy, W+kw-1, in]
-  const y = tf.conv2d(padded, denseKernel(s, params), 1, 'valid'); // [B, H, W, out]
+  const cy = Math.floor(s.kh / 2);
+  const cx = Math.floor(s.kw / 2);
+  const pad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [cy, s.kh - 1 - cy],
+    [cx, s.kw - 1 - cx],
+    [0, 0],
+  ];
+  const y = tf.conv2d(x, denseKernel(s, params), 1, pad); // [B, H, W, out] (rows below the centre are zero)
   return tf.add(y, params[`${s.name}.b`]!);
 };
 
