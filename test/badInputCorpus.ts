@@ -1,0 +1,185 @@
+// The malformed inputs of the bad-input corpus, as data: each case writes its bad file(s) into a
+// fresh folder and says which API it goes through and which error it must give. Shared by the
+// library spec (badInput.spec.ts) and the CLI spec (badInputCli.spec.ts).
+
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as E from 'fp-ts/lib/Either.js';
+import { saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { familyOf, presets, type ModelSpec } from '../src/models/registry.js';
+import { defaultOptimizer } from '../src/train/optimizers.js';
+import { disposeAll, initTrainState } from '../src/train/step.js';
+import { cifarBatch, idxImages, idxLabels, pngFile } from './fixtures/data.js';
+
+export type Made =
+  | { kind: 'data'; source: string }
+  | { kind: 'config'; config: unknown; name: string; file: string }
+  | { kind: 'spec'; spec: unknown; name: string }
+  | { kind: 'checkpoint'; path: string; runDir: string; expectSpec?: ModelSpec };
+
+export interface BadInput {
+  readonly group: 'idx' | 'cifar10' | 'png' | 'config' | 'spec' | 'checkpoint';
+  readonly name: string;
+  /** Write the bad input under `where` (a fresh folder); say how to read it. */
+  readonly make: (where: string) => Made;
+  /** The error message must match this. */
+  readonly expect: RegExp;
+  /** The file or field the message must name (given the folder). */
+  readonly names?: (where: string) => string;
+}
+
+const write = (where: string, name: string, data: string | Uint8Array): string => {
+  const path = join(where, name);
+  writeFileSync(path, data);
+  return path;
+};
+
+const idx = (name: string, bytes: Uint8Array, labels?: Uint8Array) => (where: string): Made => {
+  const images = write(where, name, bytes);
+  const lb = labels ? `,${write(where, 'labels.idx', labels)}` : '';
+  return { kind: 'data', source: `idx:${images}${lb}` };
+};
+
+const cifar = (bytes: Uint8Array) => (where: string): Made => ({ kind: 'data', source: `cifar10:${write(where, 'batch.bin', bytes)}` });
+
+const pngs = (files: Record<string, Uint8Array | string>) => (where: string): Made => {
+  const folder = join(where, 'pngs');
+  mkdirSync(folder, { recursive: true });
+  for (const [n, d] of Object.entries(files)) write(folder, n, d);
+  return { kind: 'data', source: `png:${folder}` };
+};
+
+/** A run config the CLI would accept; cases break one field. */
+export const goodRunConfig = {
+  data: 'mnist',
+  binarize: 'none',
+  model: presets.tiny!({ height: 28, width: 28, channels: 1, levels: 256 }),
+  steps: 10,
+  batchSize: 4,
+  optimizer: defaultOptimizer('rmsprop'),
+  seed: 1,
+  validation: 10,
+  checkpointEvery: 5,
+  keep: 3,
+  onNonFinite: 'stop',
+  samples: 4,
+  temperature: 1,
+};
+
+const config = (edit: (c: Record<string, any>) => void, raw?: string) => (where: string): Made => {
+  const c: Record<string, any> = structuredClone(goodRunConfig);
+  edit(c);
+  const text = raw ?? JSON.stringify(c);
+  const file = write(where, 'config.json', text);
+  return { kind: 'config', config: JSON.parse(text), name: file, file };
+};
+
+const tinySpec: ModelSpec = presets.tiny!({ height: 4, width: 4, channels: 1, levels: 4 });
+
+const spec = (edit: (s: Record<string, any>) => void) => (): Made => {
+  const s: Record<string, any> = { ...tinySpec };
+  edit(s);
+  return { kind: 'spec', spec: s, name: 'model spec' };
+};
+
+/** A good checkpoint of `s`, then `damage` applied to its folder. */
+const checkpoint =
+  (damage: (dir: string) => void, s: ModelSpec = tinySpec, expectSpec?: ModelSpec) =>
+  (where: string): Made => {
+    const state = initTrainState(s, familyOf(s).init(s, 1), defaultOptimizer('rmsprop'));
+    const runDir = join(where, 'run');
+    const saved = saveCheckpoint(runDir, toCheckpoint(state, { seed: 1 }));
+    disposeAll(state.params, state.slots);
+    if (E.isLeft(saved)) throw saved.left;
+    damage(saved.right);
+    return { kind: 'checkpoint', path: saved.right, runDir, ...(expectSpec ? { expectSpec } : {}) };
+  };
+
+const ckpt = (where: string) => join(where, 'run', 'checkpoints', 'step-00000000');
+
+export const badInputCorpus: readonly BadInput[] = [
+  // MNIST IDX
+  { group: 'idx', name: 'empty file', make: idx('empty.idx', new Uint8Array()), expect: /expected an IDX image file with a 16-byte header, found 0 bytes/, names: (w) => join(w, 'empty.idx') },
+  { group: 'idx', name: 'truncated header', make: idx('short.idx', idxImages(2, 3, 3).subarray(0, 10)), expect: /16-byte header, found 10 bytes/, names: (w) => join(w, 'short.idx') },
+  { group: 'idx', name: 'wrong magic (a label file given as images)', make: idx('labels-as-images.idx', idxLabels([1, 2, 3, 4, 5, 6, 7, 8, 9])), expect: /expected IDX image magic 0x00000803, found 0x00000801 \(an IDX label file\)/, names: (w) => join(w, 'labels-as-images.idx') },
+  { group: 'idx', name: 'truncated body', make: idx('cut.idx', idxImages(3, 4, 4).subarray(0, 16 + 40)), expect: /expected 64 bytes \(16-byte header \+ 3×4×4\), found 56 bytes \(truncated\)/, names: (w) => join(w, 'cut.idx') },
+  { group: 'idx', name: 'trailing bytes', make: idx('long.idx', Buffer.concat([idxImages(2, 4, 4), Buffer.alloc(3)])), expect: /found 51 bytes \(trailing bytes\)/ },
+  { group: 'idx', name: 'zero-sized images', make: idx('zero.idx', idxImages(2, 0, 4)), expect: /expected image dimensions ≥ 1, found 0×4/ },
+  { group: 'idx', name: 'corrupt gzip', make: idx('broken.idx.gz', idxImages(2, 4, 4, true).subarray(0, 20)), expect: /expected a complete gzip stream, found gunzip failed/, names: (w) => join(w, 'broken.idx.gz') },
+  { group: 'idx', name: 'label count differs from image count', make: idx('images.idx', idxImages(3, 4, 4), idxLabels([1, 2])), expect: /expected 3 labels \(one per image in .*images\.idx\), found 2 labels/, names: (w) => join(w, 'labels.idx') },
+  { group: 'idx', name: 'missing file', make: (w) => ({ kind: 'data', source: `idx:${join(w, 'nope.idx')}` }), expect: /nope\.idx: expected a readable file, found no such file/ },
+  // CIFAR-10
+  { group: 'cifar10', name: 'length not a multiple of 3073', make: cifar(cifarBatch([1, 2]).subarray(0, 5000)), expect: /expected a positive multiple of 3073 bytes .*found 5000 bytes = 1 records \+ 1927 bytes/, names: (w) => join(w, 'batch.bin') },
+  { group: 'cifar10', name: 'empty file', make: cifar(new Uint8Array()), expect: /expected a positive multiple of 3073 bytes .*found 0 bytes/ },
+  { group: 'cifar10', name: 'label byte out of range', make: cifar(cifarBatch([3, 12])), expect: /expected a label 0\.\.9 at record 1 \(byte 3073\), found 12/ },
+  { group: 'cifar10', name: 'CIFAR-100 (3074-byte records)', make: cifar(Buffer.alloc(3074 * 3)), expect: /3074-byte records: CIFAR-100\?/ },
+  // PNG folders
+  { group: 'png', name: 'not a PNG (text named .png)', make: pngs({ 'a.png': pngFile(4, 4, 0), 'b.png': 'hello, not an image' }), expect: /b\.png: expected a PNG file \(signature 89 50 4e 47 0d 0a 1a 0a\), found first bytes 68 65 6c 6c/ },
+  { group: 'png', name: 'wrongly sized PNG', make: pngs({ 'a.png': pngFile(4, 4, 0), 'b.png': pngFile(5, 4, 0) }), expect: /b\.png: expected 4×4 pixels \(like a\.png\), found 5×4/ },
+  { group: 'png', name: '16-bit PNG', make: pngs({ 'a.png': pngFile(4, 4, 0, undefined, 16) }), expect: /a\.png: expected an 8-bit PNG \(bit depth ≤ 8\), found bit depth 16/ },
+  { group: 'png', name: 'RGB among greyscale', make: pngs({ 'a.png': pngFile(4, 4, 0), 'b.png': pngFile(4, 4, 2) }), expect: /b\.png: expected greyscale \(like a\.png\), found RGB/ },
+  { group: 'png', name: 'truncated PNG', make: pngs({ 'a.png': pngFile(4, 4, 0).subarray(0, 40) }), expect: /a\.png: expected a valid PNG, found a corrupt PNG/ },
+  { group: 'png', name: 'folder without PNGs', make: pngs({ 'notes.txt': 'x' }), expect: /pngs: expected a folder with at least one \.png file, found 1 entries, none ending in \.png/ },
+  // Run configs (JSON)
+  { group: 'config', name: 'NaN in a config (written as null)', make: config((c) => (c.temperature = NaN)), expect: /temperature: expected finite number, found null/, names: (w) => join(w, 'config.json') },
+  { group: 'config', name: 'steps as a string', make: config((c) => (c.steps = '100')), expect: /steps: expected integer ≥ 1, found "100"/ },
+  { group: 'config', name: 'batch size 0', make: config((c) => (c.batchSize = 0)), expect: /batchSize: expected integer ≥ 1, found 0/ },
+  { group: 'config', name: 'infinite learning rate (1e999)', make: config(() => {}, JSON.stringify(goodRunConfig).replace(/"learningRate":[^,}]+/, '"learningRate":1e999')), expect: /optimizer\.learningRate: expected a finite number > 0, found Infinity/ },
+  { group: 'config', name: 'unknown optimizer', make: config((c) => (c.optimizer = { name: 'sgd', learningRate: 0.1 })), expect: /optimizer.*expected/ },
+  { group: 'config', name: 'unknown non-finite policy', make: config((c) => (c.onNonFinite = 'ignore')), expect: /onNonFinite: expected .*"skip".*, found "ignore"/ },
+  { group: 'config', name: 'missing field', make: config((c) => delete c.seed), expect: /seed: expected integer ≥ 0, found nothing/ },
+  // Model specs
+  { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /model spec: hidden: expected integer ≥ 1, found "6"/ },
+  { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/ },
+  { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer ≥ 1, found 4/ },
+  { group: 'spec', name: 'bernoulli head with 4 levels', make: spec((s) => (s.head = 'bernoulli')), expect: /head: 'bernoulli' needs levels = 2, found levels = 4/ },
+  { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/ },
+  // Checkpoints
+  { group: 'checkpoint', name: 'checkpoint from another spec', make: checkpoint(() => {}, tinySpec, { ...tinySpec, hidden: 8 }), expect: /checkpoint is for another model: spec\.hidden: expected 8, found 6/, names: (w) => join(ckpt(w), 'model.json') },
+  {
+    group: 'checkpoint',
+    name: 'weights of another spec under this manifest',
+    make: (w) => {
+      const other = checkpoint(() => {}, { ...tinySpec, hidden: 8 })(join(w, 'other'));
+      const made = checkpoint((d) => writeFileSync(join(d, 'weights.bin'), readFileSync(join((other as { path: string }).path, 'weights.bin'))))(w);
+      return made;
+    },
+    expect: /weights\.bin: expected \d+ bytes \(from model\.json\), found \d+/,
+  },
+  {
+    group: 'checkpoint',
+    name: 'checksum mismatch',
+    make: checkpoint((d) => {
+      const b = readFileSync(join(d, 'weights.bin'));
+      b[0] = b[0]! ^ 0x40;
+      writeFileSync(join(d, 'weights.bin'), b);
+    }),
+    expect: /weights\.bin: checksum mismatch: expected sha256 [0-9a-f]{64}, found [0-9a-f]{64}/,
+    names: (w) => join(ckpt(w), 'weights.bin'),
+  },
+  { group: 'checkpoint', name: 'truncated weights', make: checkpoint((d) => writeFileSync(join(d, 'weights.bin'), readFileSync(join(d, 'weights.bin')).subarray(0, 100))), expect: /weights\.bin: expected \d+ bytes \(from model\.json\), found 100/ },
+  {
+    group: 'checkpoint',
+    name: 'manifest shape edited to NaN',
+    make: checkpoint((d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      m.weightsManifest[0].weights[0].shape = [NaN, 3];
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }),
+    expect: /model\.json: weightsManifest\.weights\.shape: expected integer ≥ 0, found null/,
+  },
+  {
+    group: 'checkpoint',
+    name: 'manifest shape edited, checksum recomputed',
+    make: checkpoint((d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      const w0 = m.weightsManifest[0].weights[0];
+      w0.shape = [...w0.shape].reverse();
+      m.pixelstreams.checksum = createHash('sha256').update(readFileSync(join(d, 'weights.bin'))).digest('hex');
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }),
+    expect: /weight 'param\/[^']+': expected shape \[[\d, ]+\] \(from the spec\), found \[[\d, ]+\]/,
+  },
+  { group: 'checkpoint', name: 'model.json not JSON', make: checkpoint((d) => writeFileSync(join(d, 'model.json'), '{"format":')), expect: /model\.json: expected JSON, found a parse error/ },
+];
