@@ -1,0 +1,87 @@
+// Samplers as the property library sees them, and a minimal reference sampler of its own: a plain
+// loop over positions in raster/channel order that reruns the model and draws from the softmax of
+// the one position's logits (temperature 1). Independent of src/sampling, so the two can be
+// compared; `fromIncremental` adapts the project's samplers (src/sampling) to the same shape.
+
+import type { AutoregressiveModel } from '../src/model.js';
+import { Rng } from '../src/rng.js';
+import { drawValue } from '../src/sampling/draw.js';
+import type { SamplerFactory } from '../src/sampling/types.js';
+import { tf, type Tensor4D } from '../src/tf.js';
+import { valuesPerImage } from './types.js';
+
+/** Draw `count` images at temperature 1, deterministic in `seed`: flat levels, raster order, channel fastest. */
+export type Sampler = (
+  model: AutoregressiveModel,
+  count: number,
+  seed: number,
+) => readonly ArrayLike<number>[] | Promise<readonly ArrayLike<number>[]>;
+
+/** The logits of one position for the whole batch, read back: [B·K]. */
+const logitsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i: number, j: number, c: number): Float32Array => {
+  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  const t = tf.tidy(() => {
+    const logits = model.logits(tf.tensor4d(x, [batch, H, W, C]) as Tensor4D); //   [B, H, W, C, K]
+    return tf.reshape(tf.slice(logits, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]); // [B·K]
+  });
+  const out = Float32Array.from(t.dataSync());
+  t.dispose();
+  return out;
+};
+
+/** The reference sampler: H·W·C forward passes over the whole batch, one categorical draw per value. */
+export const referenceSampler: Sampler = (model, count, seed) => {
+  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  const n = valuesPerImage(model.spec);
+  const rng = Rng.fromSeed(seed, 101);
+  const x = new Float32Array(count * n);
+  const weights = new Float64Array(K);
+  for (let i = 0; i < H; i++)
+    for (let j = 0; j < W; j++)
+      for (let c = 0; c < C; c++) {
+        const logits = logitsAt(model, x, count, i, j, c);
+        const q = (i * W + j) * C + c;
+        for (let b = 0; b < count; b++) {
+          let max = -Infinity;
+          for (let k = 0; k < K; k++) max = Math.max(max, logits[b * K + k]!);
+          for (let k = 0; k < K; k++) weights[k] = Math.exp(logits[b * K + k]! - max);
+          x[b * n + q] = rng.categorical(weights);
+        }
+      }
+  return Array.from({ length: count }, (_, b) => x.subarray(b * n, (b + 1) * n));
+};
+
+/**
+ * A project sampler (an IncrementalSampler factory such as src/sampling/naive.ts) driven at
+ * temperature 1 with src/sampling/draw.ts, in batches of `batchSize`.
+ */
+export const fromIncremental =
+  (factory: SamplerFactory, batchSize = 256): Sampler =>
+  (model, count, seed) => {
+    const { height: H, width: W, channels: C, levels: K } = model.spec;
+    const n = valuesPerImage(model.spec);
+    const rng = Rng.fromSeed(seed, 0);
+    const images: Int32Array[] = [];
+    for (let start = 0; start < count; start += batchSize) {
+      const batch = Math.min(batchSize, count - start);
+      const sampler = factory(model, batch);
+      try {
+        const out = Array.from({ length: batch }, () => new Int32Array(n));
+        const values = new Float32Array(batch);
+        for (let i = 0; i < H; i++)
+          for (let j = 0; j < W; j++)
+            for (let c = 0; c < C; c++) {
+              const logits = sampler.logitsAt(i, j, c);
+              for (let b = 0; b < batch; b++) {
+                values[b] = drawValue(logits, b * K, K, 1, rng).value;
+                out[b]![(i * W + j) * C + c] = values[b]!;
+              }
+              sampler.commit(i, j, c, values);
+            }
+        images.push(...out);
+      } finally {
+        sampler.dispose();
+      }
+    }
+    return images;
+  };
