@@ -1,0 +1,319 @@
+// Multi-Scale PixelRNN (van den Oord et al. 2016, §3.5).
+//
+//   small = subsample(x)                 every factor-th pixel of every factor-th row    [B, s, s', C]
+//   p(small)                             an unconditional PixelRNN over the s×s' image  ('small.' weights)
+//   condition = ReLU(deconv(small))      f×f stride-f deconvolution to c features       [B, n, m, c]
+//   p(x | small)                         a PixelRNN over the n×m image whose every layer's input-to-state
+//                                        gates get a 1×1 unmasked conv of `condition`   ('large.' weights)
+//
+// Design. Because small is a function of x (its pixels ARE pixels of x), the model is an exact
+// autoregressive model over x in a different order: first the small positions in raster order, then
+// every other position in raster order, given all of small:
+//
+//   −log p(x) = −log p_small(small) − Σ_{(i,j) not a small position} log p(x_ij | small, x_<ij)
+//
+// `logits(x)` (the family's forward) returns, at each small position, the small network's logits and,
+// everywhere else, the conditional network's — so nllPerImage / meanNll / trainStep compute exactly
+// this NLL of the n×m image (nats; bits/dim over n·m·C), and one train step trains both networks. The
+// conditional network's own logits at small positions are never used (the value is already known).
+//
+// What this means for the property laws: the combined logits are NOT causal in raster order (a pixel
+// depends on small positions further down). The laws apply to the two parts, each an ordinary
+// AutoregressiveModel: `smallModel` (unconditional, s×s') and `conditionalModel(small)` (the n×m
+// network for a fixed small image, causal in raster order). Sampling: small first, then the large image
+// in raster order with the small positions fixed — `sampleMultiscale`, or `multiscaleSampler` which
+// fits the raster-order IncrementalSampler protocol by drawing the small image up front and then
+// forcing its values at the small positions.
+
+import { pointwise } from '../layers/lstm.js';
+import { defaultConvImpl } from '../layers/maskedConv.js';
+import type { AutoregressiveModel, ForwardOptions, ModelFamily } from '../model.js';
+import { Rng } from '../rng.js';
+import { drawValue } from '../sampling/draw.js';
+import type { IncrementalSampler, SamplerFactory } from '../sampling/types.js';
+import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D, type Tensor5D } from '../tf.js';
+import { initPixelRnn, pixelRnnForward, pixelRnnShapes, recurrentRules, toUnit, withImage } from './pixelrnn.js';
+import type { MultiscaleSpec, RecurrentSpec } from './spec.js';
+
+/** The unconditional network's spec: the s×s' image. */
+export const smallSpecOf = (s: MultiscaleSpec): RecurrentSpec =>
+  withImage(
+    { height: s.height / s.factor, width: s.width / s.factor, channels: s.channels, levels: s.levels },
+    s.small,
+  );
+
+/** The conditional network's spec: the n×m image. */
+export const largeSpecOf = (s: MultiscaleSpec): RecurrentSpec =>
+  withImage({ height: s.height, width: s.width, channels: s.channels, levels: s.levels }, s.large);
+
+/** Every factor-th pixel of every factor-th row, starting at (0, 0): [B, n, m, C] → [B, n/f, m/f, C]. */
+export const subsample = (x: Tensor4D, factor: number): Tensor4D =>
+  tf.tidy(() => {
+    const [b, n, m, c] = x.shape;
+    const [s, s2] = [n / factor, m / factor];
+    const rows = tf.slice(tf.reshape(x, [b * s, factor, m, c]), [0, 0, 0, 0], [b * s, 1, m, c]); // [B·s, 1, m, C]
+    const cols = tf.slice(tf.reshape(rows, [b * s, s2, factor, c]), [0, 0, 0, 0], [b * s, s2, 1, c]); // [B·s, s', 1, C]
+    return tf.reshape(cols, [b, s, s2, c]) as Tensor4D; //                            [B, s, s', C]
+  });
+
+/** 1 at the small positions (f·i, f·j), 0 elsewhere: [1, n, m, 1, 1]. */
+const smallPositions = (n: number, m: number, f: number): tf.Tensor =>
+  tf.tensor(
+    Float32Array.from({ length: n * m }, (_, k) => (Math.floor(k / m) % f === 0 && (k % m) % f === 0 ? 1 : 0)),
+    [1, n, m, 1, 1],
+  );
+
+/** Put [B, s, s', C, K] at the small positions of a zero [B, n, m, C, K] (pad/reshape only). */
+const placeSmall = (ls: Tensor5D, factor: number): Tensor5D => {
+  const [b, s, s2, c, k] = ls.shape;
+  const m = s2 * factor;
+  const inRow = tf.pad(tf.reshape(ls, [b * s, s2, 1, c * k]), [[0, 0], [0, 0], [0, factor - 1], [0, 0]]); // [B·s, s', f, CK]
+  const rows = tf.pad(tf.reshape(inRow, [b * s, 1, m, c * k]), [[0, 0], [0, factor - 1], [0, 0], [0, 0]]); // [B·s, f, m, CK]
+  return tf.reshape(rows, [b, s * factor, m, c, k]) as Tensor5D; //                                      [B, n, m, C, K]
+};
+
+const upName = (w: 'w' | 'b') => `large.up.${w}`;
+
+/** The conditioning map: small [B, s, s', C] → f×f stride-f deconvolution, ReLU → [B, n, m, c]. */
+export const conditionMap = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D): Tensor4D =>
+  tf.tidy(() => {
+    const f = spec.factor;
+    const c = spec.conditionFeatures;
+    const [b, s, s2] = small.shape;
+    const cells = pointwise(toUnit(small, spec.levels), params[upName('w')] as Tensor2D); // [B, s, s', f·f·c] (a, b, c)
+    const split = tf.reshape(cells, [b * s, s2, f, f * c]); //                              [B·s, s', f, f·c]
+    const ordered = tf.transpose(split, [0, 2, 1, 3]); //                                   [B·s, f, s', f·c]
+    const up = tf.reshape(ordered, [b, s * f, s2 * f, c]); //                               [B, n, m, c]
+    return tf.relu(tf.add(up, params[upName('b')]!)) as Tensor4D;
+  });
+
+/** Logits of the unconditional s×s' network. [B, s, s', C, K] */
+export const smallLogits = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, options: ForwardOptions): Tensor5D =>
+  pixelRnnForward(smallSpecOf(spec), params, small, options, 'small.');
+
+/** Logits of the n×m network given the small image (batch B, or 1 broadcast over x's batch). [B, n, m, C, K] */
+export const conditionalLogits = (
+  spec: MultiscaleSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  small: Tensor4D,
+  options: ForwardOptions,
+): Tensor5D =>
+  tf.tidy(() => {
+    let condition = conditionMap(spec, params, small); //                            [B or 1, n, m, c]
+    if (condition.shape[0] !== x.shape[0])
+      condition = tf.broadcastTo(condition, [x.shape[0], ...condition.shape.slice(1)] as [number, number, number, number]);
+    return pixelRnnForward(largeSpecOf(spec), params, x, options, 'large.', condition);
+  });
+
+/** Combined logits of x: small network at the small positions, conditional network elsewhere. */
+const combinedLogits = (spec: MultiscaleSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor5D =>
+  tf.tidy(() => {
+    const small = subsample(x, spec.factor); //                                      [B, s, s', C]
+    const ls = smallLogits(spec, params, small, options); //                         [B, s, s', C, K]
+    const lc = conditionalLogits(spec, params, x, small, options); //                 [B, n, m, C, K]
+    const at = smallPositions(spec.height, spec.width, spec.factor); //              [1, n, m, 1, 1]
+    return tf.add(placeSmall(ls, spec.factor), tf.mul(lc, tf.sub(1, at))) as Tensor5D; // [B, n, m, C, K]
+  });
+
+export const multiscale: ModelFamily<MultiscaleSpec> = {
+  family: 'multiscale',
+  shapes: (s) => ({
+    ...pixelRnnShapes(smallSpecOf(s), 'small.'),
+    ...pixelRnnShapes(largeSpecOf(s), 'large.', s.conditionFeatures),
+    [upName('w')]: [s.channels, s.factor * s.factor * s.conditionFeatures],
+    [upName('b')]: [s.conditionFeatures],
+  }),
+  init: (s, seed) => {
+    const up = Rng.fromSeed(seed, 4);
+    const fanIn = s.channels;
+    return {
+      ...initPixelRnn(smallSpecOf(s), Rng.fromSeed(seed, 2), 'small.'),
+      ...initPixelRnn(largeSpecOf(s), Rng.fromSeed(seed, 3), 'large.', s.conditionFeatures),
+      [upName('w')]: tf.tensor2d(
+        Float32Array.from({ length: fanIn * s.factor * s.factor * s.conditionFeatures }, () => up.normal() * Math.sqrt(2 / fanIn)),
+        [fanIn, s.factor * s.factor * s.conditionFeatures],
+      ),
+      [upName('b')]: tf.zeros([s.conditionFeatures]),
+    };
+  },
+  forward: combinedLogits,
+};
+
+/** Rules a codec cannot express. */
+export const multiscaleRules = (s: MultiscaleSpec): string[] => [
+  ...(s.height % s.factor !== 0 || s.width % s.factor !== 0
+    ? [`factor: expected a divisor of height ${s.height} and width ${s.width}, found ${s.factor}`]
+    : []),
+  ...recurrentRules({ ...s, ...s.small }, 'small.'),
+  ...recurrentRules({ ...s, ...s.large }, 'large.'),
+];
+
+/** NLL per image in nats, split as the paper reports it: −log p(small) and −log p(rest of x | small). */
+export const multiscaleNll = (
+  spec: MultiscaleSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  options: ForwardOptions = { convImpl: defaultConvImpl() },
+): { small: Tensor1D; conditional: Tensor1D; total: Tensor1D } => {
+  const [small, conditional] = tf.tidy(() => {
+    const logits = combinedLogits(spec, params, x, options); //                      [B, n, m, C, K]
+    const target = tf.oneHot(tf.cast(x, 'int32'), spec.levels); //                   [B, n, m, C, K]
+    const perValue = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), target), 4)); //   [B, n, m, C]
+    const at = tf.reshape(smallPositions(spec.height, spec.width, spec.factor), [1, spec.height, spec.width, 1]);
+    const small = tf.sum(tf.mul(perValue, at), [1, 2, 3]) as Tensor1D; //           [B]
+    const rest = tf.sum(tf.mul(perValue, tf.sub(1, at)), [1, 2, 3]) as Tensor1D; // [B]
+    return [small, rest];
+  });
+  return { small, conditional, total: tf.tidy(() => tf.add(small, conditional) as Tensor1D) };
+};
+
+/** The unconditional s×s' network as an AutoregressiveModel (for the property laws and sampling). */
+export const smallModel = (
+  spec: MultiscaleSpec,
+  params: NamedTensors,
+  options: ForwardOptions = { convImpl: defaultConvImpl() },
+): AutoregressiveModel<RecurrentSpec> => ({
+  spec: smallSpecOf(spec),
+  params,
+  logits: (x) => smallLogits(spec, params, x, options),
+});
+
+/**
+ * The n×m network for a fixed small image [1 or B, s, s', C] as an AutoregressiveModel: causal in
+ * raster order over x (the small image is a constant here). Its spec is the large network's spec.
+ */
+export const conditionalModel = (
+  spec: MultiscaleSpec,
+  params: NamedTensors,
+  small: Tensor4D,
+  options: ForwardOptions = { convImpl: defaultConvImpl() },
+): AutoregressiveModel<RecurrentSpec> => ({
+  spec: largeSpecOf(spec),
+  params,
+  logits: (x) => conditionalLogits(spec, params, x, small, options),
+});
+
+/** Logits of one position (i, j, c) for every image, read back: [B·K]. */
+const logitsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i: number, j: number, c: number): Float32Array => {
+  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  const picked = tf.tidy(() => {
+    const logits = model.logits(tf.tensor4d(x, [batch, H, W, C]) as Tensor4D); //   [B, H, W, C, K]
+    return tf.reshape(tf.slice(logits, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]);
+  });
+  const out = Float32Array.from(picked.dataSync());
+  picked.dispose();
+  return out;
+};
+
+/**
+ * Draw every position of `model` not marked known, in raster order, into x (levels, [B, H, W, C]),
+ * rerunning the network per value. known(i, j) = true keeps x's value at (i, j).
+ */
+const fillRaster = (
+  model: AutoregressiveModel,
+  x: Float32Array,
+  batch: number,
+  rng: Rng,
+  known: (i: number, j: number) => boolean,
+): void => {
+  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  for (let i = 0; i < H; i++)
+    for (let j = 0; j < W; j++) {
+      if (known(i, j)) continue;
+      for (let c = 0; c < C; c++) {
+        const l = logitsAt(model, x, batch, i, j, c);
+        for (let b = 0; b < batch; b++) x[((b * H + i) * W + j) * C + c] = drawValue(l, b * K, K, 1, rng).value;
+      }
+    }
+};
+
+/**
+ * Sample `count` n×m images: the small image first (unconditional network), then the large image in
+ * raster order given it, with the small positions fixed to the small image's values. Returns levels
+ * [count, n, m, C] as a Float32Array. Reruns the networks per value (slow; for tiny models and tests).
+ */
+export const sampleMultiscale = (
+  spec: MultiscaleSpec,
+  params: NamedTensors,
+  count: number,
+  seed: number,
+  options: ForwardOptions = { convImpl: defaultConvImpl() },
+): Float32Array => {
+  const rng = Rng.fromSeed(seed, 7);
+  const f = spec.factor;
+  const [s, s2, C] = [spec.height / f, spec.width / f, spec.channels];
+  const small = new Float32Array(count * s * s2 * C);
+  fillRaster(smallModel(spec, params, options), small, count, rng, () => false);
+  const x = new Float32Array(count * spec.height * spec.width * C);
+  for (let b = 0; b < count; b++)
+    for (let i = 0; i < s; i++)
+      for (let j = 0; j < s2; j++)
+        for (let c = 0; c < C; c++)
+          x[((b * spec.height + i * f) * spec.width + j * f) * C + c] = small[((b * s + i) * s2 + j) * C + c]!;
+  const smallTensor = tf.tensor4d(small, [count, s, s2, C]) as Tensor4D;
+  try {
+    fillRaster(conditionalModel(spec, params, smallTensor, options), x, count, rng, (i, j) => i % f === 0 && j % f === 0);
+  } finally {
+    smallTensor.dispose();
+  }
+  return x;
+};
+
+/** Logit given to the forced value at a small position (all others 0): probability ≈ 1. */
+const FORCE = 1e4;
+
+/**
+ * A raster-order IncrementalSampler for a Multi-Scale model (`model.spec.family === 'multiscale'`).
+ * At the first `logitsAt` it draws the small image (seeded by `seed`, temperature 1), keeping any
+ * small position already committed (image completion); afterwards it returns, at each small
+ * position, logits that force the small image's value, and elsewhere the conditional network's.
+ */
+export const multiscaleSampler =
+  (seed: number, options: ForwardOptions = { convImpl: defaultConvImpl() }): SamplerFactory =>
+  (model, batch): IncrementalSampler => {
+    const spec = model.spec as unknown as MultiscaleSpec;
+    const { height: H, width: W, channels: C, levels: K, factor: f } = spec;
+    const [s, s2] = [H / f, W / f];
+    const x = new Float32Array(batch * H * W * C);
+    const committed = new Set<number>(); // i·W + j of pixels whose every channel is committed
+    let small: Tensor4D | null = null;
+    const cond = () => {
+      if (small) return small;
+      const values = new Float32Array(batch * s * s2 * C);
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < s; i++)
+          for (let j = 0; j < s2; j++)
+            for (let c = 0; c < C; c++) values[((b * s + i) * s2 + j) * C + c] = x[((b * H + i * f) * W + j * f) * C + c]!;
+      fillRaster(smallModel(spec, model.params, options), values, batch, Rng.fromSeed(seed, 8), (i, j) =>
+        committed.has(i * f * W + j * f),
+      );
+      for (let b = 0; b < batch; b++)
+        for (let i = 0; i < s; i++)
+          for (let j = 0; j < s2; j++)
+            for (let c = 0; c < C; c++) x[((b * H + i * f) * W + j * f) * C + c] = values[((b * s + i) * s2 + j) * C + c]!;
+      small = tf.tensor4d(values, [batch, s, s2, C]) as Tensor4D;
+      return small;
+    };
+    return {
+      batch,
+      kind: 'naive-multiscale',
+      logitsAt: (i, j, c) => {
+        const smallImage = cond();
+        if (i % f === 0 && j % f === 0) {
+          const out = new Float32Array(batch * K);
+          for (let b = 0; b < batch; b++) out[b * K + x[((b * H + i) * W + j) * C + c]!] = FORCE;
+          return out;
+        }
+        return logitsAt(conditionalModel(spec, model.params, smallImage, options), x, batch, i, j, c);
+      },
+      commit: (i, j, c, values) => {
+        for (let b = 0; b < batch; b++) x[((b * H + i) * W + j) * C + c] = values[b]!;
+        if (c === C - 1) committed.add(i * W + j);
+      },
+      dispose: () => {
+        small?.dispose();
+        small = null;
+      },
+    };
+  };
