@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { cleanLeftovers, isLeftover, processAlive, removeDirAtomic, writeDirAtomic, writeFileAtomic } from './fsAtomic.js';
 
@@ -93,5 +95,43 @@ describe('leftovers', () => {
     removeDirAtomic(join(root, 'never-was'));
     expect(existsSync(join(root, 'gone'))).toBe(false);
     expect(readdirSync(root)).toEqual([]);
+  });
+});
+
+describe('fault injection (PIXELSTREAMS_KILL_AT)', () => {
+  const here = fileURLToPath(new URL('.', import.meta.url));
+  const writeTwice = (killAt: string) =>
+    spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        '-e',
+        `import('${join(here, 'fsAtomic.ts')}').then(({ writeDirAtomic }) => {
+           writeDirAtomic(${JSON.stringify(join(root, 'a'))}, { one: '1', two: '2' });
+           writeDirAtomic(${JSON.stringify(join(root, 'b'))}, { one: '1', two: '2' });
+         })`,
+      ],
+      { env: { ...process.env, PIXELSTREAMS_KILL_AT: killAt }, encoding: 'utf8', timeout: 30_000 },
+    );
+
+  it('a SIGKILL inside the second folder write leaves the first whole and the second absent', () => {
+    const r = writeTwice('dir:after-first-file#2');
+    expect(r.signal).toBe('SIGKILL');
+    const names = readdirSync(root).sort();
+    expect(names[0]).toBe('a');
+    expect(names[1]).toMatch(/^b\.tmp-\d+-\d+$/);
+    expect(names).toHaveLength(2);
+    expect(readdirSync(join(root, 'a')).sort()).toEqual(['one', 'two']);
+    expect(readdirSync(join(root, names[1]!))).toEqual(['one']);
+    expect(cleanLeftovers(root)).toEqual([names[1]]);
+    expect(readdirSync(root)).toEqual(['a']);
+  });
+
+  it('a SIGKILL right after the rename leaves the folder whole', () => {
+    const r = writeTwice('dir:after-rename#1');
+    expect(r.signal).toBe('SIGKILL');
+    expect(readdirSync(root)).toEqual(['a']);
+    expect(readdirSync(join(root, 'a')).sort()).toEqual(['one', 'two']);
   });
 });

@@ -22,6 +22,21 @@ import * as E from 'fp-ts/lib/Either.js';
 
 export type FileData = string | Uint8Array;
 
+// Fault injection for crash tests (test/kill.spec.ts): with PIXELSTREAMS_KILL_AT='<point>#<n>' the
+// process SIGKILLs itself the n-th time it reaches that point, e.g. 'dir:before-rename#2' kills it
+// inside its second checkpoint write, after the files are written and before they are renamed in.
+// Points: file:before-rename, dir:after-first-file, dir:before-rename, dir:after-rename,
+// remove:after-rename. Unset (always, outside tests), a point costs one environment lookup.
+const faultHits = new Map<string, number>();
+export const faultPoint = (point: string): void => {
+  const spec = process.env.PIXELSTREAMS_KILL_AT;
+  if (!spec) return;
+  const hit = (faultHits.get(point) ?? 0) + 1;
+  faultHits.set(point, hit);
+  const [name, nth] = spec.split('#');
+  if (name === point && hit === Number(nth ?? 1)) process.kill(process.pid, 'SIGKILL');
+};
+
 let counter = 0;
 /** A unique suffix for temporary names made by this process: `.tmp-<pid>-<n>`. */
 const tmpSuffix = (): string => `.tmp-${process.pid}-${counter++}`;
@@ -67,6 +82,7 @@ export const writeFileAtomic = (path: string, data: FileData): E.Either<Error, s
   try {
     mkdirSync(dir, { recursive: true });
     writeAndSync(tmp, data);
+    faultPoint('file:before-rename');
     renameSync(tmp, path);
     fsyncDir(dir);
     return E.right(path);
@@ -86,6 +102,7 @@ export const removeDirAtomic = (path: string): void => {
   const doomed = join(dirname(path), `${basename(path)}.del-${process.pid}-${counter++}`);
   renameSync(path, doomed);
   fsyncDir(dirname(path));
+  faultPoint('remove:after-rename');
   rmSync(doomed, { recursive: true, force: true });
 };
 
@@ -104,16 +121,22 @@ export const writeDirAtomic = (path: string, files: Readonly<Record<string, File
         return E.left(new Error(`${path}: file name expected a plain name, found '${name}'`));
     mkdirSync(parent, { recursive: true });
     mkdirSync(tmp);
-    for (const [name, data] of Object.entries(files)) writeAndSync(join(tmp, name), data);
+    for (const [i, [name, data]] of Object.entries(files).entries()) {
+      writeAndSync(join(tmp, name), data);
+      if (i === 0) faultPoint('dir:after-first-file');
+    }
     fsyncDir(tmp);
+    faultPoint('dir:before-rename');
     if (existsSync(path)) {
       const old = join(parent, `${basename(path)}.del-${process.pid}-${counter++}`);
       renameSync(path, old);
       renameSync(tmp, path);
+      faultPoint('dir:after-rename');
       fsyncDir(parent);
       rmSync(old, { recursive: true, force: true });
     } else {
       renameSync(tmp, path);
+      faultPoint('dir:after-rename');
       fsyncDir(parent);
     }
     return E.right(path);
