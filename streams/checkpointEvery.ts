@@ -1,0 +1,32 @@
+// Save a checkpoint (atomically; see src/checkpoint) every N steps and whenever an event is marked
+// final. Runs synchronously inside the step's event, while the state is valid. A failed write ends
+// the stream with the error: the previous checkpoints stay intact.
+
+import * as E from 'fp-ts/lib/Either.js';
+import { map, type OperatorFunction } from 'rxjs';
+import { saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
+import type { TrainEvent } from './train.js';
+
+export interface CheckpointOptions<T, R> {
+  readonly runDir: string;
+  readonly every: number; // 0 = only final events
+  readonly keep: number;
+  /** JSON describing the run (config, seeds, data), stored in every checkpoint for exact resume. */
+  readonly run: R;
+  /** Whether this event ends the run (a checkpoint is then always written). */
+  readonly isFinal: (e: T) => boolean;
+}
+
+/** Passes each event on, with `checkpoint` set to the folder written for it, if one was. */
+export const checkpointEvery =
+  <T extends TrainEvent, R>(options: CheckpointOptions<T, R>): OperatorFunction<T, T & { checkpoint?: string }> =>
+  (events) =>
+    events.pipe(
+      map((e) => {
+        const due = (options.every > 0 && e.metrics.step % options.every === 0) || options.isFinal(e);
+        if (!due || e.skipped) return e;
+        const saved = saveCheckpoint(options.runDir, toCheckpoint(e.state, options.run), { keep: options.keep });
+        if (E.isLeft(saved)) throw saved.left;
+        return { ...e, checkpoint: saved.right };
+      }),
+    );

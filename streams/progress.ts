@@ -1,0 +1,53 @@
+// Show training or evaluation progress: a live bar (cli-progress) on a terminal, a plain line every
+// few seconds otherwise (CI logs). Passes every value through unchanged; stops the bar on complete,
+// error and unsubscribe.
+
+import { SingleBar, Presets } from 'cli-progress';
+import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
+
+export interface ProgressOptions<T> {
+  readonly total: number;
+  readonly label: string;
+  /** Position reached by a value (e.g. the step). */
+  readonly position: (value: T) => number;
+  /** Figures to show, e.g. { loss: '81.3', 'bits/dim': '0.15' }. */
+  readonly figures: (value: T) => Record<string, string>;
+  readonly stream?: NodeJS.WriteStream;
+  /** Force plain lines even on a terminal (tests, --no-progress uses `enabled: false`). */
+  readonly plain?: boolean;
+  readonly enabled?: boolean;
+  readonly plainEveryMs?: number;
+}
+
+export const progress =
+  <T>(options: ProgressOptions<T>): MonoTypeOperatorFunction<T> =>
+  (source) =>
+    defer(() => {
+      if (options.enabled === false) return source;
+      const stream = options.stream ?? process.stderr;
+      const live = !options.plain && stream.isTTY === true;
+      const render = (v: T) =>
+        Object.entries(options.figures(v))
+          .map(([k, s]) => `${k} ${s}`)
+          .join('  ');
+      const bar = live
+        ? new SingleBar(
+            { format: `${options.label} {bar} {value}/{total} {figures} | {duration_formatted} elapsed, eta {eta_formatted}`, stream, hideCursor: true },
+            Presets.shades_classic,
+          )
+        : null;
+      bar?.start(options.total, 0, { figures: '' });
+      let lastLine = 0;
+      const started = Date.now();
+      return source.pipe(
+        tap((v) => {
+          const at = options.position(v);
+          if (bar) bar.update(at, { figures: render(v) });
+          else if (Date.now() - lastLine >= (options.plainEveryMs ?? 5000) || at >= options.total) {
+            lastLine = Date.now();
+            stream.write(`${options.label} ${at}/${options.total} ${render(v)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+          }
+        }),
+        finalize(() => bar?.stop()),
+      );
+    });
