@@ -1,4 +1,4 @@
-import { asyncScheduler, lastValueFrom, map, take, toArray, tap } from 'rxjs';
+import { Subject, asyncScheduler, from, lastValueFrom, map, mergeScan, take, toArray, tap } from 'rxjs';
 import { describe, expect, it } from 'vitest';
 import { epochBatchAt, epochPlan } from '../src/data/epochOrder.js';
 import type { ImageSet, RecordBatch } from '../src/data/records.js';
@@ -70,6 +70,48 @@ describe('epochs', () => {
     const n = seen.length;
     await new Promise((r) => setTimeout(r, 20));
     expect(seen.length).toBe(n);
+  });
+  it('pull mode: with an async consumer at most one batch waits, and the order is unchanged', async () => {
+    const run = async (pull: boolean) => {
+      let built = 0;
+      let done = 0;
+      let maxAhead = 0;
+      const ready = new Subject<void>();
+      const slowStep = (acc: number[], b: RecordBatch) =>
+        from(new Promise<number[]>((resolve) => setTimeout(() => { done++; resolve([...acc, ...ids(b)]); }, 2)));
+      const out = await lastValueFrom(
+        epochs(setOf(5), { batchSize: 2, seed: 4, maxSteps: 40, scheduler: asyncScheduler, ...(pull ? { demand: ready } : {}) }).pipe(
+          tap(() => {
+            built++;
+            maxAhead = Math.max(maxAhead, built - done);
+          }),
+          mergeScan(slowStep, [] as number[], 1),
+          tap(() => ready.next()),
+        ),
+      );
+      return { out, maxAhead };
+    };
+    const pulled = await run(true);
+    const pushed = await run(false);
+    expect(pulled.maxAhead).toBeLessThanOrEqual(2);
+    expect(pushed.maxAhead).toBeGreaterThan(5); // the failure pull mode prevents
+    expect(pulled.out).toEqual(pushed.out);
+    expect(pulled.out.length).toBe(80);
+  });
+  it('pull mode without a scheduler: one batch per demand, synchronously', () => {
+    const demand = new Subject<void>();
+    const seen: number[] = [];
+    const sub = epochs(setOf(5), { batchSize: 1, seed: 0, demand }).subscribe((b) => seen.push(b.index));
+    expect(seen).toEqual([0]);
+    demand.next();
+    demand.next();
+    expect(seen).toEqual([0, 1, 2]);
+    sub.unsubscribe();
+    expect(demand.observed).toBe(false);
+    let completed = false;
+    epochs(setOf(5), { batchSize: 1, seed: 0, demand, maxSteps: 2 }).subscribe({ complete: () => (completed = true) });
+    demand.next();
+    expect(completed).toBe(true); // right after the last batch, not at the next demand
   });
   it('empty input: maxSteps = startStep completes empty; an empty set is an error', async () => {
     expect(await lastValueFrom(epochs(setOf(3), { batchSize: 2, seed: 0, startStep: 4, maxSteps: 4 }).pipe(toArray()))).toEqual([]);
