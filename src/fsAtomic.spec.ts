@@ -33,6 +33,14 @@ describe('writeFileAtomic', () => {
     expect(readdirSync(root)).toEqual(['f.bin']);
   });
 
+  it('removes the temporary files of earlier writes of the same path whose writer died', () => {
+    const path = join(root, 'report.json');
+    writeFileSync(join(root, `.report.json.tmp-${DEAD_PID}-0`), 'partial');
+    writeFileSync(join(root, `.other.json.tmp-${DEAD_PID}-0`), 'not ours');
+    expect(E.isRight(writeFileAtomic(path, '{}'))).toBe(true);
+    expect(readdirSync(root).sort()).toEqual([`.other.json.tmp-${DEAD_PID}-0`, 'report.json']);
+  });
+
   it('fails as a value, naming the path, and leaves the target untouched', () => {
     const path = join(root, 'dir-in-the-way');
     mkdirSync(path);

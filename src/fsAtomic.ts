@@ -74,13 +74,15 @@ const writeAndSync = (path: string, data: FileData): void => {
 
 /**
  * Replace (or create) the file at `path` with `data`, atomically and durably. Creates the parent
- * directory if needed. On failure the target is untouched and the temporary file removed.
+ * directory if needed, and removes temporary files of earlier writes of this path whose writer
+ * died. On failure the target is untouched and the temporary file removed.
  */
 export const writeFileAtomic = (path: string, data: FileData): E.Either<Error, string> => {
   const dir = dirname(path);
   const tmp = join(dir, `.${basename(path)}${tmpSuffix()}`);
   try {
     mkdirSync(dir, { recursive: true });
+    cleanLeftovers(dir, (name) => name.startsWith(`.${basename(path)}.tmp-`));
     writeAndSync(tmp, data);
     faultPoint('file:before-rename');
     renameSync(tmp, path);
@@ -165,14 +167,14 @@ const LEFTOVER = /\.(tmp|del)-(\d+)-\d+$/;
 
 /**
  * Remove leftovers of interrupted atomic writes in `dir` (`*.tmp-<pid>-<n>`, `*.del-<pid>-<n>`)
- * whose writing process is gone. Returns the names removed.
+ * whose writing process is gone (and, if given, that `only` accepts). Returns the names removed.
  */
-export const cleanLeftovers = (dir: string): string[] => {
+export const cleanLeftovers = (dir: string, only: (name: string) => boolean = () => true): string[] => {
   if (!existsSync(dir)) return [];
   const removed: string[] = [];
   for (const name of readdirSync(dir)) {
     const m = LEFTOVER.exec(name);
-    if (!m || processAlive(Number(m[2]))) continue;
+    if (!m || !only(name) || processAlive(Number(m[2]))) continue;
     rmSync(join(dir, name), { recursive: true, force: true });
     removed.push(name);
   }
