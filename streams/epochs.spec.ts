@@ -78,7 +78,7 @@ describe('epochs', () => {
       let maxAhead = 0;
       const ready = new Subject<void>();
       const slowStep = (acc: number[], b: RecordBatch) =>
-        from(new Promise<number[]>((resolve) => setTimeout(() => { done++; resolve([...acc, ...ids(b)]); }, 2)));
+        from(new Promise<number[]>((resolve) => setTimeout(() => { done++; resolve([...acc, ...ids(b)]); }, 5)));
       const out = await lastValueFrom(
         epochs(setOf(5), { batchSize: 2, seed: 4, maxSteps: 40, scheduler: asyncScheduler, ...(pull ? { demand: ready } : {}) }).pipe(
           tap(() => {
