@@ -163,8 +163,10 @@ const trainCommand = async (flags: TrainFlags) => {
     stop.requested = true;
     log(`\n${sig}: finishing the current step, writing a checkpoint, then stopping (again to abort)`);
   };
-  process.on('SIGINT', () => onSignal('SIGINT'));
-  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  const onInt = () => onSignal('SIGINT');
+  const onTerm = () => onSignal('SIGTERM');
+  process.on('SIGINT', onInt);
+  process.on('SIGTERM', onTerm);
 
   const engine = await makeEngine(flags.workers, backend);
   const t0 = performance.now();
@@ -176,7 +178,11 @@ const trainCommand = async (flags: TrainFlags) => {
     log,
     ...(engine ? { engine } : {}),
     ...(flags.timeLimit !== undefined ? { timeLimitSeconds: flags.timeLimit } : {}),
-  }).finally(() => engine?.close());
+  }).finally(() => {
+    process.off('SIGINT', onInt);
+    process.off('SIGTERM', onTerm);
+    return engine?.close();
+  });
   const outcome = orFail(trained);
   log(`trained to step ${outcome.step} (${outcome.stoppedBy}): ${outcome.imagesPerSecond.toFixed(1)} img/s, last loss ${outcome.lastLoss.toFixed(2)} nats`);
 
@@ -320,7 +326,10 @@ const sampleCommand = async (flags: SampleFlags) => {
   process.stdout.write(`${JSON.stringify({ command: 'sample', backend, checkpoint: path, count, seconds: sampled.seconds, file, seed: flags.seed, temperature: flags.temperature, cached: !flags.naive }, null, 2)}\n`);
 };
 
-/** A PNG of one image, or a grid of images separated by 1-px lines (as written by `sample`), into images. */
+/**
+ * A PNG of one image, or a grid of images as `sample` writes them (each scaled by an integer factor,
+ * 1-px separators), into images of the model's shape.
+ */
 const splitGrid = (
   png: { width: number; height: number; channels: number; pixels: Uint8Array },
   spec: ModelSpec,
@@ -328,11 +337,12 @@ const splitGrid = (
 ): E.Either<Error, Uint8Array[]> => {
   const { height: h, width: w, channels: c, levels } = spec;
   if (png.channels !== c) return E.left(new Error(`${file}: expected ${c === 1 ? 'a greyscale' : 'an RGB'} PNG, found ${png.channels} channels`));
-  const cols = Math.floor((png.width + 1) / (w + 1));
-  const rows = Math.floor((png.height + 1) / (h + 1));
-  const exact = png.width === cols * (w + 1) - 1 && png.height === rows * (h + 1) - 1;
-  if (cols < 1 || rows < 1 || !exact)
-    return E.left(new Error(`${file}: expected a ${w}×${h} image or a grid of them with 1-px separators, found ${png.width}×${png.height}`));
+  const fits = (size: number, cell: number) => (size + 1) % (cell + 1) === 0;
+  const scale = [1, 2, 3, 4, 5, 6, 7, 8].find((s) => fits(png.width, w * s) && fits(png.height, h * s));
+  if (scale === undefined)
+    return E.left(new Error(`${file}: expected a ${w}×${h} image or a grid of them (as sample writes), found ${png.width}×${png.height}`));
+  const cols = (png.width + 1) / (w * scale + 1);
+  const rows = (png.height + 1) / (h * scale + 1);
   const out: Uint8Array[] = [];
   for (let r = 0; r < rows; r++)
     for (let q = 0; q < cols; q++) {
@@ -340,7 +350,9 @@ const splitGrid = (
       for (let y = 0; y < h; y++)
         for (let x = 0; x < w; x++)
           for (let k = 0; k < c; k++) {
-            const v = png.pixels[((r * (h + 1) + y) * png.width + q * (w + 1) + x) * c + k]!;
+            const py = r * (h * scale + 1) + y * scale;
+            const px = q * (w * scale + 1) + x * scale;
+            const v = png.pixels[(py * png.width + px) * c + k]!;
             img[(y * w + x) * c + k] = Math.round((v * (levels - 1)) / 255);
           }
       out.push(img);
@@ -437,6 +449,7 @@ export const main = async (argv: string[]): Promise<number> => {
   }
 };
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('pipelines/cli.ts') || process.argv[1]?.endsWith('pixelstreams.js')) {
+// Run when executed directly (tsx pipelines/cli.ts …); bin/pixelstreams.js calls main itself.
+if (process.argv[1]?.endsWith('pipelines/cli.ts')) {
   main(process.argv).then((code) => process.exit(code));
 }
