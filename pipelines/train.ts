@@ -1,6 +1,6 @@
 // The training pipeline, end to end:
 //
-//   epochs(train set, seeded order, from the resumed step)
+//   epochs(train set, seeded order, from the resumed step, one batch per finished step)
 //     → train(state)                    one event per step, state threaded through mergeScan
 //     → checkpointEvery(N)              atomic checkpoints, always one at the final step
 //     → progress(bar)                   loss and bits/dim on a terminal, lines in logs
@@ -12,7 +12,7 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import { asyncScheduler, defaultIfEmpty, lastValueFrom, map, takeWhile, tap } from 'rxjs';
+import { asyncScheduler, defaultIfEmpty, lastValueFrom, map, Subject, takeWhile, tap } from 'rxjs';
 import { listCheckpoints, loadLatestCheckpoint, fromCheckpoint } from '../src/checkpoint/checkpoint.js';
 import type { EpochTransform } from '../src/data/binarize.js';
 import type { ImageSet } from '../src/data/records.js';
@@ -138,6 +138,8 @@ export const runTraining = async (
   let images = 0;
   let checkpoints = 0;
   const trainOptions = { ...(ctx.engine ? { engine: ctx.engine } : {}), onNonFinite: cfg.onNonFinite };
+  // Pull mode: each finished step asks for the next batch, so none pile up behind a slow step.
+  const ready = new Subject<void>();
   try {
     const last = await lastValueFrom(
       epochs(sets.train, {
@@ -147,8 +149,10 @@ export const runTraining = async (
         startStep,
         maxSteps: cfg.steps,
         scheduler: asyncScheduler, // one step per macrotask: signals and the progress bar get a turn
+        demand: ready,
       }).pipe(
         train(state, trainOptions),
+        tap(() => ready.next()),
         map((e) => ({ ...e, final: isFinal(e) })),
         checkpointEvery({ runDir: ctx.outDir, every: cfg.checkpointEvery, keep: cfg.keep, run: cfg, isFinal: (e) => e.final }),
         tap((e) => {
