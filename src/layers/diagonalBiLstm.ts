@@ -9,6 +9,13 @@
 // pixel above and the pixel to the left, so the left state at (i, j) sees every (i', j') with i' ≤ i,
 // j' ≤ j. The right direction sees i' ≤ i, j' ≥ j — including the future of row i — so it is shifted
 // down one row before the sum: together they cover the whole past and nothing else.
+//
+// One addition to the paper: the last pixel of a row, x(i−1, W−1), is in no feature of row i−1 (a
+// position's features never hold all of its own pixel), so the shifted right direction alone cannot
+// bring it to (i, j) for j < W−1−⌊k/2⌋ — a one-pixel blind spot that no depth removes. The first
+// layer's right direction therefore also reads the pixels themselves (`pixelFeatures` = C, a 1×1
+// unmasked convolution into its gates): its output is shifted down a row, so this is causal, and it
+// makes the dependence set exactly the whole past.
 
 import { broadcastState, gatedConv, gatedConvShapes, initGatedConv, lstmCell, pointwise, type GatedConvSpec } from './lstm.js';
 import { matMulPlain } from './matmul.js';
@@ -23,6 +30,8 @@ export interface DiagonalBiLstmLayerSpec {
   readonly channels: number;
   /** Features of a conditioning map [B, H, W, c] added (1×1, unmasked) to the gates; 0 for none. */
   readonly conditionFeatures: number;
+  /** C when the right direction also reads the pixels [B, H, W, C] (first layer); 0 otherwise. */
+  readonly pixelFeatures: number;
 }
 
 export type Direction = 'left' | 'right';
@@ -46,6 +55,7 @@ export const diagonalBiLstmShapes = (s: DiagonalBiLstmLayerSpec): Record<string,
       [`${s.name}.${d}.h0`]: [s.hidden],
       [`${s.name}.${d}.c0`]: [s.hidden],
       ...(s.conditionFeatures > 0 ? { [`${s.name}.${d}.cond.w`]: [s.conditionFeatures, 4 * s.hidden] } : {}),
+      ...(d === 'right' && s.pixelFeatures > 0 ? { [`${s.name}.right.px.w`]: [s.pixelFeatures, 4 * s.hidden] } : {}),
     })),
   );
 
@@ -61,6 +71,9 @@ export const initDiagonalBiLstm = (s: DiagonalBiLstmLayerSpec, rng: Rng): NamedT
       [`${s.name}.${d}.c0`]: tf.zeros([s.hidden]),
       ...(s.conditionFeatures > 0
         ? { [`${s.name}.${d}.cond.w`]: normal(s.conditionFeatures, 4 * s.hidden, Math.sqrt(1 / s.conditionFeatures)) }
+        : {}),
+      ...(d === 'right' && s.pixelFeatures > 0
+        ? { [`${s.name}.right.px.w`]: normal(s.pixelFeatures, 4 * s.hidden, Math.sqrt(1 / s.pixelFeatures)) }
         : {}),
     })),
   ) as NamedTensors;
@@ -98,21 +111,27 @@ const direction = (s: DiagonalBiLstmLayerSpec, d: Direction, params: NamedTensor
   return d === 'left' ? run(gates) : mirror(run(mirror(gates)));
 };
 
-/** Diagonal BiLSTM over a map: x [B, H, W, in] (and condition [B, H, W, c]) → [B, H, W, h]. */
+/**
+ * Diagonal BiLSTM over a map: x [B, H, W, in] (and condition [B, H, W, c], and for the first layer
+ * the pixels [B, H, W, C] in [−1, 1]) → [B, H, W, h].
+ */
 export const diagonalBiLstm = (
   s: DiagonalBiLstmLayerSpec,
   params: NamedTensors,
   x: Tensor4D,
   condition?: Tensor4D,
+  pixels?: Tensor4D,
 ): Tensor4D =>
   tf.tidy(() => {
     if (s.conditionFeatures > 0 && !condition)
       throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
+    if (s.pixelFeatures > 0 && !pixels) throw new Error(`${s.name}: expected the pixels [B, H, W, ${s.pixelFeatures}]`);
     const gatesOf = (d: Direction): Tensor4D => {
-      const g = gatedConv(inputToState(s, d), params, x); //                         [B, H, W, 4h]  1×1 mask B
-      return s.conditionFeatures > 0
-        ? tf.add(g, pointwise(condition!, params[`${s.name}.${d}.cond.w`] as Tensor2D))
-        : g;
+      let g = gatedConv(inputToState(s, d), params, x); //                           [B, H, W, 4h]  1×1 mask B
+      if (s.conditionFeatures > 0) g = tf.add(g, pointwise(condition!, params[`${s.name}.${d}.cond.w`] as Tensor2D));
+      if (d === 'right' && s.pixelFeatures > 0)
+        g = tf.add(g, pointwise(pixels!, params[`${s.name}.right.px.w`] as Tensor2D)); // [B, H, W, 4h]  1×1 unmasked, shifted below
+      return g;
     };
     const left = direction(s, 'left', params, gatesOf('left')); //                  [B, H, W, h]
     const right = direction(s, 'right', params, gatesOf('right')); //               [B, H, W, h]

@@ -41,7 +41,9 @@ export const pixelRnnLayout = (s: RecurrentSpec, prefix = '', conditionFeatures 
   const h = s.hidden;
   const recurrent = Array.from({ length: s.layers }, (_, l) => {
     const base = { name: `${prefix}l${l}`, inFeatures: 2 * h, hidden: h, channels: s.channels, conditionFeatures };
-    return s.family === 'row-lstm' ? { ...base, rowKernel: s.rowKernel } : base;
+    return s.family === 'row-lstm'
+      ? { ...base, rowKernel: s.rowKernel }
+      : { ...base, pixelFeatures: l === 0 ? s.channels : 0 };
   });
   return {
     input: conv('input', s.firstKernel, 'A', s.channels, 2 * h),
@@ -59,7 +61,9 @@ export const pixelRnnShapes = (s: RecurrentSpec, prefix = '', conditionFeatures 
   return Object.assign(
     {},
     maskedConvShapes(L.input),
-    ...L.recurrent.map((r) => (isRow(s) ? rowLstmShapes(r as RowLstmLayerSpec) : diagonalBiLstmShapes(r))),
+    ...L.recurrent.map((r) =>
+      isRow(s) ? rowLstmShapes(r as RowLstmLayerSpec) : diagonalBiLstmShapes(r as DiagonalBiLstmLayerSpec),
+    ),
     ...L.outputs.map(maskedConvShapes),
     maskedConvShapes(L.head0),
     maskedConvShapes(L.head1),
@@ -71,7 +75,9 @@ export const initPixelRnn = (s: RecurrentSpec, rng: Rng, prefix = '', conditionF
   return Object.assign(
     {},
     initMaskedConv(L.input, rng),
-    ...L.recurrent.map((r) => (isRow(s) ? initRowLstm(r as RowLstmLayerSpec, rng) : initDiagonalBiLstm(r, rng))),
+    ...L.recurrent.map((r) =>
+      isRow(s) ? initRowLstm(r as RowLstmLayerSpec, rng) : initDiagonalBiLstm(r as DiagonalBiLstmLayerSpec, rng),
+    ),
     // Residual branches start small so the initial network is close to the identity path.
     ...L.outputs.map((o) => initMaskedConv(o, rng, s.residual ? 0.5 : 1)),
     initMaskedConv(L.head0, rng),
@@ -104,10 +110,13 @@ export const pixelRnnForward = (
     const conv = maskedConv(options.convImpl);
     const cf = condition ? condition.shape[3] : 0;
     const L = pixelRnnLayout(s, prefix, cf);
+    const unit = toUnit(x, s.levels); //                                             [B, H, W, C]   in [−1, 1]
     const layer = (r: RowLstmLayerSpec | DiagonalBiLstmLayerSpec, m: Tensor4D): Tensor4D =>
-      isRow(s) ? rowLstm(r as RowLstmLayerSpec, params, m, condition) : diagonalBiLstm(r, params, m, condition);
+      isRow(s)
+        ? rowLstm(r as RowLstmLayerSpec, params, m, condition)
+        : diagonalBiLstm(r as DiagonalBiLstmLayerSpec, params, m, condition, unit);
 
-    let map = conv(L.input, params, toUnit(x, s.levels)); //                        [B, H, W, 2h]  7×7 mask A
+    let map = conv(L.input, params, unit); //                                        [B, H, W, 2h]  7×7 mask A
     let skips: Tensor4D | null = null;
     L.recurrent.forEach((r, l) => {
       const states = layer(r, map); //                                               [B, H, W, h]   Row LSTM / Diagonal BiLSTM

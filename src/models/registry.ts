@@ -70,17 +70,31 @@ const specRules = (s: ModelSpec): string[] => {
   return errs;
 };
 
-/** The codec of the family `u` names; the union when it names none (its errors then list them all). */
-const familyCodec = (u: unknown): t.Type<ModelSpec, unknown, unknown> => {
+/** The codec of the family `u` names, or an error naming the known families. */
+const familyCodec = (u: unknown, where: string): E.Either<Error, t.Type<ModelSpec, unknown, unknown>> => {
   const family = typeof u === 'object' && u !== null ? (u as { family?: unknown }).family : undefined;
-  return (typeof family === 'string' && codecOf[family]) || (ModelSpecCodec as t.Type<ModelSpec, unknown, unknown>);
+  const codec = typeof family === 'string' ? codecOf[family] : undefined;
+  return codec
+    ? E.right(codec)
+    : E.left(
+        new Error(
+          `${where}: family: expected ${Object.keys(codecOf).map((f) => `'${f}'`).join(' | ')}, found ${
+            family === undefined ? 'nothing' : JSON.stringify(family)
+          }`,
+        ),
+      );
 };
 
 /** Decode an unknown value into a model spec, or say every field that is wrong. */
 export const decodeSpec = (u: unknown, where = 'model spec'): E.Either<Error, ModelSpec> =>
   pipe(
-    familyCodec(u).decode(u),
-    E.mapLeft((errors) => new Error(`${where}: ${formatValidationErrors(errors)}`)),
+    familyCodec(u, where),
+    E.chain((codec) =>
+      pipe(
+        codec.decode(u),
+        E.mapLeft((errors) => new Error(`${where}: ${formatValidationErrors(errors)}`)),
+      ),
+    ),
     E.chain((s) => {
       const errs = specRules(s);
       return errs.length ? E.left(new Error(`${where}: ${errs.join('; ')}`)) : E.right(s);
