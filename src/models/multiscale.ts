@@ -2,7 +2,9 @@
 //
 //   small = subsample(x)                 every factor-th pixel of every factor-th row    [B, s, s', C]
 //   p(small)                             an unconditional PixelRNN over the s×s' image  ('small.' weights)
-//   condition = ReLU(deconv(small))      f×f stride-f deconvolution to c features       [B, n, m, c]
+//   condition = deconv(small)            3×3 conv at s×s' (sees neighbouring small pixels, also those
+//                                        below and right), ReLU, f×f stride-f deconvolution, ReLU
+//                                                                                        [B, n, m, c]
 //   p(x | small)                         a PixelRNN over the n×m image whose every layer's input-to-state
 //                                        gates get a 1×1 unmasked conv of `condition`   ('large.' weights)
 //
@@ -73,14 +75,31 @@ const placeSmall = (ls: Tensor5D, factor: number): Tensor5D => {
 };
 
 const upName = (w: 'w' | 'b') => `large.up.${w}`;
+const smoothName = (w: 'w' | 'b') => `large.up0.${w}`;
 
-/** The conditioning map: small [B, s, s', C] → f×f stride-f deconvolution, ReLU → [B, n, m, c]. */
+/** Unmasked 3×3 'same' convolution by tap gathering: [B, H, W, in] × [9·in, out] → [B, H, W, out]. */
+const conv3x3 = (x: Tensor4D, w: Tensor2D, bias: tf.Tensor): Tensor4D => {
+  const [b, h, wd, cin] = x.shape;
+  const padded = tf.pad(x, [[0, 0], [1, 1], [1, 1], [0, 0]]); //                  [B, H+2, W+2, in]
+  const taps = [];
+  for (let dy = 0; dy < 3; dy++) for (let dx = 0; dx < 3; dx++) taps.push(tf.slice(padded, [0, dy, dx, 0], [b, h, wd, cin]));
+  return tf.add(pointwise(tf.concat(taps, 3) as Tensor4D, w), bias) as Tensor4D; // [B, H, W, out]
+};
+
+/**
+ * The conditioning map: small [B, s, s', C] → 3×3 conv (c features), ReLU → f×f stride-f
+ * deconvolution, ReLU → [B, n, m, c]. The bias at a large pixel sees the small pixels of its own and
+ * the neighbouring blocks, including those below and to the right: the future's coarse layout.
+ */
 export const conditionMap = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D): Tensor4D =>
   tf.tidy(() => {
     const f = spec.factor;
     const c = spec.conditionFeatures;
     const [b, s, s2] = small.shape;
-    const cells = pointwise(toUnit(small, spec.levels), params[upName('w')] as Tensor2D); // [B, s, s', f·f·c] (a, b, c)
+    const smooth = tf.relu(
+      conv3x3(toUnit(small, spec.levels), params[smoothName('w')] as Tensor2D, params[smoothName('b')]!),
+    ) as Tensor4D; //                                                                      [B, s, s', c]
+    const cells = pointwise(smooth, params[upName('w')] as Tensor2D); //                   [B, s, s', f·f·c] (a, b, c)
     const split = tf.reshape(cells, [b * s, s2, f, f * c]); //                              [B·s, s', f, f·c]
     const ordered = tf.transpose(split, [0, 2, 1, 3]); //                                   [B·s, f, s', f·c]
     const up = tf.reshape(ordered, [b, s * f, s2 * f, c]); //                               [B, n, m, c]
@@ -121,20 +140,23 @@ export const multiscale: ModelFamily<MultiscaleSpec> = {
   shapes: (s) => ({
     ...pixelRnnShapes(smallSpecOf(s), 'small.'),
     ...pixelRnnShapes(largeSpecOf(s), 'large.', s.conditionFeatures),
-    [upName('w')]: [s.channels, s.factor * s.factor * s.conditionFeatures],
+    [smoothName('w')]: [9 * s.channels, s.conditionFeatures],
+    [smoothName('b')]: [s.conditionFeatures],
+    [upName('w')]: [s.conditionFeatures, s.factor * s.factor * s.conditionFeatures],
     [upName('b')]: [s.conditionFeatures],
   }),
   init: (s, seed) => {
     const up = Rng.fromSeed(seed, 4);
-    const fanIn = s.channels;
+    const normal = (rows: number, cols: number) =>
+      tf.tensor2d(Float32Array.from({ length: rows * cols }, () => up.normal() * Math.sqrt(2 / rows)), [rows, cols]);
+    const c = s.conditionFeatures;
     return {
       ...initPixelRnn(smallSpecOf(s), Rng.fromSeed(seed, 2), 'small.'),
       ...initPixelRnn(largeSpecOf(s), Rng.fromSeed(seed, 3), 'large.', s.conditionFeatures),
-      [upName('w')]: tf.tensor2d(
-        Float32Array.from({ length: fanIn * s.factor * s.factor * s.conditionFeatures }, () => up.normal() * Math.sqrt(2 / fanIn)),
-        [fanIn, s.factor * s.factor * s.conditionFeatures],
-      ),
-      [upName('b')]: tf.zeros([s.conditionFeatures]),
+      [smoothName('w')]: normal(9 * s.channels, c),
+      [smoothName('b')]: tf.zeros([c]),
+      [upName('w')]: normal(c, s.factor * s.factor * c),
+      [upName('b')]: tf.zeros([c]),
     };
   },
   forward: combinedLogits,
