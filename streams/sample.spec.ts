@@ -3,7 +3,7 @@ import { filter, lastValueFrom, take, toArray } from 'rxjs';
 import { bindModel, initModel, presets } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { naiveSampler } from '../src/sampling/naive.js';
-import type { ImageEvent, RowEvent, SamplerFactory, ValueEvent } from '../src/sampling/types.js';
+import type { ImageEvent, RowEvent, SampleEvent, SamplerFactory, ValueEvent } from '../src/sampling/types.js';
 import { tf } from '../src/tf.js';
 import { disposeAll } from '../src/train/step.js';
 import { complete, sample, sampleAsync, sampleImages } from './sample.js';
@@ -42,7 +42,7 @@ describe('sample source', () => {
       expect(rows).toEqual([0, 1, 2, 3]);
     }
     // the image event of a batch comes after all its values; batches do not interleave
-    const lastValueOfImage1 = events.findLastIndex((e) => e.kind === 'value' && e.image === 1);
+    const lastValueOfImage1 = events.length - 1 - [...events].reverse().findIndex((e: SampleEvent) => e.kind === 'value' && e.image === 1);
     const firstValueOfImage2 = events.findIndex((e) => e.kind === 'value' && e.image === 2);
     expect(events.findIndex((e) => e.kind === 'image' && e.image === 1)).toBeGreaterThan(lastValueOfImage1);
     expect(events.findIndex((e) => e.kind === 'image' && e.image === 1)).toBeLessThan(firstValueOfImage2);

@@ -1,24 +1,26 @@
 // Cached incremental sampling for PixelCNN: each new value computes only what it changes.
 //
-// Every layer keeps its input map ([H·W, B, in]: the unit image for the 7×7 mask-A layer, relu of the
-// residual stream for the others). At pixel p = (i, j):
-//   - once per pixel, every layer's "past" sum — bias + Σ over the off-centre taps of its causal window
-//     (pixels before p, already final) — for all output features;
-//   - for channel c, only output group c of every layer, adding the centre tap over the input groups
-//     the mask lets it see (< c for mask A, ≤ c for mask B). Groups < c at p do not change when channel
-//     c is sampled (mask A hides channel c from groups ≤ c), and groups > c are computed at their own
-//     step, so each pixel costs one pass of the network at one position — the forward pass's FLOPs
-//     in all, spread over H·W·C steps.
-//   - the head's two 1×1 layers only for group c (channel c's K logits).
-// The per-pixel maths runs in plain JS over Float32Array weights with Float64 accumulators, skipping
-// zero inputs (half of every post-ReLU map): on wasm one tiny tensor op costs tens of µs, more than
-// the arithmetic of a whole pixel layer.
+// Every layer keeps its input map ([H·W, B, in]: the unit image for the first, mask-A layer, relu of
+// the residual stream for the others). Then:
+//   - once per row i, every layer's taps in the rows above (final since row i − 1 finished) for the
+//     whole row in one matMul on the backend: [W·B, above taps·in] × [above taps·in, out], plus bias;
+//   - once per pixel, the taps left of it in its own row (plain JS);
+//   - per channel c, only output group c of every layer: the centre tap over the input groups the
+//     mask lets it see (< c for mask A, ≤ c for mask B), then relu into the next layer's map. Groups < c
+//     at the pixel do not change when channel c is sampled (mask A hides channel c from groups ≤ c)
+//     and groups > c are computed at their own step, so every pixel is computed once in all;
+//   - the head's two 1×1 layers only for group c: channel c's K logits.
+// Per-pixel maths runs in plain JS (Float32Array weights, Float64 sums, zero inputs skipped — half of
+// every post-ReLU map — and 8 outputs per pass held in registers): on wasm one tiny tensor op costs
+// tens of µs, more than the arithmetic of a whole pixel layer. The big, regular part (rows above)
+// goes to the backend's matMul.
 
 import { convLayout, type MaskedConvSpec } from '../layers/maskedConv.js';
 import { channelGroup } from '../masks.js';
 import type { AutoregressiveModel } from '../model.js';
 import { pixelCnnLayers } from '../models/pixelcnn.js';
 import type { PixelCnnSpec } from '../models/spec.js';
+import { tf, type Tensor2D } from '../tf.js';
 import type { IncrementalSampler } from './types.js';
 
 type Role = 'input' | 'res' | 'head0' | 'head1';
@@ -27,15 +29,18 @@ interface Layer {
   readonly role: Role;
   readonly inF: number;
   readonly outF: number;
-  readonly w: Float32Array; // [rows, out], centre channel mask applied
+  readonly w: Float32Array; // [rows, out], centre channel mask applied; rows: above taps, left taps, centre
   readonly bias: Float32Array; // [out]
-  readonly past: readonly { dy: number; dx: number }[];
+  readonly above: readonly { dy: number; dx: number }[]; // taps in rows above, weight rows [0, above·in)
+  readonly left: readonly number[]; // dx of taps left in the same row, weight rows after the above ones
+  readonly aboveW: Tensor2D | null; // [above·in, out] on the backend
   readonly centreRow: number; // first weight row of the centre tap, −1 when the centre is unused
   readonly groupStart: Int32Array; // output group g is features [groupStart[g], groupStart[g+1])
   readonly centreInEnd: Int32Array; // group g sees input features [0, centreInEnd[g]) at the centre
   readonly act: Float32Array | null; // input map [H·W, B, in]; null for 1×1 layers (current pixel only)
-  readonly cur: Float32Array; // input at the current pixel [B, in] (1×1 layers)
-  readonly pastAcc: Float64Array; // [B, out]: bias + off-centre taps at the current pixel
+  readonly cur: Float32Array; // input at the current pixel [B, in] (layers without a window)
+  readonly rowAcc: Float32Array; // [W, B, out]: bias + rows-above taps for the current row
+  readonly pastAcc: Float64Array; // [B, out]: rowAcc + left taps at the current pixel
   readonly sum: Float64Array; // [B, out]: the layer's output at the current pixel
 }
 
@@ -52,14 +57,8 @@ const groupStarts = (n: number, channels: number): Int32Array => {
   return s;
 };
 
-const planLayer = (
-  spec: MaskedConvSpec,
-  role: Role,
-  model: AutoregressiveModel,
-  pixels: number,
-  batch: number,
-): Layer => {
-  const { table, taps, weightMask } = convLayout(spec);
+const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel, H: number, W: number, batch: number): Layer => {
+  const { table, weightMask } = convLayout(spec);
   const w = readParam(model, `${spec.name}.w`);
   if (weightMask) for (let k = 0; k < w.length; k++) w[k]! *= weightMask[k]!;
   const C = spec.channels;
@@ -67,56 +66,104 @@ const planLayer = (
   const centreInEnd = new Int32Array(C);
   for (let g = 0; g < C; g++) {
     const o = groupStart[g]!;
-    if (o >= spec.outFeatures) continue;
+    if (o >= spec.outFeatures || !table.centreUsed) continue;
     let end = 0;
     while (end < spec.inFeatures && table.centre[end]![o] === 1) end++;
     for (let i = end; i < spec.inFeatures; i++)
       if (table.centre[i]![o] === 1) throw new Error(`cachedPixelCnn: layer ${spec.name}: centre mask is not a prefix`);
-    centreInEnd[g] = table.centreUsed ? end : 0;
+    centreInEnd[g] = end;
   }
-  const hasWindow = taps.length > 1 || (taps.length === 1 && (taps[0]!.dy !== 0 || taps[0]!.dx !== 0));
+  const above = table.pastTaps.filter((t) => t.dy < 0);
+  const left = table.pastTaps.filter((t) => t.dy === 0).map((t) => t.dx);
+  // pastTaps are in raster order: every above tap precedes every left tap, as in the weight rows
+  const aboveRows = above.length * spec.inFeatures;
+  const hasWindow = table.pastTaps.length > 0;
   return {
     role,
     inF: spec.inFeatures,
     outF: spec.outFeatures,
     w,
     bias: readParam(model, `${spec.name}.b`),
-    past: table.pastTaps,
+    above,
+    left,
+    aboveW: aboveRows > 0 ? tf.tensor2d(w.subarray(0, aboveRows * spec.outFeatures), [aboveRows, spec.outFeatures]) : null,
     centreRow: table.centreUsed ? table.pastTaps.length * spec.inFeatures : -1,
     groupStart,
     centreInEnd,
-    act: hasWindow || role === 'input' ? new Float32Array(pixels * batch * spec.inFeatures) : null,
+    act: hasWindow || role === 'input' ? new Float32Array(H * W * batch * spec.inFeatures) : null,
     cur: new Float32Array(batch * spec.inFeatures),
+    rowAcc: new Float32Array(W * batch * spec.outFeatures),
     pastAcc: new Float64Array(batch * spec.outFeatures),
     sum: new Float64Array(batch * spec.outFeatures),
   };
 };
 
-/** acc[b, o0..o1) += Σ_k in[b, k] · w[row0 + k, o0..o1) for k < n; `in` rows are `stride` apart. */
-const accumulate = (
-  acc: Float64Array,
-  accStride: number,
-  input: Float32Array,
-  inOffset: number,
-  inStride: number,
-  n: number,
-  w: Float32Array,
-  row0: number,
-  outF: number,
-  o0: number,
-  o1: number,
-  batch: number,
-): void => {
-  for (let k = 0; k < n; k++) {
-    const wr = (row0 + k) * outF;
-    for (let b = 0; b < batch; b++) {
-      const a = input[inOffset + b * inStride + k]!;
-      if (a === 0) continue;
-      const ab = b * accStride;
-      for (let o = o0; o < o1; o++) acc[ab + o]! += a * w[wr + o]!;
+/**
+ * A vector × matrix product over the non-zero inputs only: gather (weight row, value) pairs from
+ * one or more input segments, then add Σ value · w[row, o] into acc[o0..o1), 8 outputs at a time.
+ */
+class SparseRow {
+  private rows: Int32Array;
+  private vals: Float64Array;
+  private m = 0;
+  constructor(maxRows: number) {
+    this.rows = new Int32Array(maxRows);
+    this.vals = new Float64Array(maxRows);
+  }
+  reset(): void {
+    this.m = 0;
+  }
+  /** Inputs input[off .. off+n) meet weight rows row0 .. row0+n of a matrix with outF columns. */
+  gather(input: Float32Array, off: number, n: number, row0: number, outF: number): void {
+    let m = this.m;
+    const rows = this.rows;
+    const vals = this.vals;
+    for (let k = 0; k < n; k++) {
+      const a = input[off + k]!;
+      if (a !== 0) {
+        rows[m] = (row0 + k) * outF;
+        vals[m] = a;
+        m++;
+      }
+    }
+    this.m = m;
+  }
+  addInto(acc: Float64Array, at: number, w: Float32Array, o0: number, o1: number): void {
+    const m = this.m;
+    const rows = this.rows;
+    const vals = this.vals;
+    let o = o0;
+    for (; o + 8 <= o1; o += 8) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; // prettier-ignore
+      for (let t = 0; t < m; t++) {
+        const a = vals[t]!;
+        const r = rows[t]! + o;
+        s0 += a * w[r]!;
+        s1 += a * w[r + 1]!;
+        s2 += a * w[r + 2]!;
+        s3 += a * w[r + 3]!;
+        s4 += a * w[r + 4]!;
+        s5 += a * w[r + 5]!;
+        s6 += a * w[r + 6]!;
+        s7 += a * w[r + 7]!;
+      }
+      const q = at + o;
+      acc[q]! += s0;
+      acc[q + 1]! += s1;
+      acc[q + 2]! += s2;
+      acc[q + 3]! += s3;
+      acc[q + 4]! += s4;
+      acc[q + 5]! += s5;
+      acc[q + 6]! += s6;
+      acc[q + 7]! += s7;
+    }
+    for (; o < o1; o++) {
+      let s = 0;
+      for (let t = 0; t < m; t++) s += vals[t]! * w[rows[t]! + o]!;
+      acc[at + o]! += s;
     }
   }
-};
+}
 
 export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number): IncrementalSampler => {
   const spec = model.spec as PixelCnnSpec;
@@ -124,16 +171,19 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
   const { height: H, width: W, channels: C, levels: K } = spec;
   const specs = pixelCnnLayers(spec);
   const roles: Role[] = specs.map((s, n) => (n === 0 ? 'input' : s.name.startsWith('res') ? 'res' : (s.name as Role)));
-  const layers = specs.map((s, n) => planLayer(s, roles[n]!, model, H * W, batch));
+  const layers = specs.map((s, n) => planLayer(s, roles[n]!, model, H, W, batch));
   const input = layers[0]!;
+  const last = layers[layers.length - 1]!; // head1
   const h = spec.hidden;
   const stream = new Float64Array(batch * h); // residual stream at the current pixel [B, h]
-  const last = layers[layers.length - 1]!; // head1
+  const sparse = new SparseRow(Math.max(...layers.map((l) => l.w.length / l.outF)));
   const bernoulli = spec.head === 'bernoulli';
   const scale = 2 / (K - 1);
 
+  let row = -1; // row whose rowAcc is ready
   let pixel = 0; // current pixel (raster index)
   let groups = 0; // groups of `pixel` computed so far in every layer
+  let disposed = false;
 
   /** Input of layer l at pixel p as (array, offset): its map, or its current-pixel buffer. */
   const inputAt = (l: Layer, p: number): [Float32Array, number] => (l.act ? [l.act, p * batch * l.inF] : [l.cur, 0]);
@@ -148,19 +198,50 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
       }
   };
 
+  /** Bias + the taps in rows above, for every pixel of row i and every layer: one matMul a layer. */
+  const beginRow = (i: number) => {
+    for (const l of layers) {
+      const { rowAcc, bias, outF, inF } = l;
+      for (let n = 0; n < W * batch; n++) rowAcc.set(bias, n * outF);
+      if (!l.aboveW || i === 0) continue;
+      const rows = l.above.length * inF;
+      const cols = new Float32Array(W * batch * rows); // [W·B, above·in], zero outside the image
+      l.above.forEach(({ dy, dx }, t) => {
+        const y = i + dy;
+        if (y < 0) return;
+        for (let j = 0; j < W; j++) {
+          const x = j + dx;
+          if (x < 0 || x >= W) continue;
+          const src = (y * W + x) * batch * inF;
+          for (let b = 0; b < batch; b++)
+            cols.set(l.act!.subarray(src + b * inF, src + (b + 1) * inF), (j * batch + b) * rows + t * inF);
+        }
+      });
+      const product = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [W * batch, rows]), l.aboveW!)); // [W·B, out]
+      const data = product.dataSync();
+      product.dispose();
+      for (let n = 0; n < rowAcc.length; n++) rowAcc[n]! += data[n]!;
+    }
+    row = i;
+  };
+
+  /** rowAcc + the taps left of pixel p in its own row, all output features. */
   const beginPixel = (p: number) => {
     const i = Math.floor(p / W);
     const j = p % W;
+    if (row !== i) beginRow(i);
     for (const l of layers) {
-      const acc = l.pastAcc;
-      for (let b = 0; b < batch; b++) acc.set(l.bias, b * l.outF);
-      if (!l.act) continue;
-      l.past.forEach(({ dy, dx }, t) => {
-        const y = i + dy;
-        const x = j + dx;
-        if (y < 0 || x < 0 || x >= W) return; // causal zero padding
-        accumulate(acc, l.outF, l.act!, (y * W + x) * batch * l.inF, l.inF, l.inF, l.w, t * l.inF, l.outF, 0, l.outF, batch);
-      });
+      const { pastAcc, outF, inF } = l;
+      for (let n = 0; n < batch * outF; n++) pastAcc[n] = l.rowAcc[j * batch * outF + n]!;
+      if (!l.left.length) continue;
+      const row0 = l.above.length * inF;
+      for (let b = 0; b < batch; b++) {
+        sparse.reset();
+        l.left.forEach((dx, t) => {
+          if (j + dx >= 0) sparse.gather(l.act!, (p + dx) * batch * inF + b * inF, inF, row0 + t * inF, outF);
+        });
+        sparse.addInto(pastAcc, b * outF, l.w, 0, outF);
+      }
     }
   };
 
@@ -169,25 +250,29 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
     for (let n = 0; n < layers.length; n++) {
       const l = layers[n]!;
       if (!head && (l.role === 'head0' || l.role === 'head1')) return;
+      const { sum, outF, inF } = l;
       const o0 = l.groupStart[g]!;
       const o1 = l.groupStart[g + 1]!;
-      const sum = l.sum; // this group's outputs: past + centre
-      for (let b = 0; b < batch; b++)
-        for (let o = o0; o < o1; o++) sum[b * l.outF + o] = l.pastAcc[b * l.outF + o]!;
-      if (l.centreRow >= 0 && l.centreInEnd[g]! > 0) {
+      for (let b = 0; b < batch; b++) for (let o = o0; o < o1; o++) sum[b * outF + o] = l.pastAcc[b * outF + o]!;
+      const seen = l.centreInEnd[g]!;
+      if (l.centreRow >= 0 && seen > 0) {
         const [arr, off] = inputAt(l, p);
-        accumulate(sum, l.outF, arr, off, l.inF, l.centreInEnd[g]!, l.w, l.centreRow, l.outF, o0, o1, batch);
+        for (let b = 0; b < batch; b++) {
+          sparse.reset();
+          sparse.gather(arr, off + b * inF, seen, l.centreRow, outF);
+          sparse.addInto(sum, b * outF, l.w, o0, o1);
+        }
       }
       const next = layers[n + 1];
       if (l.role === 'input' || l.role === 'res') {
-        // residual stream: features = conv(x), then features += conv(relu(features)) per layer
+        // the residual stream: features = conv(x), then features += conv(relu(features)) per layer
         for (let b = 0; b < batch; b++)
           for (let o = o0; o < o1; o++) {
             const v = sum[b * h + o]!;
             stream[b * h + o] = l.role === 'input' ? v : stream[b * h + o]! + v;
           }
         if (next) storeRelu(next, p, stream, h, o0, o1);
-      } else if (l.role === 'head0' && next) storeRelu(next, p, sum, l.outF, o0, o1);
+      } else if (l.role === 'head0' && next) storeRelu(next, p, sum, outF, o0, o1);
     }
   };
 
@@ -202,6 +287,7 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
     batch,
     kind: 'cached-pixelcnn',
     logitsAt: (i, j, c) => {
+      if (disposed) throw new Error('cachedPixelCnn: sampler used after dispose');
       const p = i * W + j;
       if (p < pixel || (p === pixel && c < groups))
         throw new Error(`cachedPixelCnn: logitsAt(${i}, ${j}, ${c}) asked after that position was passed`);
@@ -210,7 +296,7 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
       for (let g = groups; g < c; g++) computeGroup(p, g, false);
       computeGroup(p, c, true);
       groups = c + 1;
-      const v = new Float32Array(batch * K);
+      const v = new Float32Array(batch * K); // [B·K]
       const out = last.sum;
       const outF = last.outF;
       for (let b = 0; b < batch; b++) {
@@ -225,6 +311,10 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
       const base = (i * W + j) * batch * C;
       for (let b = 0; b < batch; b++) input.act![base + b * C + c] = values[b]! * scale - 1;
     },
-    dispose: () => {},
+    dispose: () => {
+      if (disposed) return;
+      disposed = true;
+      for (const l of layers) l.aboveW?.dispose();
+    },
   };
 };
