@@ -130,11 +130,11 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'config', name: 'unknown non-finite policy', make: config((c) => (c.onNonFinite = 'ignore')), expect: /onNonFinite: expected .*"skip".*, found "ignore"/ },
   { group: 'config', name: 'missing field', make: config((c) => delete c.seed), expect: /seed: expected integer ≥ 0, found nothing/ },
   // Model specs
-  { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /model spec: hidden: expected integer ≥ 1, found "6"/ },
-  { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/ },
-  { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer ≥ 1, found 4/ },
-  { group: 'spec', name: 'bernoulli head with 4 levels', make: spec((s) => (s.head = 'bernoulli')), expect: /head: 'bernoulli' needs levels = 2, found levels = 4/ },
-  { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/ },
+  { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /hidden: expected integer ≥ 1, found "6"/, names: () => 'model spec' },
+  { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/, names: () => 'model spec' },
+  { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer ≥ 1, found 4/, names: () => 'model spec' },
+  { group: 'spec', name: 'bernoulli head with 4 levels', make: spec((s) => (s.head = 'bernoulli')), expect: /head: 'bernoulli' needs levels = 2, found levels = 4/, names: () => 'model spec' },
+  { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/, names: () => 'model spec' },
   // Checkpoints
   { group: 'checkpoint', name: 'checkpoint from another spec', make: checkpoint(() => {}, tinySpec, { ...tinySpec, hidden: 8 }), expect: /checkpoint is for another model: spec\.hidden: expected 8, found 6/, names: (w) => join(ckpt(w), 'model.json') },
   {
