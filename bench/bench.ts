@@ -1,0 +1,332 @@
+// `npm run bench` — training speed of the reference PixelCNN (DESIGN.md: 28×28×1, K = 256, h = 64,
+// 7×7 mask A, 6 residual 3×3 mask B, two 1×1, batch 16) on the current backend:
+//   - training images/s in this process (median step after warm-up) and the per-kernel profile;
+//   - useful GFLOP/s: multiply-adds of unmasked taps only (masks.ts usefulWeights), ×2 flops, for
+//     the forward pass, the weight gradient, and the input gradient of every layer but the first
+//     (whose input is data) — about 3× the forward flops;
+//   - the backend's own plain matMul GFLOP/s measured in the same run, and the fraction;
+//   - data-parallel training with 1 and N worker threads (train/workers.ts) and the speedup;
+//   - the naive baseline: what a user would write — conv2d with masked weights, autodiff, on the
+//     pure-JS cpu backend — timed over one step at a small batch (it is linear in the batch), and
+//     the ratio of images/s;
+//   - peak RSS; then benchRecurrent() (bench/recurrent.ts) and benchSampling() (bench/sampling.ts)
+//     when those files are present.
+// Flags: --json (machine-readable on stdout, the table on stderr), --quick (fewer steps, skips
+// sampling and recurrent), --workers N (default os.availableParallelism()), --backend NAME,
+// --no-naive, --no-workers.
+
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../src/backend.js';
+import type { RecordBatch } from '../src/data/records.js';
+import type { ConvImpl } from '../src/layers/maskedConv.js';
+import { usefulWeights, maskTable } from '../src/masks.js';
+import { pixelCnnLayers } from '../src/models/pixelcnn.js';
+import { familyOf, presets } from '../src/models/registry.js';
+import type { PixelCnnSpec } from '../src/models/spec.js';
+import { Rng } from '../src/rng.js';
+import { tf } from '../src/tf.js';
+import { localEngine, type GradientEngine } from '../src/train/engine.js';
+import { defaultOptimizer } from '../src/train/optimizers.js';
+import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
+import { workerEngine, type WorkerEngine } from '../src/train/workers.js';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string): string | undefined => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const json = flag('json');
+const quick = flag('quick');
+const say = (line = '') => (json ? process.stderr.write(`${line}\n`) : console.log(line));
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+const table = (head: readonly string[], rows: readonly (readonly string[])[]) => {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: readonly string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  say(line(head));
+  say(widths.map((w) => '─'.repeat(w)).join('  '));
+  rows.forEach((r) => say(line(r)));
+};
+
+// ---- the workload ----
+
+export const referenceSpec = (): PixelCnnSpec => presets.reference!({ height: 28, width: 28, channels: 1, levels: 256 });
+
+/** Useful flops per image for one training step (forward + weight grad + input grad but the first layer). */
+export const usefulTrainFlops = (spec: PixelCnnSpec): { forward: number; train: number } => {
+  const pixels = spec.height * spec.width;
+  const macs = pixelCnnLayers(spec).map(
+    (l) => usefulWeights(maskTable(l.kh, l.kw, l.type, l.inFeatures, l.outFeatures, l.channels)) * pixels,
+  );
+  const forward = 2 * macs.reduce((a, b) => a + b, 0);
+  return { forward, train: 3 * forward - 2 * macs[0]! };
+};
+
+const batchOf = (spec: PixelCnnSpec, n: number, index: number): RecordBatch => {
+  const rng = Rng.fromSeed(1000 + index, 5);
+  const size = spec.height * spec.width * spec.channels;
+  return {
+    shape: spec,
+    index,
+    records: Array.from({ length: n }, (_, i) => ({
+      index: i,
+      pixels: Uint8Array.from({ length: size }, () => Math.floor(rng.uniform() * spec.levels)),
+    })),
+  };
+};
+
+interface TrainFigures {
+  readonly engine: string;
+  readonly batch: number;
+  readonly steps: number;
+  readonly medianStepSeconds: number;
+  readonly imagesPerSecond: number;
+  readonly usefulGflops: number;
+  readonly losses: readonly number[];
+}
+
+/** Train `steps` timed steps (after `warmup`) through an engine; the median step time. */
+const timeTraining = async (
+  engine: GradientEngine,
+  spec: PixelCnnSpec,
+  batch: number,
+  warmup: number,
+  steps: number,
+): Promise<TrainFigures> => {
+  let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
+  const times: number[] = [];
+  const losses: number[] = [];
+  for (let i = 0; i < warmup + steps; i++) {
+    const b = batchOf(spec, batch, i);
+    const t0 = performance.now();
+    const { loss, grads } = await engine.compute(spec, state.params, b);
+    state = applyStep(state, loss, grads, batch).state;
+    const dt = (performance.now() - t0) / 1000;
+    losses.push(loss);
+    if (i >= warmup) times.push(dt);
+  }
+  disposeAll(state.params, state.slots);
+  const step = median(times);
+  const ips = batch / step;
+  return {
+    engine: engine.description,
+    batch,
+    steps,
+    medianStepSeconds: step,
+    imagesPerSecond: ips,
+    usefulGflops: (ips * usefulTrainFlops(spec).train) / 1e9,
+    losses,
+  };
+};
+
+/** Per-kernel milliseconds of one in-process training step, biggest first. */
+const profileStep = async (spec: PixelCnnSpec, batch: number, convImpl: ConvImpl) => {
+  const engine = localEngine({ convImpl });
+  let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
+  const b = batchOf(spec, batch, 0);
+  const run = async () => {
+    const { loss, grads } = await engine.compute(spec, state.params, b);
+    state = applyStep(state, loss, grads, batch).state;
+  };
+  await run(); // warm-up
+  let pending: Promise<void> = Promise.resolve();
+  const info = await tf.profile(() => {
+    pending = run();
+  });
+  await pending;
+  disposeAll(state.params, state.slots);
+  const byKernel = new Map<string, number>();
+  for (const k of info.kernels) byKernel.set(k.name, (byKernel.get(k.name) ?? 0) + Number(k.kernelTimeMs));
+  return [...byKernel.entries()].sort((a, b) => b[1] - a[1]).map(([kernel, ms]) => ({ kernel, ms }));
+};
+
+/** The backend's plain matMul: the residual layer's shape as one product, and a square 1024³. */
+const matMulGflops = (spec: PixelCnnSpec, batch: number, repeats: number) => {
+  const rows = batch * spec.height * spec.width;
+  const shapes: [string, number, number, number][] = [
+    [`[${rows}×${5 * spec.hidden}]·[${5 * spec.hidden}×${spec.hidden}]`, rows, 5 * spec.hidden, spec.hidden],
+    ['[1024×1024]·[1024×1024]', 1024, 1024, 1024],
+  ];
+  return shapes.map(([shape, m, k, n]) => {
+    const a = tf.randomNormal([m, k]) as tf.Tensor2D;
+    const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+    const once = () => {
+      const t0 = performance.now();
+      const c = tf.matMul(a, b);
+      c.dataSync();
+      c.dispose();
+      return (performance.now() - t0) / 1000;
+    };
+    once();
+    const t = median(Array.from({ length: repeats }, once));
+    tf.dispose([a, b]);
+    return { shape, gflops: (2 * m * k * n) / t / 1e9 };
+  });
+};
+
+/**
+ * The naive baseline on the cpu backend: dense masked conv2d, autodiff; one timed step (the first:
+ * a warm-up would double a minute-long cost; JIT warm-up is small against it). With `pixelScale` < 1
+ * the image is smaller (e.g. 14×14) and images/s is scaled down by the pixel ratio (every layer's
+ * cost is linear in pixels) — used by --quick.
+ */
+const naiveBaseline = async (spec: PixelCnnSpec, batch: number, side: number) => {
+  const before = tf.getBackend();
+  await tf.setBackend('cpu');
+  try {
+    const small: PixelCnnSpec = { ...spec, height: side, width: side };
+    const engine = localEngine({ convImpl: 'dense' });
+    const state: TrainState = initTrainState(small, familyOf(small).init(small, 1), defaultOptimizer('rmsprop'));
+    const t0 = performance.now();
+    const { loss, grads } = await engine.compute(small, state.params, batchOf(small, batch, 0));
+    const next = applyStep(state, loss, grads, batch).state;
+    const seconds = (performance.now() - t0) / 1000;
+    disposeAll(next.params, next.slots);
+    const pixelRatio = (side * side) / (spec.height * spec.width);
+    return {
+      backend: 'cpu',
+      convImpl: 'dense' as const,
+      batch,
+      image: `${side}×${side}`,
+      steps: 1,
+      stepSeconds: seconds,
+      imagesPerSecond: (batch / seconds) * pixelRatio,
+      note: pixelRatio === 1 ? 'measured' : `measured at ${side}×${side}, scaled by the pixel ratio ${pixelRatio.toFixed(2)}`,
+    };
+  } finally {
+    await tf.setBackend(before);
+  }
+};
+
+const optionalBench = async (file: string, fn: string, opts: Record<string, unknown>): Promise<unknown> => {
+  const path = fileURLToPath(new URL(`./${file}.ts`, import.meta.url));
+  if (!existsSync(path)) return { skipped: `bench/${file}.ts is not present` };
+  const mod = (await import(`./${file}.js`)) as Record<string, unknown>;
+  const f = mod[fn];
+  if (typeof f !== 'function') return { skipped: `bench/${file}.ts has no ${fn}()` };
+  try {
+    return await (f as (o: unknown) => unknown)(opts);
+  } catch (e) {
+    return { failed: (e as Error).message };
+  }
+};
+
+const main = async () => {
+  const backend = await selectBackend(option('backend'));
+  if (backend._tag === 'Left') throw backend.left;
+  const info = backend.right;
+  const spec = referenceSpec();
+  const batch = 16;
+  const convImpl: ConvImpl = info.engine === 'tensorflow' ? 'dense' : 'gather';
+  const workersWanted = Number(option('workers') ?? availableParallelism());
+  const steps = quick ? 3 : 8;
+  const warmup = quick ? 1 : 2;
+  const flops = usefulTrainFlops(spec);
+  const t0 = performance.now();
+
+  say(`pixelstreams bench — backend ${info.name} (${info.detail}), conv '${convImpl}', main thread: 1; cores: ${availableParallelism()}`);
+  say(`reference PixelCNN: 28×28×1, K=256, h=64, 7×7 mask A, 6 residual 3×3 mask B, two 1×1; batch ${batch}`);
+  say(`useful work: ${(flops.forward / 1e6).toFixed(1)} MFLOP forward, ${(flops.train / 1e6).toFixed(1)} MFLOP per trained image (unmasked taps only; forward + dW + dX except the first layer)`);
+  say();
+
+  const matmul = matMulGflops(spec, batch, quick ? 3 : 5);
+  const matmulBest = Math.max(...matmul.map((m) => m.gflops));
+  const single = await timeTraining(localEngine({ convImpl }), spec, batch, warmup, steps);
+  const profile = quick ? [] : await profileStep(spec, batch, convImpl);
+
+  let workerRuns: (TrainFigures & { workers: number; computeMs: number })[] = [];
+  if (!flag('no-workers') && info.engine !== 'tensorflow') {
+    for (const n of [...new Set([1, workersWanted])]) {
+      const engine: WorkerEngine = workerEngine({ workers: n, backend: info.name, convImpl });
+      try {
+        const r = await timeTraining(engine, spec, batch, warmup, steps);
+        const computeMs = Math.max(...engine.lastStats().map((s) => s.computeMs));
+        workerRuns.push({ ...r, workers: n, computeMs });
+      } finally {
+        await engine.close();
+      }
+    }
+  }
+  const naive = flag('no-naive') ? null : await naiveBaseline(spec, 1, quick ? 14 : spec.height);
+  const rssAfterTraining = process.resourceUsage().maxRSS * 1024;
+
+  const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+  say('Training (reference config)');
+  const rows: string[][] = [
+    ['in-process, 1 thread', single.imagesPerSecond.toFixed(2), single.usefulGflops.toFixed(2), pct(single.usefulGflops / matmulBest), (single.medianStepSeconds * 1000).toFixed(0)],
+    ...workerRuns.map((w) => [
+      `${w.workers} worker${w.workers > 1 ? 's' : ''}`,
+      w.imagesPerSecond.toFixed(2),
+      w.usefulGflops.toFixed(2),
+      pct(w.usefulGflops / matmulBest),
+      (w.medianStepSeconds * 1000).toFixed(0),
+    ]),
+  ];
+  if (naive)
+    rows.push([
+      `naive: cpu, dense conv2d (batch ${naive.batch}, ${naive.image}, 1 step)`,
+      naive.imagesPerSecond.toFixed(3),
+      ((naive.imagesPerSecond * flops.train) / 1e9).toFixed(3),
+      '',
+      (naive.stepSeconds * 1000).toFixed(0),
+    ]);
+  table(['engine', 'img/s', 'useful GFLOP/s', 'of matMul', 'step ms'], rows);
+  say();
+  table(['plain matMul (same backend, same run)', 'GFLOP/s'], matmul.map((m) => [m.shape, m.gflops.toFixed(2)]));
+  const w1 = workerRuns.find((w) => w.workers === 1);
+  const wn = workerRuns.find((w) => w.workers === workersWanted && workersWanted > 1);
+  say();
+  if (naive && naive.image !== `${spec.height}×${spec.width}`) say(`naive baseline ${naive.note}`);
+  if (naive) say(`speed-up over the naive baseline: ${(single.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (1 thread)${wn ? `, ${(wn.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (${wn.workers} workers)` : ''}`);
+  if (w1 && wn) say(`workers: ${wn.workers} vs 1 = ${(wn.imagesPerSecond / w1.imagesPerSecond).toFixed(2)}× (last step: slowest worker computed ${wn.computeMs.toFixed(0)} ms of a ${(wn.medianStepSeconds * 1000).toFixed(0)} ms median step)`);
+  say(`peak RSS: ${(rssAfterTraining / 2 ** 20).toFixed(0)} MiB (whole process, worker threads included)`);
+  if (profile.length) {
+    say();
+    say('Per-kernel time of one in-process step (tf.profile; nested scopes may double count):');
+    table(['kernel', 'ms'], profile.slice(0, 12).map((p) => [p.kernel, p.ms.toFixed(1)]));
+  }
+
+  let recurrent: unknown = { skipped: '--quick' };
+  let sampling: unknown = { skipped: '--quick' };
+  if (!quick) {
+    recurrent = await optionalBench('recurrent', 'benchRecurrent', { log: say });
+    sampling = await optionalBench('sampling', 'benchSampling', { log: say });
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  say();
+  say(`bench took ${seconds.toFixed(0)} s`);
+  if (json)
+    console.log(
+      JSON.stringify(
+        {
+          backend: info,
+          cores: availableParallelism(),
+          config: { spec, batch, convImpl },
+          flops: { ...flops, counting: 'unmasked taps only; forward + weight gradient + input gradient of every layer but the first' },
+          matmul,
+          training: { single, workers: workerRuns, naive },
+          ratios: {
+            usefulOverMatMul: single.usefulGflops / matmulBest,
+            overNaive: naive ? single.imagesPerSecond / naive.imagesPerSecond : null,
+            workersSpeedup: w1 && wn ? wn.imagesPerSecond / w1.imagesPerSecond : null,
+          },
+          peakRssBytes: process.resourceUsage().maxRSS * 1024,
+          profile,
+          recurrent,
+          sampling,
+          seconds,
+        },
+        null,
+        2,
+      ),
+    );
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await main();
