@@ -213,8 +213,12 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
           const x = j + dx;
           if (x < 0 || x >= W) continue;
           const src = (y * W + x) * batch * inF;
-          for (let b = 0; b < batch; b++)
-            cols.set(l.act!.subarray(src + b * inF, src + (b + 1) * inF), (j * batch + b) * rows + t * inF);
+          const act = l.act!;
+          for (let b = 0; b < batch; b++) {
+            const from = src + b * inF;
+            const to = (j * batch + b) * rows + t * inF;
+            for (let k = 0; k < inF; k++) cols[to + k] = act[from + k]!;
+          }
         }
       });
       const product = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [W * batch, rows]), l.aboveW!)); // [W·B, out]
