@@ -30,6 +30,11 @@ describe('cached PixelCNN sampler ≡ rerunning the network', () => {
     ['C=3, K=4', tiny(4, 3, 3, 4)],
     ['C=3, K=256', tiny(3, 3, 3, 256)],
     ['C=3, K=2 bernoulli, h=7 (uneven groups), 5×5 first, 2 residual', tiny(4, 5, 3, 2, { hidden: 7, headHidden: 5, firstKernel: 5, residualLayers: 2 })],
+    ['C=3, K=256 at the reference widths (h=64, 6 residual layers, 7×7 first)', (() => {
+      const m = initModel(presets.reference!({ height: 6, width: 5, channels: 3, levels: 256 }), 3);
+      models.push(m);
+      return m;
+    })()],
     ['C=3, K=4, 1×1 residual kernels, no residual layers', tiny(3, 4, 3, 4, { kernel: 1, residualLayers: 0, firstKernel: 1 })],
   ];
   for (const [name, model] of cases)
