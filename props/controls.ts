@@ -136,8 +136,10 @@ export const swapRedBlue = (m: AutoregressiveModel): AutoregressiveModel => ({
   logits: (x) =>
     tf.tidy(() => {
       const l = m.logits(x); //                                                     [B, H, W, 3, K]
-      const [r, g, b] = tf.split(l, 3, 3);
-      return tf.concat([b!, g!, r!], 3) as Tensor5D; //                             [B, H, W, 3, K]
+      const [b, h, w, c, k] = l.shape;
+      const flat = tf.reshape(l, [b * h * w, c, k]); //                              [B·H·W, 3, K]
+      // reverse on the channel axis swaps R and B (rank 3: 5-D concat/split are very slow on wasm)
+      return tf.reshape(tf.reverse(flat, 1), [b, h, w, c, k]) as Tensor5D; //        [B, H, W, 3, K]
     }),
 });
 
