@@ -119,6 +119,13 @@ describe('sample source', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('frees the cached sampler\'s tensors when unsubscribed mid-image', async () => {
+    const before = tf.memory().numTensors;
+    const first = await lastValueFrom(sample(model, { count: 4, batchSize: 2 }).pipe(take(7), toArray()));
+    expect(first.map((e) => e.kind)).toEqual(Array(7).fill('value'));
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
   it('keeps the tensor count flat across a whole run, with either sampler', async () => {
     const before = tf.memory().numTensors;
     await sampleImages(model, { count: 2, cached: false });
