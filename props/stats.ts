@@ -65,6 +65,8 @@ export interface ChiSquare {
  * observation gives an infinite statistic.
  */
 export const chiSquare = (observed: ArrayLike<number>, expected: ArrayLike<number>, minExpected = 5): ChiSquare => {
+  for (let k = 0; k < expected.length; k++)
+    if (!(expected[k]! > 0) && observed[k]! > 0) return { statistic: Infinity, df: expected.length - 1, pValue: 0, cells: expected.length };
   const idx = Array.from({ length: expected.length }, (_, k) => k).sort((a, b) => expected[a]! - expected[b]!);
   const cellsO: number[] = [];
   const cellsE: number[] = [];

@@ -1,0 +1,65 @@
+// The reference receptive field: agrees with the mask tables, has the PixelCNN blind spot, and is
+// never larger than what the autoregressive order allows.
+
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { maskTable } from '../src/masks.js';
+import type { PixelCnnSpec } from '../src/models/spec.js';
+import { pixelCnnSpecArb } from './arbitraries.js';
+import { allowedField, pixelCnnField, stackField, unionDependence } from './field.js';
+import { flatIndex } from './types.js';
+
+const spec = (o: Partial<PixelCnnSpec>): PixelCnnSpec => ({
+  family: 'pixelcnn', height: 3, width: 5, channels: 1, levels: 2, hidden: 4, residualLayers: 0, firstKernel: 3,
+  kernel: 3, headHidden: 4, head: 'softmax', ...o,
+});
+
+describe('reference receptive field', () => {
+  it('one layer of each mask type sees exactly the taps and centre groups of src/masks.ts', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(1, 3, 5, 7), fc.constantFrom('A' as const, 'B' as const), fc.constantFrom(1, 3), (k, type, C) => {
+        const shape = { height: 7, width: 7, channels: C, levels: 2 };
+        const field = stackField(shape, [{ kh: k, kw: k, type, residual: false }]);
+        const table = maskTable(k, k, type, C, C, C);
+        const centre = { i: 3, j: 3 };
+        for (let g = 0; g < C; g++) {
+          const p = flatIndex(shape, { ...centre, c: g });
+          const seen = new Set<number>();
+          for (let q = 0; q < field.size; q++) if (field.has[p * field.size + q]) seen.add(q);
+          const want = new Set<number>();
+          for (const t of table.pastTaps)
+            for (let c = 0; c < C; c++) want.add(flatIndex(shape, { i: centre.i + t.dy, j: centre.j + t.dx, c }));
+          for (let c = 0; c < C; c++) if (table.centre[c]![g]) want.add(flatIndex(shape, { ...centre, c }));
+          expect([...seen].sort((a, b) => a - b)).toEqual([...want].sort((a, b) => a - b));
+        }
+      }),
+    );
+  });
+
+  it('2×2×1 with a 3×3 mask A: each pixel sees exactly the earlier ones', () => {
+    const f = pixelCnnField(spec({ height: 2, width: 2 }));
+    expect(Array.from(f.has)).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 1, 1, 0, 0, 1, 1, 1, 0]);
+  });
+
+  it('has the blind spot: two 3×3 layers at (2, 2) do not see (1, 4), which the order allows', () => {
+    const s = spec({ residualLayers: 1 });
+    const f = pixelCnnField(s);
+    const allowed = allowedField(s);
+    const p = flatIndex(s, { i: 2, j: 2, c: 0 });
+    const q = flatIndex(s, { i: 1, j: 4, c: 0 });
+    expect(allowed.has[p * f.size + q]).toBe(1);
+    expect(f.has[p * f.size + q]).toBe(0);
+    expect(f.has[p * f.size + flatIndex(s, { i: 0, j: 4, c: 0 })]).toBe(1); // through (1, 3)
+  });
+
+  it('is contained in what the autoregressive order allows, for every spec', () => {
+    fc.assert(
+      fc.property(pixelCnnSpecArb(), (s) => {
+        const f = pixelCnnField(s);
+        const allowed = allowedField(s);
+        expect(Array.from(unionDependence(f, allowed).has)).toEqual(Array.from(allowed.has));
+      }),
+      { seed: 5, numRuns: 60 },
+    );
+  });
+});
