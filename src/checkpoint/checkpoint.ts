@@ -12,7 +12,7 @@
 // Everything here is synchronous: a SIGINT/SIGTERM handler can write a final checkpoint and exit.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -384,5 +384,3 @@ export const loadLatestCheckpoint = <R = unknown>(
   return E.map((contents: CheckpointContents<ModelSpec, R>) => O.some({ path, contents }))(loadCheckpoint(path, options));
 };
 
-/** Is `path` a checkpoint folder name written by saveCheckpoint? */
-export const isCheckpointDir = (path: string): boolean => STEP_DIR.test(basename(path)) && statSync(path).isDirectory();
