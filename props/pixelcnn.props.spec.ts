@@ -18,7 +18,7 @@ const sentences: Record<LawName, string> = {
   'channel-order': 'R sees no channel of its pixel, G sees exactly R, B sees exactly R and G',
   'full-past': 'the dependence set equals the receptive field the masks define (nothing more, nothing less)',
   normalisation: 'the probabilities of every possible image sum to 1 (within 1e-4)',
-  'sampler-agreement': 'samples drawn at temperature 1 follow the likelihood (χ², false alarms 1e-3)',
+  'sampler-agreement': 'samples drawn at temperature 1 follow the likelihood (χ², false-alarm rate 1e-4 per check)',
   determinism: 'the same seed gives the same samples',
 };
 

@@ -1,13 +1,15 @@
 // Samplers as the property library sees them, and a minimal reference sampler of its own: a plain
 // loop over positions in raster/channel order that reruns the model and draws from the softmax of
 // the one position's logits (temperature 1). Independent of src/sampling, so the two can be
-// compared; `fromIncremental` adapts the project's samplers (src/sampling) to the same shape.
+// compared; `fromIncremental` and `streamSampler` adapt the project's samplers (src/sampling,
+// streams/sample.ts) to the same shape.
 
 import type { AutoregressiveModel } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { drawValue } from '../src/sampling/draw.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
 import { tf, type Tensor4D } from '../src/tf.js';
+import { sampleImages } from '../streams/sample.js';
 import { valuesPerImage } from './types.js';
 
 /** Draw `count` images at temperature 1, deterministic in `seed`: flat levels, raster order, channel fastest. */
@@ -85,3 +87,19 @@ export const fromIncremental =
     }
     return images;
   };
+
+/**
+ * The project's sampling stream (streams/sample.ts `sampleImages`) at temperature 1: the family's
+ * cached sampler when `cached` (default), else the naive one.
+ */
+export const streamSampler =
+  (o: { readonly cached?: boolean; readonly batchSize?: number } = {}): Sampler =>
+  (model, count, seed) =>
+    sampleImages(model, {
+      count,
+      seed,
+      temperature: 1,
+      cached: o.cached ?? true,
+      batchSize: o.batchSize ?? Math.min(count, 512),
+      sliceMs: 1000,
+    });

@@ -50,7 +50,7 @@ export const lawSetups = (sampler?: Sampler): Record<LawName, LawSetup> => ({
   'sampler-agreement': {
     weights: 'signed',
     constraints: { maxImages: 64 },
-    check: (m) => checkSamplerAgreement(m, { samples: 2000, seed: 5, alpha: 1e-3, ...(sampler ? { sampler } : {}) }),
+    check: (m) => checkSamplerAgreement(m, { samples: 2000, seed: 5, alpha: 1e-4, ...(sampler ? { sampler } : {}) }),
   },
   determinism: {
     weights: 'signed',
