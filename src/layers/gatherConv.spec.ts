@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
-import { initMaskedConv, maskedConv, type MaskedConvSpec } from './maskedConv.js';
+import { initMaskedConv, maskedConv, type ConvOptions, type MaskedConvSpec } from './maskedConv.js';
 
 interface Result {
   readonly y: Float32Array;
@@ -12,7 +12,7 @@ interface Result {
   readonly db: Float32Array;
 }
 
-const run = (impl: 'gather' | 'dense', s: MaskedConvSpec, seed: number): Result => {
+const run = (impl: 'gather' | 'dense', s: MaskedConvSpec, seed: number, options?: ConvOptions): Result => {
   const rng = Rng.fromSeed(seed, 7);
   const init = initMaskedConv(s, rng);
   const [bsz, h, w] = [2, 5, 6];
@@ -25,7 +25,7 @@ const run = (impl: 'gather' | 'dense', s: MaskedConvSpec, seed: number): Result 
   // A bias that is not zero, so that its gradient and value both matter.
   const params: NamedTensors = { [wName]: init[wName]!, [bName]: tf.add(init[bName]!, 0.1) };
   const f = (xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
-    tf.sum(tf.mul(maskedConv(impl)(s, { [wName]: ww, [bName]: bb }, xx as Tensor4D), g));
+    tf.sum(tf.mul(maskedConv(impl)(s, { [wName]: ww, [bName]: bb }, xx as Tensor4D, options), g));
   const y = tf.tidy(() => maskedConv(impl)(s, params, x));
   const { value, grads } = tf.valueAndGrads(f)([x, params[wName]!, params[bName]!]);
   const out = { y: y.dataSync() as Float32Array, dx: grads[0]!.dataSync() as Float32Array, dw: grads[1]!.dataSync() as Float32Array, db: grads[2]!.dataSync() as Float32Array };
@@ -70,6 +70,17 @@ describe('tap-gather masked conv agrees with dense conv2d', () => {
     close(gather.dx, dense.dx);
     close(gather.dw, dense.dw);
     close(gather.db, dense.db);
+  });
+
+  it('skips the input gradient of a layer reading data, the other gradients unchanged', () => {
+    const s: MaskedConvSpec = { name: 'c', kh: 7, kw: 7, type: 'A', inFeatures: 1, outFeatures: 4, channels: 1 };
+    const full = run('gather', s, 11);
+    const noInput = run('gather', s, 11, { inputGradient: false });
+    close(noInput.y, full.y);
+    close(noInput.dw, full.dw);
+    close(noInput.db, full.db);
+    expect(noInput.dx.every((v) => v === 0)).toBe(true);
+    expect(full.dx.some((v) => v !== 0)).toBe(true);
   });
 
   it('a negative control is caught: mask A against mask B over the same weights differ', async () => {

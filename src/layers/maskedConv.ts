@@ -8,8 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
-import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../tf.js';
-import { matMulPlain } from './matmul.js';
+import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
 
@@ -96,18 +95,25 @@ const causalPadding = (cy: number, cx: number, kw: number): tf.backend_util.Expl
   [0, 0],
 ];
 
-const causalConvs = new Map<string, (x: Tensor4D, k: Tensor4D) => Tensor4D>();
+type CausalConv = (x: Tensor4D, k: Tensor4D, bias: Tensor1D) => Tensor4D;
+const causalConvs = new Map<string, CausalConv>();
+
+/** Σ over rows of dy [N, out] as a product with a row of ones: [out]. (wasm's Sum over a leading axis transposes first.) */
+const sumRows = (dy: Tensor2D): Tensor1D =>
+  tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]) as Tensor2D, dy), [dy.shape[1]]) as Tensor1D;
 
 /**
- * conv2d of x with a kernel k [cy+1, kw, in, out] anchored so that its last row is the centre row:
- * output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
- * Its gradient uses only forward conv2d (fast on wasm through XNNPACK, which has no
+ * conv2d of x with a kernel k [cy+1, kw, in, out] anchored so that its last row is the centre row,
+ * plus a bias: output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
+ * Its gradient uses only forward conv2d and matMul (fast on wasm through XNNPACK, which has no
  * Conv2DBackpropFilter and only a naive Conv2DBackpropInput):
  *   dx = conv2d(dy, k flipped in space with in/out swapped), padded the other way;
- *   dk = conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction.
+ *   dk = conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction;
+ *   db = ones · dy.
+ * With inputGradient false, dx is returned as zeros without being computed (a layer reading data).
  */
-export const causalConv2d = (cy: number, cx: number, kw: number): ((x: Tensor4D, k: Tensor4D) => Tensor4D) => {
-  const key = `${cy},${cx},${kw}`;
+export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient = true): CausalConv => {
+  const key = `${cy},${cx},${kw},${inputGradient}`;
   const hit = causalConvs.get(key);
   if (hit) return hit;
   const forwardPad = causalPadding(cy, cx, kw);
@@ -119,25 +125,56 @@ export const causalConv2d = (cy: number, cx: number, kw: number): ((x: Tensor4D,
   ];
   const op = tf.customGrad(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    ((x: Tensor4D, k: Tensor4D, save: tf.GradSaveFunc) => {
+    ((x: Tensor4D, k: Tensor4D, bias: Tensor1D, save: tf.GradSaveFunc) => {
       save([x, k]);
       return {
-        value: tf.conv2d(x, k, 1, forwardPad), // [B, H, W, out]
+        value: tf.fused.conv2d({ x, filter: k, strides: 1, pad: forwardPad, bias }), // [B, H, W, out]
         gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
           const [sx, sk] = saved as [Tensor4D, Tensor4D];
-          const flipped = tf.transpose(tf.reverse(sk, [0, 1]), [0, 1, 3, 2]) as Tensor4D; // [cy+1, kw, out, in]
-          const dx = tf.conv2d(dy, flipped, 1, backwardPad); //                               [B, H, W, in]
+          const [b, h, w, out] = dy.shape;
+          const dx = inputGradient
+            ? tf.conv2d(dy, tf.transpose(tf.reverse(sk, [0, 1]), [0, 1, 3, 2]) as Tensor4D, 1, backwardPad) // [B, H, W, in]
+            : tf.zerosLike(sx);
           const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
           const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
           const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
-          return [dx, dk];
+          const db = sumRows(tf.reshape(dy, [b * h * w, out]) as Tensor2D); //               [out]
+          return [dx, dk, db];
         },
       };
     }) as any,
-  ) as unknown as (x: Tensor4D, k: Tensor4D) => Tensor4D;
+  ) as unknown as CausalConv;
   causalConvs.set(key, op);
   return op;
 };
+
+/**
+ * x·w + bias [N, out] with a gradient that multiplies by explicit transposes (wasm's matMul with
+ * transpose flags is ~10× slower) and takes the smaller operand's transpose for dw; db = ones · dy.
+ */
+export const denseBias: (x: Tensor2D, w: Tensor2D, bias: Tensor1D) => Tensor2D = tf.customGrad(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  ((x: Tensor2D, w: Tensor2D, bias: Tensor1D, save: tf.GradSaveFunc) => {
+    save([x, w]);
+    return {
+      value: tf.fused.matMul({ a: x, b: w, bias }), // [N, out]
+      gradFunc: (dy: Tensor2D, saved: tf.Tensor[]) => {
+        const [sx, sw] = saved as [Tensor2D, Tensor2D];
+        const dx = tf.matMul(dy, tf.transpose(sw)); //                                   [N, in]
+        const dw =
+          sw.shape[1] > sw.shape[0]
+            ? tf.matMul(tf.transpose(sx), dy) //                                          [in, out]
+            : tf.transpose(tf.matMul(tf.transpose(dy), sx)); //                           [in, out]
+        return [dx, dw, sumRows(dy)];
+      },
+    };
+  }) as any,
+) as unknown as (x: Tensor2D, w: Tensor2D, bias: Tensor1D) => Tensor2D;
+
+export interface ConvOptions {
+  /** False when x is data (no gradient flows into it): its gradient is not computed. Default true. */
+  readonly inputGradient?: boolean;
+}
 
 /**
  * Tap-gather: every allowed tap lies in the rectangle of the cy rows above the centre and the centre
@@ -146,10 +183,10 @@ export const causalConv2d = (cy: number, cx: number, kw: number): ((x: Tensor4D,
  * [cy+1, kw, in, out] kernel, run as one causal conv2d. 1×1 layers are one plain matMul.
  * (For mask B 3×3 the rectangle holds 6 slots for 5 taps; no im2col copies at all.)
  */
-const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D => {
+const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, options: ConvOptions = {}): Tensor4D => {
   const [b, h, w, cin] = x.shape;
   const { rows } = convLayout(s);
-  const bias = params[`${s.name}.b`]!;
+  const bias = params[`${s.name}.b`]! as Tensor1D;
   const weights = maskedWeights(s, params); // [rows, out]
   if (rows === 0) {
     // Nothing is visible (1×1 mask A, one group): the bias alone, kept connected to x and w so
@@ -161,13 +198,12 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tenso
   const cx = Math.floor(s.kw / 2);
   if (cy === 0 && s.kw === 1) {
     const flat = tf.reshape(x, [b * h * w, cin]) as Tensor2D; //  [B·H·W, in]
-    const out = tf.add(matMulPlain(flat, weights), bias); //      [B·H·W, out]
-    return tf.reshape(out, [b, h, w, s.outFeatures]);
+    return tf.reshape(denseBias(flat, weights, bias), [b, h, w, s.outFeatures]); // [B, H, W, out]
   }
   const rectRows = (cy + 1) * s.kw * cin;
   const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, s.outFeatures])], 0);
   const kernel = tf.reshape(filled, [cy + 1, s.kw, cin, s.outFeatures]) as Tensor4D; // [cy+1, kw, in, out]
-  return tf.add(causalConv2d(cy, cx, s.kw)(x, kernel), bias); //                     [B, H, W, out]
+  return causalConv2d(cy, cx, s.kw, options.inputGradient ?? true)(x, kernel, bias); // [B, H, W, out]
 };
 
 const placements = new Map<string, Float32Array>();
@@ -209,8 +245,10 @@ const denseConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tensor
   return tf.add(y, params[`${s.name}.b`]!);
 };
 
-export const maskedConv = (impl: ConvImpl) => (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D =>
-  impl === 'dense' ? denseConv(s, params, x) : gatherConv(s, params, x);
+export const maskedConv =
+  (impl: ConvImpl) =>
+  (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, options?: ConvOptions): Tensor4D =>
+    impl === 'dense' ? denseConv(s, params, x) : gatherConv(s, params, x, options);
 
 /** Best implementation for the running backend: conv2d where it trains fast, tap-gather elsewhere. */
 export const defaultConvImpl = (): ConvImpl => (tf.getBackend() === 'tensorflow' ? 'dense' : 'gather');
