@@ -82,6 +82,16 @@ describe('pixelstreams CLI', () => {
     disposeCheckpoint(b.right);
   });
 
+  it('train --resume with settings that contradict the run is refused, naming them', async () => {
+    const before = snapshot(runDir);
+    const r = await run('train', ...tiny, '--steps', '12', '--out', runDir, '--resume', '--seed', '5', '--preset', 'small');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/cannot resume with different settings/);
+    expect(r.stderr).toMatch(/--seed: the run was trained with 1, found 5/);
+    expect(r.stderr).toMatch(/--model\/--preset: the run's model is .*found pixelcnn\/small/);
+    expect(snapshot(runDir)).toEqual(before);
+  });
+
   it('eval --run reports NLL and bits/dim as JSON', async () => {
     const r = await run('eval', '--run', runDir, '--limit', '16', '--no-progress');
     expect(r.code, r.stderr).toBe(0);

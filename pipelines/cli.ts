@@ -17,7 +17,7 @@ import { decodeRunConfig, type RunConfig } from './config.js';
 import { binarization, DATA_HELP, readSource, type BinarizeMode } from './data.js';
 import { evaluateSet } from './evaluate.js';
 import { writeReport } from './report.js';
-import { sampleImages, writeGrid } from './sample.js';
+import { collectSamples, writeGrid } from './sample.js';
 import { prepareData, runTraining, type StopSignal } from './train.js';
 import type { GradientEngine } from '../src/train/engine.js';
 
@@ -135,7 +135,28 @@ const makeEngine = async (workers: number | undefined, backend: BackendInfo): Pr
   return workerEngine({ workers, backend: backend.name });
 };
 
-const trainCommand = async (flags: TrainFlags) => {
+/** Flags given on the command line that contradict the run being resumed. */
+const resumeConflicts = (flags: TrainFlags, given: (name: string) => boolean, stored: RunConfig, storedSpec: ModelSpec): string[] => {
+  const out: string[] = [];
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  const check = (flag: string, key: keyof TrainFlags & keyof RunConfig) => {
+    if (given(key) && !same(flags[key], stored[key])) out.push(`${flag}: the run was trained with ${JSON.stringify(stored[key])}, found ${JSON.stringify(flags[key])}`);
+  };
+  check('--data', 'data');
+  check('--binarize', 'binarize');
+  check('--seed', 'seed');
+  check('--batch-size', 'batchSize');
+  if (given('model') || given('preset')) {
+    const preset = presetFor(flags.model, flags.preset);
+    const wanted = preset?.({ height: storedSpec.height, width: storedSpec.width, channels: storedSpec.channels as 1 | 3, levels: storedSpec.levels });
+    if (!same(wanted, storedSpec)) out.push(`--model/--preset: the run's model is ${JSON.stringify(storedSpec)}, found ${flags.model}/${flags.preset}`);
+  }
+  if (given('config')) out.push('--config: a resumed run keeps its stored config; only --steps and run-time options may change');
+  return out;
+};
+
+const trainCommand = async (flags: TrainFlags, command: Command) => {
+  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
   const backend = await startBackend(flags.backend);
   const outDir = resolve(flags.out ?? join('runs', timestamp()));
   // On --resume, the run's own config (from its last checkpoint) is the base: the data order,
@@ -145,6 +166,11 @@ const trainCommand = async (flags: TrainFlags) => {
     const latest = orFail(loadLatestCheckpoint(outDir));
     if (O.isSome(latest)) {
       const stored = orFail(decodeRunConfig(latest.value.contents.run, `${latest.value.path}: run`));
+      const conflicts = resumeConflicts(flags, given, stored, latest.value.contents.spec);
+      if (conflicts.length > 0) {
+        disposeCheckpoint(latest.value.contents);
+        fail(new Error(`${outDir}: cannot resume with different settings (${conflicts.join('; ')})`));
+      }
       fileConfig = { ...stored, model: latest.value.contents.spec };
       flags = { ...flags, data: stored.data, binarize: stored.binarize };
       disposeCheckpoint(latest.value.contents);
@@ -205,7 +231,7 @@ const trainCommand = async (flags: TrainFlags) => {
       report.evaluation = { ...ev, set: sets.heldOut.name, seconds: (performance.now() - evalStarted) / 1000 };
       log(`held-out NLL: ${ev.meanNll.toFixed(2)} nats per image, ${ev.bitsPerDim.toFixed(4)} bits/dim over ${ev.images} images`);
       if (cfg.samples > 0) {
-        const sampled = await sampleImages(model, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature });
+        const sampled = await collectSamples(model, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature });
         const file = orFail(writeGrid(join(outDir, 'samples.png'), sampled.images, spec));
         report.sampling = { count: cfg.samples, seconds: sampled.seconds, file };
         log(`samples: ${file} (${sampled.seconds.toFixed(1)} s)`);
@@ -306,7 +332,7 @@ const sampleCommand = async (flags: SampleFlags) => {
         }
       }
     : undefined;
-  const sampled = await sampleImages(
+  const sampled = await collectSamples(
     model,
     {
       count,
