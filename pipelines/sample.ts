@@ -16,7 +16,7 @@ export interface SampledImages {
 }
 
 /** Run the sample stream to the end; `onEvent` sees every event (live view, progress). */
-export const sampleImages = async (
+export const collectSamples = async (
   model: AutoregressiveModel,
   options: SampleOptions,
   onEvent?: (e: SampleEvent) => void,
