@@ -98,9 +98,8 @@ const causalPadding = (cy: number, cx: number, kw: number): tf.backend_util.Expl
 type CausalConv = (x: Tensor4D, k: Tensor4D, bias: Tensor1D) => Tensor4D;
 const causalConvs = new Map<string, CausalConv>();
 
-/** Σ over rows of dy [N, out] as a product with a row of ones: [out]. (wasm's Sum over a leading axis transposes first.) */
-const sumRows = (dy: Tensor2D): Tensor1D =>
-  tf.reshape(tf.matMul(tf.ones([1, dy.shape[0]]) as Tensor2D, dy), [dy.shape[1]]) as Tensor1D;
+/** Σ over the rows of dy [N, out]: [out]. */
+const sumRows = (dy: Tensor2D): Tensor1D => tf.sum(dy, 0);
 
 /**
  * conv2d of x with a kernel k [cy+1, kw, in, out] anchored so that its last row is the centre row,
@@ -150,7 +149,9 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
 
 /**
  * x·w + bias [N, out] with a gradient that multiplies by explicit transposes (wasm's matMul with
- * transpose flags is ~10× slower) and takes the smaller operand's transpose for dw; db = ones · dy.
+ * transpose flags is ~10× slower). For dw the larger of x, dy is transposed and the smaller one is
+ * the right operand — XNNPACK repacks its right operand on every call, and a [N, 256] repack costs
+ * more than the transpose.
  */
 export const denseBias: (x: Tensor2D, w: Tensor2D, bias: Tensor1D) => Tensor2D = tf.customGrad(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -160,12 +161,12 @@ export const denseBias: (x: Tensor2D, w: Tensor2D, bias: Tensor1D) => Tensor2D =
       value: tf.fused.matMul({ a: x, b: w, bias }), // [N, out]
       gradFunc: (dy: Tensor2D, saved: tf.Tensor[]) => {
         const [sx, sw] = saved as [Tensor2D, Tensor2D];
-        const dx = tf.matMul(dy, tf.transpose(sw)); //                                   [N, in]
-        const dw =
-          sw.shape[1] > sw.shape[0]
-            ? tf.matMul(tf.transpose(sx), dy) //                                          [in, out]
-            : tf.transpose(tf.matMul(tf.transpose(dy), sx)); //                           [in, out]
-        return [dx, dw, sumRows(dy)];
+        const dx = tf.matMul(dy, tf.transpose(sw)); //                  [N, in]
+        if (sw.shape[1] > sw.shape[0]) {
+          const dyT = tf.transpose(dy); //                              [out, N]
+          return [dx, tf.transpose(tf.matMul(dyT, sx)), tf.sum(dyT, 1)]; // [in, out], [out]
+        }
+        return [dx, tf.matMul(tf.transpose(sx), dy), sumRows(dy)]; //   [in, out], [out]
       },
     };
   }) as any,
