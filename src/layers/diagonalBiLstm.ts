@@ -17,9 +17,19 @@
 // unmasked convolution into its gates): its output is shifted down a row, so this is causal, and it
 // makes the dependence set exactly the whole past.
 
-import { broadcastState, gatedConv, gatedConvShapes, initGatedConv, lstmCell, pointwise, type GatedConvSpec } from './lstm.js';
+import {
+  broadcastState,
+  gatedConv,
+  gatedConvShapes,
+  initGatedConv,
+  lstmCell,
+  pointwise,
+  splitLeading,
+  stackLeading,
+  type GatedConvSpec,
+} from './lstm.js';
 import { matMulPlain } from './matmul.js';
-import { mirror, shiftDown, skew, unskew } from './skew.js';
+import { shiftDown, skew, skewReverse, unskew, unskewReverse } from './skew.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor, type Tensor2D, type Tensor4D } from '../tf.js';
 
@@ -87,28 +97,39 @@ const stateToState = (hPrev: Tensor, w: Tensor2D): Tensor => {
   return tf.reshape(matMulPlain(context as Tensor2D, w), [b, height, 4 * h]); //               [B, H, 4h]
 };
 
-/** Column-by-column LSTM over a skewed map of gate inputs: [B, H, W', 4h] → states [B, H, W', h]. */
-export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c0: Tensor): Tensor4D =>
+/**
+ * Column-by-column LSTM over a skewed map of gate inputs: [B, H, W', 4h] → states [B, H, W', h].
+ * Columns run left to right, or right to left when `reverse` (then the 2×1 kernel reads the column
+ * to the right). Columns are split off a columns-first copy ([W', B, H, 4h]): unstacking the inner
+ * axis directly is slow on wasm.
+ */
+export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c0: Tensor, reverse = false): Tensor4D =>
   tf.tidy(() => {
     const [b, height, columns] = gatesSkewed.shape;
-    const cols = tf.unstack(gatesSkewed, 2); //                                      W' × [B, H, 4h]
-    let h = broadcastState(h0, [b, height]); //                                      [B, H, h]  column −1
+    const cols = splitLeading(tf.transpose(gatesSkewed, [2, 0, 1, 3])); //            W' × [B, H, 4h]
+    let h = broadcastState(h0, [b, height]); //                                      [B, H, h]  column −1 (or W')
     let c = broadcastState(c0, [b, height]); //                                      [B, H, h]
-    const states: Tensor[] = [];
-    for (let j = 0; j < columns; j++) {
+    const states: Tensor[] = new Array<Tensor>(columns);
+    for (let n = 0; n < columns; n++) {
+      const j = reverse ? columns - 1 - n : n;
       const gates = tf.add(cols[j]!, stateToState(h, wss)); //                       [B, H, 4h]
       ({ h, c } = lstmCell(gates, c)); //                                              [B, H, h]
-      states.push(h);
+      states[j] = h;
     }
-    return tf.stack(states, 2) as Tensor4D; //                                        [B, H, W', h]
+    return tf.transpose(stackLeading(states), [1, 2, 0, 3]) as Tensor4D; //           [B, H, W', h]
   });
 
-/** One direction on an unmirrored map: gates [B, H, W, 4h] → states [B, H, W, h]. */
+/**
+ * One direction: gates [B, H, W, 4h] → states [B, H, W, h]. The right direction is the left one on
+ * the mirrored map; mirror ∘ skew ∘ mirror is skewReverse, and scanning its columns from the right is
+ * scanning the mirrored skewed map from the left — so no Reverse is needed.
+ */
 const direction = (s: DiagonalBiLstmLayerSpec, d: Direction, params: NamedTensors, gates: Tensor4D): Tensor4D => {
   const width = gates.shape[2];
   const p = (k: string) => params[`${s.name}.${d}.${k}`]!;
-  const run = (g: Tensor4D) => unskew(diagonalScan(skew(g), p('ss.w') as Tensor2D, p('h0'), p('c0')), width);
-  return d === 'left' ? run(gates) : mirror(run(mirror(gates)));
+  return d === 'left'
+    ? unskew(diagonalScan(skew(gates), p('ss.w') as Tensor2D, p('h0'), p('c0')), width)
+    : unskewReverse(diagonalScan(skewReverse(gates), p('ss.w') as Tensor2D, p('h0'), p('c0'), true), width);
 };
 
 /**

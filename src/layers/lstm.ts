@@ -111,3 +111,22 @@ export const lstmCell = (gates: Tensor, cPrev: Tensor): { h: Tensor; c: Tensor }
 
 /** A learned state vector [h] repeated over the leading dims: [...dims, h]. */
 export const broadcastState = (v: Tensor, dims: number[]): Tensor => tf.broadcastTo(v, [...dims, v.shape[0]!]);
+
+/**
+ * t [n, ...] → n tensors [...], by halving recursively: on wasm a slice costs time in proportion to
+ * its INPUT, so n slices of one tensor cost n² while halving costs n·log n. Gradient: concats.
+ */
+export const splitLeading = (t: Tensor): Tensor[] => {
+  const n = t.shape[0]!;
+  if (n === 1) return [tf.reshape(t, t.shape.slice(1))];
+  const k = Math.floor(n / 2);
+  const [a, b] = tf.split(t, [k, n - k], 0);
+  return [...splitLeading(a!), ...splitLeading(b!)];
+};
+
+/** n tensors [...] → [n, ...], by concatenating pairs recursively (see splitLeading). */
+export const stackLeading = (ts: readonly Tensor[]): Tensor => {
+  if (ts.length === 1) return tf.expandDims(ts[0]!, 0);
+  const k = Math.floor(ts.length / 2);
+  return tf.concat([stackLeading(ts.slice(0, k)), stackLeading(ts.slice(k))], 0);
+};

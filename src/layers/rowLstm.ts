@@ -9,7 +9,17 @@
 // is masked. Each state sees three states of the row above, so the receptive field is a triangle
 // above the pixel (widening by one column per row up), not the whole past.
 
-import { broadcastState, gatedConv, gatedConvShapes, initGatedConv, lstmCell, pointwise, type GatedConvSpec } from './lstm.js';
+import {
+  broadcastState,
+  gatedConv,
+  gatedConvShapes,
+  initGatedConv,
+  lstmCell,
+  pointwise,
+  splitLeading,
+  stackLeading,
+  type GatedConvSpec,
+} from './lstm.js';
 import { matMulPlain } from './matmul.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor, type Tensor2D, type Tensor4D } from '../tf.js';
@@ -80,7 +90,7 @@ export const rowLstm = (s: RowLstmLayerSpec, params: NamedTensors, x: Tensor4D, 
       if (!condition) throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
       gatesIn = tf.add(gatesIn, pointwise(condition, params[`${s.name}.cond.w`] as Tensor2D)); // [B, H, W, 4h]
     }
-    const rows = tf.unstack(gatesIn, 1); //                                          H × [B, W, 4h]
+    const rows = splitLeading(tf.transpose(gatesIn, [1, 0, 2, 3])); //                H × [B, W, 4h]
     const wss = params[`${s.name}.ss.w`] as Tensor2D; //                             [3h, 4h]
     let h = broadcastState(params[`${s.name}.h0`]!, [b, width]); //                  [B, W, h]  row −1
     let c = broadcastState(params[`${s.name}.c0`]!, [b, width]); //                  [B, W, h]
@@ -90,5 +100,5 @@ export const rowLstm = (s: RowLstmLayerSpec, params: NamedTensors, x: Tensor4D, 
       ({ h, c } = lstmCell(gates, c)); //                                              [B, W, h]
       states.push(h);
     }
-    return tf.stack(states, 1) as Tensor4D; //                                        [B, H, W, h]
+    return tf.transpose(stackLeading(states), [1, 0, 2, 3]) as Tensor4D; //           [B, H, W, h]
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { tf, type Tensor4D } from '../tf.js';
-import { mirror, shiftDown, shiftRight, skew, unskew } from './skew.js';
+import { mirror, shiftDown, shiftRight, skew, skewReverse, unskew, unskewReverse } from './skew.js';
 
 const map = (b: number, h: number, w: number, c: number): Tensor4D =>
   tf.tensor4d(Float32Array.from({ length: b * h * w * c }, (_, i) => i + 1), [b, h, w, c]);
@@ -73,5 +73,27 @@ describe('shifts', () => {
     expect(Array.from(shiftRight(x).dataSync())).toEqual([0, 1, 2, 0, 4, 5]);
     expect(Array.from(mirror(x).dataSync())).toEqual([3, 2, 1, 6, 5, 4]);
     x.dispose();
+  });
+});
+
+describe('skewReverse', () => {
+  it('is mirror ∘ skew ∘ mirror, and unskewReverse undoes it', () => {
+    for (const [h, w] of [[1, 1], [1, 4], [4, 1], [3, 3], [4, 6], [7, 2]] as const) {
+      const x = map(2, h, w, 3);
+      const [s, ref, back] = tf.tidy(() => {
+        const s = skewReverse(x);
+        return [s, mirror(skew(mirror(x))), unskewReverse(s, w)];
+      });
+      expect(s.shape).toEqual([2, h, w + h - 1, 3]);
+      expect(Array.from(s.dataSync())).toEqual(Array.from(ref.dataSync()));
+      expect(Array.from(back.dataSync())).toEqual(Array.from(x.dataSync()));
+      tf.dispose([x, s, ref, back]);
+    }
+  });
+
+  it('unskewReverse rejects a map of the wrong width', () => {
+    const s = tf.zeros([1, 3, 4, 1]) as Tensor4D;
+    expect(() => unskewReverse(s, 3)).toThrow(/expected 5 columns for width 3, found 4/);
+    s.dispose();
   });
 });

@@ -52,3 +52,31 @@ export const shiftRight = (x: Tensor4D): Tensor4D =>
     const padded = tf.pad(x, [[0, 0], [0, 0], [1, 0], [0, 0]]); //           [B, H, W+1, C]
     return tf.slice(padded, [0, 0, 0, 0], [b, h, w, c]) as Tensor4D; //       [B, H, W, C]
   });
+
+/**
+ * The skew of the mirrored map, mirrored back — row r shifted right by H−1−r — without a Reverse
+ * (slow on wasm): pad each row with H−1 zeros on both sides (length L = W+2H−2), flatten, and read it
+ * back with rows one element LONGER, so row r starts r elements later. skewReverse(x) equals
+ * mirror(skew(mirror(x))). [B, H, W, C] → [B, H, W+H−1, C]
+ */
+export const skewReverse = (x: Tensor4D): Tensor4D =>
+  tf.tidy(() => {
+    const [b, h, w, c] = x.shape;
+    const len = w + 2 * h - 2;
+    const padded = tf.pad(x, [[0, 0], [0, 0], [h - 1, h - 1], [0, 0]]); //     [B, H, L, C]
+    const flat = tf.pad(tf.reshape(padded, [b, h * len, c]), [[0, 0], [0, h], [0, 0]]); // [B, H·(L+1), C]
+    const rows = tf.reshape(flat, [b, h, len + 1, c]); //                      [B, H, L+1, C]
+    return tf.slice(rows, [0, 0, 0, 0], [b, h, w + h - 1, c]) as Tensor4D; //  [B, H, W+H−1, C]
+  });
+
+/** The inverse of skewReverse on its image: pixel (r, j) read from column j+H−1−r. [B, H, W, C] */
+export const unskewReverse = (s: Tensor4D, width: number): Tensor4D =>
+  tf.tidy(() => {
+    const [b, h, sw, c] = s.shape;
+    if (sw !== width + h - 1)
+      throw new Error(`unskewReverse: expected ${width + h - 1} columns for width ${width}, found ${sw}`);
+    const padded = tf.pad(s, [[0, 0], [0, 0], [0, 1], [0, 0]]); //              [B, H, W'+1, C]
+    const flat = tf.slice(tf.reshape(padded, [b, h * (sw + 1), c]), [0, 0, 0], [b, h * sw, c]); // [B, H·W', C]
+    const rows = tf.reshape(flat, [b, h, sw, c]); //                            [B, H, W', C], row r shifted left by r
+    return tf.slice(rows, [0, 0, h - 1, 0], [b, h, width, c]) as Tensor4D; //   [B, H, W, C]
+  });
