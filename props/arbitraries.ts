@@ -6,7 +6,7 @@
 
 import fc from 'fast-check';
 import type { ImageShape } from '../src/model.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { DiagonalBiLstmSpec, MultiscaleSpec, PixelCnnSpec, RecurrentBody, RowLstmSpec } from '../src/models/spec.js';
 import type { ModelSpec } from '../src/models/registry.js';
 import type { Position } from './types.js';
 
@@ -93,12 +93,97 @@ export const pixelCnnSpecArb = (k: PixelCnnConstraints = {}): fc.Arbitrary<Pixel
       }));
   });
 
+/** Limits on PixelRNN hyper-parameters. */
+export interface PixelRnnConstraints extends ShapeConstraints {
+  /** Largest hidden / headHidden width (default 8); the smallest is C. */
+  readonly maxHidden?: number;
+  /** Largest number of recurrent layers (default 2). */
+  readonly maxLayers?: number;
+}
+
+/** The body of a Row LSTM or Diagonal BiLSTM for an image shape (hidden, headHidden ≥ C). */
+export const recurrentBodyArb = (
+  family: 'row-lstm' | 'diagonal-bilstm',
+  shape: ImageShape,
+  k: PixelRnnConstraints = {},
+): fc.Arbitrary<RecurrentBody> => {
+  const width = fc.integer({ min: shape.channels, max: Math.max(shape.channels, k.maxHidden ?? 8) });
+  const common = {
+    hidden: width,
+    headHidden: width,
+    layers: fc.integer({ min: 1, max: k.maxLayers ?? 2 }),
+    firstKernel: fc.constantFrom(3, 1, 5, 7),
+    head: shape.levels === 2 ? fc.constantFrom('softmax' as const, 'bernoulli' as const) : fc.constant('softmax' as const),
+    residual: fc.boolean(),
+    skip: fc.boolean(),
+  };
+  return family === 'row-lstm'
+    ? fc.record({ ...common, rowKernel: fc.constantFrom(3, 1, 5) }).map((b): RecurrentBody => ({ family, ...b }))
+    : fc.record(common).map((b): RecurrentBody => ({ family, ...b }));
+};
+
+/** Row LSTM (family 'row-lstm') specs over the constrained image shapes. */
+export const rowLstmSpecArb = (k: PixelRnnConstraints = {}): fc.Arbitrary<RowLstmSpec> =>
+  imageShapeArb(k).chain((shape) =>
+    recurrentBodyArb('row-lstm', shape, k).map((b) => ({ ...shape, channels: shape.channels as 1 | 3, ...b }) as RowLstmSpec),
+  );
+
+/** Diagonal BiLSTM (family 'diagonal-bilstm') specs over the constrained image shapes. */
+export const diagonalBiLstmSpecArb = (k: PixelRnnConstraints = {}): fc.Arbitrary<DiagonalBiLstmSpec> =>
+  imageShapeArb(k).chain((shape) =>
+    recurrentBodyArb('diagonal-bilstm', shape, k).map(
+      (b) => ({ ...shape, channels: shape.channels as 1 | 3, ...b }) as DiagonalBiLstmSpec,
+    ),
+  );
+
+/**
+ * Multi-Scale PixelRNN specs: a factor f in {2, 3, 4} dividing H and W (so H, W are multiples of
+ * f within the limits), a small and a large recurrent body, 1..4 condition features.
+ */
+export const multiscaleSpecArb = (k: PixelRnnConstraints = {}): fc.Arbitrary<MultiscaleSpec> => {
+  const bounds = (factor: number) => {
+    const fit = (min: number | undefined, max: number | undefined) => ({
+      min: Math.max(1, Math.ceil((min ?? 1) / factor)),
+      max: Math.max(1, Math.floor((max ?? 8) / factor)),
+    });
+    const h = fit(k.minHeight, k.maxHeight);
+    const w = fit(k.minWidth, k.maxWidth);
+    return { ...k, minHeight: factor * h.min, maxHeight: factor * h.max, minWidth: factor * w.min, maxWidth: factor * w.max };
+  };
+  const feasible = [2, 3, 4].filter((f) => {
+    try {
+      imageShapeArb(bounds(f));
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (feasible.length === 0)
+    throw new Error(`props/arbitraries.ts multiscaleSpecArb: no factor in 2..4 fits the constraints ${JSON.stringify(k)}`);
+  return fc.constantFrom(...feasible).chain((factor) =>
+    imageShapeArb(bounds(factor))
+      .filter((s) => s.height % factor === 0 && s.width % factor === 0)
+      .chain((shape) =>
+        fc
+          .record({
+            small: fc.constantFrom('row-lstm' as const, 'diagonal-bilstm' as const).chain((f) => recurrentBodyArb(f, shape, k)),
+            large: fc.constantFrom('row-lstm' as const, 'diagonal-bilstm' as const).chain((f) => recurrentBodyArb(f, shape, k)),
+            conditionFeatures: fc.integer({ min: 1, max: 4 }),
+          })
+          .map((r) => ({ family: 'multiscale', ...shape, channels: shape.channels as 1 | 3, factor, ...r }) as MultiscaleSpec),
+      ),
+  );
+};
+
 /** A family's spec arbitrary under image-shape constraints. */
 export type FamilySpecArb = (k?: ShapeConstraints) => fc.Arbitrary<ModelSpec>;
 
 /** Every family's spec arbitrary. New families join here (one line each). */
 export const familySpecArbs: Record<string, FamilySpecArb> = {
   pixelcnn: (k) => pixelCnnSpecArb(k),
+  'row-lstm': (k) => rowLstmSpecArb(k),
+  'diagonal-bilstm': (k) => diagonalBiLstmSpecArb(k),
+  multiscale: (k) => multiscaleSpecArb(k),
 };
 
 /** Specs of any registered family (or of the families named), drawn uniformly over families. */

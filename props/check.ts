@@ -15,6 +15,7 @@ import { Rng } from '../src/rng.js';
 import { tf, type Tensor1D, type Tensor4D } from '../src/tf.js';
 import { gradientDependence, perturbationDependence, type Measured } from './dependence.js';
 import { referenceFieldOf, type Dependence } from './field.js';
+import { orderOf } from './order.js';
 import { causalityLaw, channelOrderLaw, determinismLaw, fullPastLaw, normalisationLaw, samplerAgreementLaw } from './laws.js';
 import { referenceSampler, type Sampler } from './sampler.js';
 import { valuesPerImage, type CheckResult } from './types.js';
@@ -35,6 +36,8 @@ export interface DependenceOptions {
   readonly gradientTolerance?: number;
   /** |Δlogit| above this·(1 + |logit|) is a dependence (default 1e-5). */
   readonly perturbationTolerance?: number;
+  /** Rank of every value in the autoregressive order (default: the family's, props/order.ts). */
+  readonly order?: Int32Array;
 }
 
 /** Seeded random images of the model's shape (flat levels). */
@@ -77,11 +80,12 @@ export const measureDependence = (model: AutoregressiveModel, o: DependenceOptio
 /** Causality, by gradient and/or by perturbation (gradient first). */
 export const checkCausality = (model: AutoregressiveModel, o: DependenceOptions = {}): CheckResult => {
   const images = imagesFor(model, o);
+  const rank = o.order ?? orderOf(model.spec);
   const method = o.method ?? 'both';
   const byGradient =
     method === 'perturbation'
       ? null
-      : causalityLaw(model.spec, gradientDependence(model, images, { tolerance: o.gradientTolerance, seed: o.seed }), images, 'gradient');
+      : causalityLaw(model.spec, gradientDependence(model, images, { tolerance: o.gradientTolerance, seed: o.seed }), images, 'gradient', rank);
   if (byGradient && E.isLeft(byGradient)) return byGradient;
   if (method === 'gradient') return byGradient!;
   const byPerturbation = causalityLaw(
@@ -89,6 +93,7 @@ export const checkCausality = (model: AutoregressiveModel, o: DependenceOptions 
     perturbationDependence(model, images, { tolerance: o.perturbationTolerance, seed: o.seed }),
     images,
     'perturbation',
+    rank,
   );
   if (E.isLeft(byPerturbation) || !byGradient || E.isLeft(byGradient)) return byPerturbation;
   return E.right({

@@ -7,11 +7,24 @@ import { maskTable } from '../src/masks.js';
 import type { PixelCnnSpec } from '../src/models/spec.js';
 import { pixelCnnSpecArb } from './arbitraries.js';
 import { allowedField, pixelCnnField, stackField, unionDependence } from './field.js';
+import { multiscaleOrder } from './order.js';
 import { flatIndex } from './types.js';
 
 const spec = (o: Partial<PixelCnnSpec>): PixelCnnSpec => ({
   family: 'pixelcnn', height: 3, width: 5, channels: 1, levels: 2, hidden: 4, residualLayers: 0, firstKernel: 3,
   kernel: 3, headHidden: 4, head: 'softmax', ...o,
+});
+
+describe('autoregressive orders', () => {
+  it('multi-scale: the small image first (raster), then the rest (raster), channels in order', () => {
+    const rank = multiscaleOrder({ height: 4, width: 4, channels: 1, levels: 2, factor: 2 });
+    expect(Array.from(rank)).toEqual([0, 4, 1, 5, 6, 7, 8, 9, 2, 10, 3, 11, 12, 13, 14, 15]);
+    const allowed = allowedField({ height: 4, width: 4, channels: 1, levels: 2 }, rank);
+    expect(allowed.has[1 * 16 + 8]).toBe(1); // (0, 1) may see the small pixel (2, 0) below it
+    expect(allowed.has[8 * 16 + 1]).toBe(0);
+    const rgb = multiscaleOrder({ height: 2, width: 2, channels: 3, levels: 2, factor: 2 });
+    expect(Array.from(rgb.slice(0, 6))).toEqual([0, 1, 2, 3, 4, 5]);
+  });
 });
 
 describe('reference receptive field', () => {

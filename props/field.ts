@@ -6,6 +6,7 @@
 import type { ImageShape } from '../src/model.js';
 import type { PixelCnnSpec } from '../src/models/spec.js';
 import type { ModelSpec } from '../src/models/registry.js';
+import { rasterOrder } from './order.js';
 import { valuesPerImage } from './types.js';
 
 /** has[p·n + q] = 1 when the logits at flat index p depend on the input at flat index q. */
@@ -26,10 +27,14 @@ export const unionDependence = (a: Dependence, b: Dependence): Dependence => {
   return { size: a.size, has };
 };
 
-/** What the autoregressive order allows: every q < p (earlier pixels, earlier channels of the pixel). */
-export const allowedField = (s: ImageShape): Dependence => {
+/**
+ * What the autoregressive order allows: every q of lower rank than p (raster order by default:
+ * earlier pixels, earlier channels of the pixel). This is also the field of a model that sees the
+ * whole past (Diagonal BiLSTM).
+ */
+export const allowedField = (s: ImageShape, rank: Int32Array = rasterOrder(s)): Dependence => {
   const d = emptyDependence(s);
-  for (let p = 0; p < d.size; p++) for (let q = 0; q < p; q++) d.has[p * d.size + q] = 1;
+  for (let p = 0; p < d.size; p++) for (let q = 0; q < d.size; q++) if (rank[q]! < rank[p]!) d.has[p * d.size + q] = 1;
   return d;
 };
 
@@ -109,6 +114,8 @@ export type ReferenceField = (spec: ModelSpec) => Dependence;
  */
 export const referenceFields: Record<string, ReferenceField> = {
   pixelcnn: (s) => pixelCnnField(s as PixelCnnSpec),
+  /** The Diagonal BiLSTM sees the whole past (paper §3.2). */
+  'diagonal-bilstm': (s) => allowedField(s),
 };
 
 /** The reference field of a spec, or undefined when its family has none registered. */

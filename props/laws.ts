@@ -6,6 +6,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import type { ImageShape } from '../src/model.js';
 import type { Dependence } from './field.js';
 import type { Measured } from './dependence.js';
+import { byRank, rasterOrder } from './order.js';
 import { chiSquare } from './stats.js';
 import { positionOf, showPosition, type CheckResult, type Counterexample } from './types.js';
 
@@ -23,16 +24,23 @@ const evidence = (s: ImageShape, m: Measured, images: readonly (readonly number[
   };
 };
 
-/** Causality: no logit p depends on an input q ≥ p (a later pixel, or a channel ≥ c of its own pixel). */
+/**
+ * Causality: no logit p depends on an input q of rank ≥ p's (in raster order: a later pixel, or a
+ * channel ≥ c of its own pixel). The earliest p, then the earliest q, is reported.
+ */
 export const causalityLaw = (
   s: ImageShape,
   m: Measured,
   images: readonly (readonly number[])[],
   how: 'gradient' | 'perturbation',
+  rank: Int32Array = rasterOrder(s),
 ): CheckResult => {
   const n = m.dependence.size;
-  for (let p = 0; p < n; p++)
-    for (let q = p; q < n; q++)
+  const order = byRank(rank);
+  for (let rp = 0; rp < n; rp++)
+    for (let rq = rp; rq < n; rq++) {
+      const p = order[rp]!;
+      const q = order[rq]!;
       if (m.dependence.has[p * n + q]) {
         const e = evidence(s, m, images, p, q);
         const what = how === 'gradient' ? `gradient ${e.delta.toExponential(3)}` : `logits moved by ${e.delta.toExponential(3)}`;
@@ -43,6 +51,7 @@ export const causalityLaw = (
           ...e,
         } satisfies Counterexample);
       }
+    }
   return E.right({ law: 'causality', checks: (n * (n + 1)) / 2 * Math.max(1, images.length), details: { how, values: n } });
 };
 

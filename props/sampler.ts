@@ -10,6 +10,7 @@ import { drawValue } from '../src/sampling/draw.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { sampleImages } from '../streams/sample.js';
+import { byRank, orderOf } from './order.js';
 import { valuesPerImage } from './types.js';
 
 /** Draw `count` images at temperature 1, deterministic in `seed`: flat levels, raster order, channel fastest. */
@@ -31,25 +32,28 @@ const logitsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i:
   return out;
 };
 
-/** The reference sampler: H·W·C forward passes over the whole batch, one categorical draw per value. */
+/**
+ * The reference sampler: H·W·C forward passes over the whole batch, one categorical draw per value,
+ * visiting values in the family's autoregressive order (props/order.ts; raster for most).
+ */
 export const referenceSampler: Sampler = (model, count, seed) => {
-  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  const { width: W, channels: C, levels: K } = model.spec;
   const n = valuesPerImage(model.spec);
   const rng = Rng.fromSeed(seed, 101);
   const x = new Float32Array(count * n);
   const weights = new Float64Array(K);
-  for (let i = 0; i < H; i++)
-    for (let j = 0; j < W; j++)
-      for (let c = 0; c < C; c++) {
-        const logits = logitsAt(model, x, count, i, j, c);
-        const q = (i * W + j) * C + c;
-        for (let b = 0; b < count; b++) {
-          let max = -Infinity;
-          for (let k = 0; k < K; k++) max = Math.max(max, logits[b * K + k]!);
-          for (let k = 0; k < K; k++) weights[k] = Math.exp(logits[b * K + k]! - max);
-          x[b * n + q] = rng.categorical(weights);
-        }
-      }
+  for (const q of byRank(orderOf(model.spec))) {
+    const c = q % C;
+    const j = ((q - c) / C) % W;
+    const i = Math.floor((q - c) / C / W);
+    const logits = logitsAt(model, x, count, i, j, c); // [B·K]
+    for (let b = 0; b < count; b++) {
+      let max = -Infinity;
+      for (let k = 0; k < K; k++) max = Math.max(max, logits[b * K + k]!);
+      for (let k = 0; k < K; k++) weights[k] = Math.exp(logits[b * K + k]! - max);
+      x[b * n + q] = rng.categorical(weights);
+    }
+  }
   return Array.from({ length: count }, (_, b) => x.subarray(b * n, (b + 1) * n));
 };
 
