@@ -43,11 +43,11 @@ export const causalityLaw = (
       const q = order[rq]!;
       if (m.dependence.has[p * n + q]) {
         const e = evidence(s, m, images, p, q);
-        const what = how === 'gradient' ? `gradient ${e.delta.toExponential(3)}` : `logits moved by ${e.delta.toExponential(3)}`;
+        const what = how === 'gradient' ? `|gradient| = ${e.delta.toExponential(3)}` : `logits moved by ${e.delta.toExponential(3)}`;
         return E.left({
           law: 'causality',
           kind: 'leak',
-          message: `logit at ${showPosition(e.position)} depends on the input at ${showPosition(e.input)}, which comes at or after it (${how}: ${what})`,
+          message: `logit at ${showPosition(e.position)} depends on the input at ${showPosition(e.input)}, which comes at or after it (by ${how}: ${what})`,
           ...e,
         } satisfies Counterexample);
       }
