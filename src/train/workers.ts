@@ -163,6 +163,10 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     const shapes = names.map((n) => params[n]!.shape);
     const values = await Promise.all(names.map((n) => params[n]!.data() as Promise<Float32Array>));
     const size = batch.shape.height * batch.shape.width * batch.shape.channels;
+    for (const r of batch.records)
+      if (r.pixels.length !== size)
+        throw new Error(`record ${r.index}: expected ${size} values (${batch.shape.height}×${batch.shape.width}×${batch.shape.channels}), found ${r.pixels.length}`);
+    if (slots.some((s) => s.pending)) throw new Error('gradient workers: compute called while another compute is running');
     const sizes = shardSizes(total, slots.length);
     let offset = 0;
     const jobs: Promise<FromWorker & { type: 'result' }>[] = [];
@@ -170,11 +174,7 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     sizes.forEach((n, w) => {
       if (n === 0) return;
       const pixels = new Uint8Array(n * size);
-      batch.records.slice(offset, offset + n).forEach((r, i) => {
-        if (r.pixels.length !== size)
-          throw new Error(`record ${r.index}: expected ${size} values (${batch.shape.height}×${batch.shape.width}×${batch.shape.channels}), found ${r.pixels.length}`);
-        pixels.set(r.pixels, i * size);
-      });
+      batch.records.slice(offset, offset + n).forEach((r, i) => pixels.set(r.pixels, i * size));
       offset += n;
       used.push(w);
       const message: ComputeMessage = { type: 'compute', id: nextId++, spec, names, shapes, params: values, shape: batch.shape, pixels, count: n };
