@@ -18,6 +18,11 @@ export interface BaseSpec extends ImageShape {
 
 export interface ForwardOptions {
   readonly convImpl: ConvImpl;
+  /**
+   * Let gradients flow into the input x (the property library differentiates logits w.r.t. x).
+   * Default false: x is data, and a model may skip computing its gradient.
+   */
+  readonly inputGradient?: boolean;
 }
 
 /**

@@ -57,7 +57,7 @@ export const pixelCnn: ModelFamily<PixelCnnSpec> = {
       const [b, h, w, c] = x.shape;
 
       const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
-      let features = conv(input!, params, unit, { inputGradient: false }); //  [B, H, W, h]   7×7 mask A (input is data)
+      let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
       for (const layer of residual)
         features = tf.add(features, conv(layer, params, tf.relu(features))); // [B, H, W, h]   3×3 mask B, residual
       const hidden = conv(head0, params, tf.relu(features)); //                 [B, H, W, h']  1×1 mask B
