@@ -13,7 +13,7 @@
 //     when those files are present.
 // Flags: --json (machine-readable on stdout, the table on stderr), --quick (fewer steps, skips
 // sampling and recurrent), --workers N (default os.availableParallelism()), --backend NAME,
-// --no-naive, --no-workers.
+// --no-naive, --no-workers, --no-extras (skips sampling and recurrent), --profile (profile in --quick).
 
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -268,7 +268,7 @@ const main = async () => {
   const matmul = matMulGflops(spec, batch, quick ? 3 : 5);
   const matmulBest = Math.max(...matmul.map((m) => m.gflops));
   const single = await timeTraining(localEngine({ convImpl }), spec, batch, warmup, steps);
-  const profile = quick ? [] : await profileStep(spec, batch, convImpl);
+  const profile = quick && !flag('profile') ? [] : await profileStep(spec, batch, convImpl);
 
   let workerRuns: (TrainFigures & { workers: number; computeMs: number })[] = [];
   if (!flag('no-workers') && info.engine !== 'tensorflow') {
@@ -327,7 +327,10 @@ const main = async () => {
 
   let recurrent: unknown = { skipped: '--quick' };
   let sampling: unknown = { skipped: '--quick' };
-  if (!quick) {
+  if (flag('no-extras')) {
+    recurrent = { skipped: '--no-extras' };
+    sampling = { skipped: '--no-extras' };
+  } else if (!quick) {
     recurrent = await optionalBench('recurrent', 'benchRecurrent', { log: say });
     sampling = await optionalBench('sampling', 'benchSampling', { log: say });
   }
