@@ -83,6 +83,16 @@ describe('tap-gather masked conv agrees with dense conv2d', () => {
     expect(full.dx.some((v) => v !== 0)).toBe(true);
   });
 
+  it('the tap-gather path also runs on the cpu backend (same values and gradients)', async () => {
+    const s: MaskedConvSpec = { name: 'c', kh: 3, kw: 3, type: 'B', inFeatures: 6, outFeatures: 6, channels: 3 };
+    const onWasm = run('gather', s, 9);
+    const onCpu = await onBackend('cpu', () => run('gather', s, 9));
+    close(onWasm.y, onCpu.y);
+    close(onWasm.dx, onCpu.dx);
+    close(onWasm.dw, onCpu.dw);
+    close(onWasm.db, onCpu.db);
+  });
+
   it('a negative control is caught: mask A against mask B over the same weights differ', async () => {
     const a: MaskedConvSpec = { name: 'c', kh: 3, kw: 3, type: 'A', inFeatures: 6, outFeatures: 6, channels: 3 };
     const gather = run('gather', a, 5);
