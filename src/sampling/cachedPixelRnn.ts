@@ -1,0 +1,439 @@
+// Cached incremental sampling for the PixelRNNs (Row LSTM and Diagonal BiLSTM, and both networks of
+// the Multi-Scale PixelRNN): every value costs O(1) network work — one pixel's column through every
+// layer — instead of a whole forward pass. Exact: the same numbers as models/pixelrnn.ts, up to
+// float rounding (sums here are Float64).
+//
+// Scheme (per layer l, pixel (i, j), state h, c; map_l is the layer's input, the residual stream):
+//
+// Row LSTM — carry the recurrent state row by row.
+//   gates(i, j) = K_is ⊛ map_l(i, j−k'..j) + K_ss ⊛ h(i−1, j−1..j+1) [+ condition]; c(i−1, j) → cell.
+//   Row i−1 is final when row i starts, so at the start of row i the state-to-state part of the whole
+//   row is computed once; at each pixel only the 1×k input-to-state taps (left taps: final; centre:
+//   the pixel itself) and the cell run. States of row i become "row i−1" when the row ends.
+//
+// Diagonal BiLSTM — the left direction is a recurrence in raster order, the right one is row-final.
+//   On the skewed map the left state at (i, j) reads the states of (i−1, j) (above) and (i, j−1)
+//   (left), and the cell of (i, j−1): all before (i, j) in raster order, so it runs pixel by pixel
+//   like the Row LSTM. The right direction at (i, j) reads (i−1, j) and (i, j+1) — the future of row
+//   i — but enters the output only shifted down a row: it is needed from row i+1 on, so it runs once
+//   per finished row, right to left, over that row's final maps. The skew's padding cells (zero gate
+//   inputs, so data-independent) left of column 0 and right of column W−1 are constant states,
+//   computed once per layer and direction (padStates). Total work ≈ one forward pass per batch.
+//
+// Within a pixel (C > 1): output group g of a masked layer sees input groups < g (mask A, the first
+// layer) or ≤ g (mask B, everything else) at the centre, and the LSTM cell is element-wise with every
+// gate's feature k in group(k); so step c computes only group c of every layer (groups < c are
+// already final, groups > c wait for their channel) and the head only for channel c.
+// All per-pixel maths runs in plain JS: on wasm a tiny tensor op costs tens of µs, more than a pixel.
+
+import { convLayout } from '../layers/maskedConv.js';
+import type { AutoregressiveModel } from '../model.js';
+import { pixelRnnLayout } from '../models/pixelrnn.js';
+import type { RecurrentSpec } from '../models/spec.js';
+import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../tf.js';
+import type { IncrementalSampler, SamplerFactory } from './types.js';
+
+/** Feature f of n belongs to group ⌊f·C/n⌋ (masks.ts): group g is features [start[g], start[g+1]). */
+const groupStarts = (n: number, C: number): Int32Array => Int32Array.from({ length: C + 1 }, (_, g) => Math.ceil((g * n) / C));
+
+const readParam = (params: NamedTensors, name: string): Float32Array => {
+  const t = params[name];
+  if (!t) throw new Error(`cachedPixelRnn: parameter '${name}' missing from the model`);
+  return Float32Array.from(t.dataSync() as Float32Array);
+};
+
+/** acc[a0 + o] += Σ_{k<n} x[x0 + k] · w[(r0 + k)·m + o] for o ∈ [o0, o1). */
+const gemvAdd = (
+  acc: Float64Array,
+  a0: number,
+  x: Float64Array | Float32Array,
+  x0: number,
+  n: number,
+  w: Float32Array,
+  r0: number,
+  m: number,
+  o0: number,
+  o1: number,
+): void => {
+  for (let k = 0; k < n; k++) {
+    const v = x[x0 + k]!;
+    if (v === 0) continue;
+    const base = (r0 + k) * m;
+    for (let o = o0; o < o1; o++) acc[a0 + o]! += v * w[base + o]!;
+  }
+};
+
+const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
+
+/**
+ * LSTM cell on features [k0, k1) of one image: gates at g[g0 + ·] laid out [i | f | o | g] (h each),
+ * previous cell at cp[cp0 + ·]; writes h and c.
+ */
+const cellInto = (
+  g: Float64Array,
+  g0: number,
+  cp: Float64Array,
+  cp0: number,
+  h: Float64Array,
+  h0: number,
+  c: Float64Array,
+  c0: number,
+  hid: number,
+  k0: number,
+  k1: number,
+): void => {
+  for (let k = k0; k < k1; k++) {
+    const cn = sigmoid(g[g0 + hid + k]!) * cp[cp0 + k]! + sigmoid(g[g0 + k]!) * Math.tanh(g[g0 + 3 * hid + k]!);
+    c[c0 + k] = cn;
+    h[h0 + k] = sigmoid(g[g0 + 2 * hid + k]!) * Math.tanh(cn);
+  }
+};
+
+/** A gated (4h) input-to-state convolution's weights: taps (dx < 0 in the row, then the centre). */
+interface Gated {
+  readonly w: Float32Array; // [rows, 4h]
+  readonly b: Float32Array; // [4h]
+  readonly left: readonly number[]; // dx of the taps left in the row; weight rows t·in
+  readonly centreRow: number; // first weight row of the centre tap
+}
+
+const readGated = (params: NamedTensors, name: string, kw: number, inF: number, hid: number, C: number): Gated => {
+  const { table } = convLayout({ name, kh: 1, kw, type: 'B', inFeatures: inF, outFeatures: hid, channels: C });
+  return {
+    w: readParam(params, `${name}.w`),
+    b: readParam(params, `${name}.b`),
+    left: table.pastTaps.map((t) => t.dx),
+    centreRow: table.pastTaps.length * inF,
+  };
+};
+
+/**
+ * States of the skew's padding cells, which hold zero gate inputs: pad[r] = (h, c) of the cell just
+ * before pixel (r, 0) in scan order (the left direction; by mirror symmetry the cell just after
+ * (r, W−1) for the right direction). Column −1 is the learned initial state (h0, c0); the row above
+ * row 0 is zero. Data-independent: one [H, h] pair per layer and direction.
+ */
+const padStates = (H: number, hid: number, wss: Float32Array, h0: Float32Array, c0: Float32Array): { h: Float64Array; c: Float64Array } => {
+  const ph = new Float64Array(H * hid);
+  const pc = new Float64Array(H * hid);
+  for (let r = 0; r < H; r++) for (let k = 0; k < hid; k++) ((ph[r * hid + k] = h0[k]!), (pc[r * hid + k] = c0[k]!));
+  const outH = new Float64Array(H * hid);
+  const outC = new Float64Array(H * hid);
+  outH.set(ph.subarray(0, hid));
+  outC.set(pc.subarray(0, hid));
+  const g = new Float64Array(4 * hid);
+  for (let col = 0; col < H - 1; col++) {
+    for (let r = H - 1; r > col; r--) {
+      // cell (r, col): reads column col−1 at rows r−1 (above) and r; descending r keeps row r−1 unwritten
+      g.fill(0);
+      gemvAdd(g, 0, ph, (r - 1) * hid, hid, wss, 0, 4 * hid, 0, 4 * hid);
+      gemvAdd(g, 0, ph, r * hid, hid, wss, hid, 4 * hid, 0, 4 * hid);
+      cellInto(g, 0, pc, r * hid, ph, r * hid, pc, r * hid, hid, 0, hid);
+    }
+    outH.set(ph.subarray((col + 1) * hid, (col + 2) * hid), (col + 1) * hid);
+    outC.set(pc.subarray((col + 1) * hid, (col + 2) * hid), (col + 1) * hid);
+  }
+  return { h: outH, c: outC };
+};
+
+/** Condition map [B or 1, H, W, cf] through a layer's 1×1 conditioning weights: [H, W, B, 4h], or null. */
+const conditionGates = (condition: Tensor4D | undefined, params: NamedTensors, name: string, batch: number): Float64Array | null => {
+  if (!condition) return null;
+  const t = tf.tidy(() => {
+    const [b, H, W, cf] = condition.shape;
+    const w = params[name] as Tensor2D;
+    if (!w) throw new Error(`cachedPixelRnn: parameter '${name}' missing from the model`);
+    const g = tf.reshape(tf.matMul(tf.reshape(condition, [b * H * W, cf]) as Tensor2D, w), [b, H, W, w.shape[1]]);
+    return tf.transpose(tf.broadcastTo(g, [batch, H, W, w.shape[1]]), [1, 2, 0, 3]); // [H, W, B, 4h]
+  });
+  const out = Float64Array.from(t.dataSync() as Float32Array);
+  t.dispose();
+  return out;
+};
+
+export interface CachedPixelRnnOptions {
+  /** Parameter name prefix ('small.' / 'large.' inside a Multi-Scale model). Default ''. */
+  readonly prefix?: string;
+  /** Conditioning map [B or 1, H, W, c] biasing every layer's gates (Multi-Scale's large network). */
+  readonly condition?: Tensor4D;
+}
+
+/** The cached sampler of a PixelRNN (Row LSTM or Diagonal BiLSTM) with explicit spec and parameters. */
+export const cachedPixelRnn = (
+  spec: RecurrentSpec,
+  params: NamedTensors,
+  batch: number,
+  options: CachedPixelRnnOptions = {},
+): IncrementalSampler => {
+  const { height: H, width: W, channels: C, levels: K, hidden: hid } = spec;
+  const B = batch;
+  const row = spec.family === 'row-lstm';
+  const cf = options.condition ? options.condition.shape[3] : 0;
+  const Ly = pixelRnnLayout(spec, options.prefix ?? '', cf);
+  const nL = Ly.recurrent.length;
+  const F = 2 * hid; // residual stream features
+  const G = 4 * hid; // gate features
+  const HH = spec.headHidden;
+  const bern = spec.head === 'bernoulli';
+  const outHead = bern ? C : C * K;
+  const gC = groupStarts(C, C);
+  const gF = groupStarts(F, C);
+  const gH = groupStarts(hid, C);
+  const gHH = groupStarts(HH, C);
+  const gOut = groupStarts(outHead, C);
+
+  // ── weights ──
+  const inTable = convLayout(Ly.input).table;
+  const inW = readParam(params, `${Ly.input.name}.w`); // [taps·C, 2h]
+  const inB = readParam(params, `${Ly.input.name}.b`);
+  const inPast = inTable.pastTaps;
+  const inCentreRow = inTable.centreUsed ? inPast.length * C : -1;
+  const outW = Ly.outputs.map((o) => readParam(params, `${o.name}.w`)); // [h, 2h]
+  const outB = Ly.outputs.map((o) => readParam(params, `${o.name}.b`));
+  const h0W = readParam(params, `${Ly.head0.name}.w`); // [2h, HH]
+  const h0B = readParam(params, `${Ly.head0.name}.b`);
+  const h1W = readParam(params, `${Ly.head1.name}.w`); // [HH, out]
+  const h1B = readParam(params, `${Ly.head1.name}.b`);
+  const kw = row ? (spec as { rowKernel: number }).rowKernel : 1;
+  const dirs = row ? ['is'] : ['left.is', 'right.is'];
+  const gated = Ly.recurrent.map((r) => dirs.map((d) => readGated(params, `${r.name}.${d}`, kw, F, hid, C)));
+  const ssW = Ly.recurrent.map((r) => (row ? ['ss.w'] : ['left.ss.w', 'right.ss.w']).map((n) => readParam(params, `${r.name}.${n}`)));
+  const init = Ly.recurrent.map((r) =>
+    (row ? [''] : ['left.', 'right.']).map((d) => ({ h: readParam(params, `${r.name}.${d}h0`), c: readParam(params, `${r.name}.${d}c0`) })),
+  );
+  const cond = Ly.recurrent.map((r) =>
+    (row ? ['cond.w'] : ['left.cond.w', 'right.cond.w']).map((n) =>
+      cf > 0 ? conditionGates(options.condition, params, `${r.name}.${n}`, B) : null,
+    ),
+  );
+  const pxW = !row && nL > 0 ? readParam(params, `${Ly.recurrent[0]!.name}.right.px.w`) : null; // first layer reads the pixels
+  const pads = row ? [] : Ly.recurrent.map((_, l) => [0, 1].map((d) => padStates(H, hid, ssW[l]![d]!, init[l]![d]!.h, init[l]![d]!.c)));
+
+  // ── caches ──
+  const unit = new Float64Array(H * W * B * C); // [H, W, B, C] pixels in [−1, 1]
+  const maps = Array.from({ length: nL + 1 }, () => new Float64Array(W * B * F)); // [W, B, 2h] row i: map_l, map_L last
+  const skips = new Float64Array(B * F); // [B, 2h] at the current pixel
+  const pre = Array.from({ length: nL }, () => new Float64Array(B * G)); // [B, 4h] gates without the centre tap
+  const gates = new Float64Array(B * G);
+  const pre0 = new Float64Array(B * F);
+  const y = new Float64Array(B * F);
+  const hidBuf = new Float64Array(B * HH);
+  const logits = new Float64Array(B * outHead);
+  const sumBuf = new Float64Array(hid); // h + hR(i−1) at one pixel
+  const reluBuf = new Float64Array(F);
+  // states, [W, B, h] rows: Row LSTM uses (prev, cur) of h and c; the left direction likewise (its c
+  // only along the row); the right direction hR / cR of row i−1 (prev) and i (cur).
+  const mk = () => Array.from({ length: nL }, () => new Float64Array(W * B * hid));
+  let hPrev = mk();
+  let hCur = mk();
+  let cPrev = mk();
+  let cCur = mk();
+  let hRPrev = row ? [] : mk();
+  let hRCur = row ? [] : mk();
+  const cR = row ? [] : mk();
+  const ssRow = row ? Array.from({ length: nL }, () => new Float64Array(W * B * G)) : []; // Row LSTM: K_ss ⊛ h(i−1)
+  const stateCtx = new Float64Array(3 * hid);
+
+  const rowStart = (i: number): void => {
+    if (!row) return;
+    for (let l = 0; l < nL; l++) {
+      const s = ssRow[l]!;
+      s.fill(0);
+      for (let j = 0; j < W; j++)
+        for (let b = 0; b < B; b++) {
+          // taps t = 0, 1, 2 read columns j−1, j, j+1 of row i−1 (zero outside; row −1 is h0)
+          for (let t = 0; t < 3; t++) {
+            const jj = j + t - 1;
+            if (jj < 0 || jj >= W) continue;
+            if (i === 0) for (let k = 0; k < hid; k++) stateCtx[k] = init[l]![0]!.h[k]!;
+            const src = i === 0 ? stateCtx : hPrev[l]!;
+            const off = i === 0 ? 0 : (jj * B + b) * hid;
+            gemvAdd(s, (j * B + b) * G, src, off, hid, ssW[l]![0]!, t * hid, G, 0, G);
+          }
+        }
+      if (i === 0) {
+        const c = cPrev[l]!;
+        for (let j = 0; j < W; j++) for (let b = 0; b < B; b++) c.set(init[l]![0]!.c, (j * B + b) * hid);
+      }
+    }
+  };
+
+  /** Gates of layer l at (i, j) without the centre tap: bias, past taps, state-to-state, condition. */
+  const pixelStart = (i: number, j: number): void => {
+    // first layer: bias + past taps of the 7×7 mask-A convolution
+    for (let b = 0; b < B; b++) {
+      pre0.set(inB, b * F);
+      inPast.forEach(({ dy, dx }, t) => {
+        const ii = i + dy;
+        const jj = j + dx;
+        if (ii < 0 || jj < 0 || jj >= W) return;
+        gemvAdd(pre0, b * F, unit, ((ii * W + jj) * B + b) * C, C, inW, t * C, F, 0, F);
+      });
+    }
+    for (let l = 0; l < nL; l++) {
+      const p = pre[l]!;
+      const gt = gated[l]![0]!;
+      const cg = cond[l]![0];
+      for (let b = 0; b < B; b++) {
+        const at = b * G;
+        p.set(gt.b, at);
+        if (cg) for (let o = 0; o < G; o++) p[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
+        if (row) {
+          const s = ssRow[l]!;
+          for (let o = 0; o < G; o++) p[at + o]! += s[(j * B + b) * G + o]!;
+          gt.left.forEach((dx, t) => {
+            const jj = j + dx;
+            if (jj >= 0) gemvAdd(p, at, maps[l]!, (jj * B + b) * F, F, gt.w, t * F, G, 0, G);
+          });
+        } else {
+          // left direction: K_ss over [h(i−1, j), h(i, j−1)]
+          if (i > 0) gemvAdd(p, at, hPrev[l]!, (j * B + b) * hid, hid, ssW[l]![0]!, 0, G, 0, G);
+          if (j > 0) gemvAdd(p, at, hCur[l]!, ((j - 1) * B + b) * hid, hid, ssW[l]![0]!, hid, G, 0, G);
+          else gemvAdd(p, at, pads[l]![0]!.h, i * hid, hid, ssW[l]![0]!, hid, G, 0, G);
+        }
+      }
+    }
+  };
+
+  /** Output group g of every layer at (i, j): channels < g of the pixel are committed. */
+  const pixelGroup = (i: number, j: number, g: number): void => {
+    const [f0, f1] = [gF[g]!, gF[g + 1]!];
+    const [k0, k1] = [gH[g]!, gH[g + 1]!];
+    const m0 = maps[0]!;
+    for (let b = 0; b < B; b++) {
+      const at = (j * B + b) * F;
+      for (let f = f0; f < f1; f++) m0[at + f] = pre0[b * F + f]!;
+      if (inCentreRow >= 0) gemvAdd(m0, at, unit, ((i * W + j) * B + b) * C, gC[g]!, inW, inCentreRow, F, f0, f1);
+      for (let f = f0; f < f1; f++) skips[b * F + f] = 0;
+    }
+    for (let l = 0; l < nL; l++) {
+      const map = maps[l]!;
+      const next = maps[l + 1]!;
+      const gt = gated[l]![0]!;
+      const p = pre[l]!;
+      const hc = hCur[l]!;
+      const cc = cCur[l]!;
+      for (let b = 0; b < B; b++) {
+        const at = b * G;
+        for (let q = 0; q < 4; q++) for (let k = k0; k < k1; k++) gates[at + q * hid + k] = p[at + q * hid + k]!;
+        for (let q = 0; q < 4; q++) gemvAdd(gates, at, map, (j * B + b) * F, gF[g + 1]!, gt.w, gt.centreRow, G, q * hid + k0, q * hid + k1);
+        const sAt = (j * B + b) * hid;
+        // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state)
+        const [cp, cp0] = row ? [cPrev[l]!, sAt] : j > 0 ? [cc, sAt - B * hid] : [pads[l]![0]!.c, i * hid];
+        cellInto(gates, at, cp, cp0, hc, sAt, cc, sAt, hid, k0, k1);
+        // output: h (+ the right direction of row i−1, shifted down)
+        const out = row || i === 0 ? hc : null;
+        for (let f = f0; f < f1; f++) y[b * F + f] = outB[l]![f]!;
+        if (out) gemvAdd(y, b * F, hc, sAt, k1, outW[l]!, 0, F, f0, f1);
+        else {
+          const hr = hRPrev[l]!; // h + hR(i−1) over features [0, k1)
+          for (let k = 0; k < k1; k++) sumBuf[k] = hc[sAt + k]! + hr[sAt + k]!;
+          gemvAdd(y, b * F, sumBuf, 0, k1, outW[l]!, 0, F, f0, f1);
+        }
+        const nAt = (j * B + b) * F;
+        for (let f = f0; f < f1; f++) {
+          const v = spec.residual ? map[nAt + f]! + y[b * F + f]! : y[b * F + f]!;
+          next[nAt + f] = v;
+          skips[b * F + f]! += v;
+        }
+      }
+    }
+  };
+
+  /** Row i is final: Row LSTM rows advance; the right direction of the Diagonal BiLSTM runs over it. */
+  const rowEnd = (i: number): void => {
+    if (!row) {
+      for (let l = 0; l < nL; l++) {
+        const gt = gated[l]![1]!;
+        const wss = ssW[l]![1]!;
+        const pad = pads[l]![1]!;
+        const cg = cond[l]![1];
+        const hr = hRCur[l]!;
+        const cr = cR[l]!;
+        for (let j = W - 1; j >= 0; j--)
+          for (let b = 0; b < B; b++) {
+            const at = b * G;
+            gates.set(gt.b, at);
+            if (cg) for (let o = 0; o < G; o++) gates[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
+            for (let g = 0; g < C; g++)
+              for (let q = 0; q < 4; q++)
+                gemvAdd(gates, at, maps[l]!, (j * B + b) * F, gF[g + 1]!, gt.w, 0, G, q * hid + gH[g]!, q * hid + gH[g + 1]!);
+            if (l === 0 && pxW) gemvAdd(gates, at, unit, ((i * W + j) * B + b) * C, C, pxW, 0, G, 0, G);
+            const sAt = (j * B + b) * hid;
+            if (i > 0) gemvAdd(gates, at, hRPrev[l]!, sAt, hid, wss, 0, G, 0, G);
+            if (j < W - 1) gemvAdd(gates, at, hr, sAt + B * hid, hid, wss, hid, G, 0, G);
+            else gemvAdd(gates, at, pad.h, i * hid, hid, wss, hid, G, 0, G);
+            const [cp, cp0] = j < W - 1 ? [cr, sAt + B * hid] : [pad.c, i * hid];
+            cellInto(gates, at, cp, cp0, hr, sAt, cr, sAt, hid, 0, hid);
+          }
+      }
+      [hRPrev, hRCur] = [hRCur, hRPrev];
+    }
+    [hPrev, hCur] = [hCur, hPrev];
+    [cPrev, cCur] = [cCur, cPrev];
+  };
+
+  // cursor: the next (pixel, group) to compute, as a flat index (i·W + j)·C + g
+  let next = 0;
+  const advanceTo = (target: number): void => {
+    while (next < target) {
+      const g = next % C;
+      const p = (next - g) / C;
+      const j = p % W;
+      const i = (p - j) / W;
+      if (g === 0) {
+        // row i−1 ends here, not at its last group: its last value is committed only after that
+        if (j === 0 && i > 0) rowEnd(i - 1);
+        if (j === 0) rowStart(i);
+        pixelStart(i, j);
+      }
+      pixelGroup(i, j, g);
+      next++;
+    }
+  };
+
+  const out = new Float32Array(B * K);
+  let disposed = false;
+  return {
+    batch,
+    kind: row ? 'cached-row-lstm' : 'cached-diagonal-bilstm',
+    logitsAt: (i, j, c) => {
+      if (disposed) throw new Error('cachedPixelRnn: sampler used after dispose');
+      const pos = (i * W + j) * C + c;
+      if (pos + 1 < next && Math.floor(pos / C) !== Math.floor((next - 1) / C))
+        throw new Error(`cachedPixelRnn: position (${i}, ${j}, ${c}) is already past`);
+      advanceTo(pos + 1);
+      const top = spec.skip ? skips : maps[nL]!;
+      const tAt = spec.skip ? 0 : j * B * F;
+      const a1 = gHH[c + 1]!;
+      const [o0, o1] = [gOut[c]!, gOut[c + 1]!];
+      for (let b = 0; b < B; b++) {
+        // head0 groups ≤ c (groups < c again: their channels may have been committed without logits)
+        for (let f = 0; f < gF[c + 1]!; f++) reluBuf[f] = Math.max(0, top[tAt + b * F + f]!);
+        for (let g = 0; g <= c; g++) {
+          for (let a = gHH[g]!; a < gHH[g + 1]!; a++) hidBuf[b * HH + a] = h0B[a]!;
+          gemvAdd(hidBuf, b * HH, reluBuf, 0, gF[g + 1]!, h0W, 0, HH, gHH[g]!, gHH[g + 1]!);
+        }
+        for (let a = 0; a < a1; a++) hidBuf[b * HH + a] = Math.max(0, hidBuf[b * HH + a]!);
+        for (let o = o0; o < o1; o++) logits[b * outHead + o] = h1B[o]!;
+        gemvAdd(logits, b * outHead, hidBuf, b * HH, a1, h1W, 0, outHead, o0, o1);
+        if (bern) {
+          out[b * K] = 0;
+          out[b * K + 1] = logits[b * outHead + c]!;
+        } else for (let k = 0; k < K; k++) out[b * K + k] = logits[b * outHead + c * K + k]!;
+      }
+      return Float32Array.from(out);
+    },
+    commit: (i, j, c, values) => {
+      const at = ((i * W + j) * B) * C + c;
+      for (let b = 0; b < B; b++) unit[at + b * C] = (values[b]! * 2) / (K - 1) - 1;
+    },
+    dispose: () => {
+      disposed = true;
+    },
+  };
+};
+
+/** The registry's factory for 'row-lstm' and 'diagonal-bilstm' models. */
+export const cachedPixelRnnSampler: SamplerFactory = (model: AutoregressiveModel, batch: number) =>
+  cachedPixelRnn(model.spec as unknown as RecurrentSpec, model.params, batch);
