@@ -82,20 +82,21 @@ export const checkCausality = (model: AutoregressiveModel, o: DependenceOptions 
   const images = imagesFor(model, o);
   const rank = o.order ?? orderOf(model.spec);
   const method = o.method ?? 'both';
-  const byGradient =
-    method === 'perturbation'
-      ? null
-      : causalityLaw(model.spec, gradientDependence(model, images, { tolerance: o.gradientTolerance, seed: o.seed }), images, 'gradient', rank);
+  const gradient = method === 'perturbation' ? null : gradientDependence(model, images, { tolerance: o.gradientTolerance, seed: o.seed });
+  const byGradient = gradient ? causalityLaw(model.spec, gradient, images, 'gradient', rank) : null;
   if (byGradient && E.isLeft(byGradient)) return byGradient;
   if (method === 'gradient') return byGradient!;
-  const byPerturbation = causalityLaw(
-    model.spec,
-    perturbationDependence(model, images, { tolerance: o.perturbationTolerance, seed: o.seed }),
-    images,
-    'perturbation',
-    rank,
-  );
+  const perturbation = perturbationDependence(model, images, { tolerance: o.perturbationTolerance, seed: o.seed });
+  const byPerturbation = causalityLaw(model.spec, perturbation, images, 'perturbation', rank);
   if (E.isLeft(byPerturbation) || !byGradient || E.isLeft(byGradient)) return byPerturbation;
+  // A gradient that is zero everywhere while the logits do move proves nothing: say so.
+  if (gradient && !gradient.dependence.has.includes(1) && perturbation.dependence.has.includes(1))
+    return E.left({
+      law: 'causality',
+      message:
+        'no gradient flows into the input x although the logits depend on it: the gradient check is blind ' +
+        '(build the model with ForwardOptions inputGradient: true, e.g. props genericModel, or use method: "perturbation")',
+    });
   return E.right({
     law: 'causality',
     checks: byGradient.right.checks + byPerturbation.right.checks,

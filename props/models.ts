@@ -33,13 +33,17 @@ export interface GenericModelOptions extends Partial<ForwardOptions> {
   readonly weights?: WeightKind;
 }
 
-/** A model of the spec's family with seeded weights of the kind asked (default 'signed'), gather convs. */
+/**
+ * A model of the spec's family with seeded weights of the kind asked (default 'signed'), gather
+ * convolutions and gradients flowing into the input (inputGradient, default true).
+ */
 export const genericModel = <S extends BaseSpec>(spec: S, seed: number, o: GenericModelOptions = {}): AutoregressiveModel<S> => {
+  const forward: ForwardOptions = { convImpl: o.convImpl ?? 'gather', inputGradient: o.inputGradient ?? true };
   const init = familyOf(spec).init(spec, seed);
-  if ((o.weights ?? 'signed') === 'signed') return bindModel(spec, init, { convImpl: o.convImpl ?? 'gather' });
+  if ((o.weights ?? 'signed') === 'signed') return bindModel(spec, init, forward);
   const params = positiveParams(init, seed);
   for (const t of Object.values(init)) t.dispose();
-  return bindModel(spec, params, { convImpl: o.convImpl ?? 'gather' });
+  return bindModel(spec, params, forward);
 };
 
 /** Seeded images whose levels are all in the upper half, ⌈(K−1)/2⌉..K−1 (scaled inputs ≥ 0). */
