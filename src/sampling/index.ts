@@ -11,7 +11,9 @@ export type {
 } from './types.js';
 export { naiveSampler } from './naive.js';
 export { cachedPixelCnnSampler } from './cachedPixelCnn.js';
-export { registerCachedSampler, cachedSamplerFor, samplerFactory, makeSampler } from './registry.js';
+export { cachedPixelRnnSampler, cachedPixelRnn, type CachedPixelRnnOptions } from './cachedPixelRnn.js';
+export { multiscaleSteps, smallSampler, conditionalSampler } from './multiscale.js';
+export { registerCachedSampler, cachedSamplerFor, samplerFactory, makeSampler, samplingStepsFor } from './registry.js';
 export { resolveSampleOptions } from './options.js';
 export { samplingSteps, sampleAll, imageRng } from './session.js';
 export { drawValue, type Draw } from './draw.js';
