@@ -140,6 +140,7 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
       if (!closed) fail(new Error(`gradient worker ${index} (thread ${worker.threadId}) exited with code ${code}`));
     });
     worker.postMessage({ type: 'init', backend, convImpl: options.convImpl } satisfies InitMessage);
+    worker.unref();
     return slot;
   };
 
@@ -147,12 +148,19 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
 
   const run = async (slot: Slot, message: ComputeMessage) => {
     if (slot.dead) throw slot.dead;
-    await slot.ready;
-    if (slot.dead) throw slot.dead;
-    return new Promise<FromWorker & { type: 'result' }>((resolve, reject) => {
-      slot.pending = { resolve, reject };
-      slot.worker.postMessage(message);
-    });
+    // Referenced only while it works: an idle worker does not keep the process alive if a caller
+    // forgets close(), and a busy one does (the main thread may wait for nothing else).
+    slot.worker.ref();
+    try {
+      await slot.ready;
+      if (slot.dead) throw slot.dead;
+      return await new Promise<FromWorker & { type: 'result' }>((resolve, reject) => {
+        slot.pending = { resolve, reject };
+        slot.worker.postMessage(message);
+      });
+    } finally {
+      slot.worker.unref();
+    }
   };
 
   const compute = async (spec: BaseSpec, params: NamedTensors, batch: RecordBatch): Promise<GradientResult> => {
