@@ -173,3 +173,27 @@ describe('pixelstreams CLI', () => {
     expect(r.stderr).toMatch(/expected 28×28×1 images with 2 levels .*found 5×5×1 with 256 levels/);
   });
 });
+
+describe('pixelstreams CLI, non-finite training', () => {
+  it('stops with an error naming the step, exit 1, the last good checkpoint intact and loadable', async () => {
+    const dir = join(root, 'nan');
+    expect((await run('train', ...tiny, '--steps', '2', '--samples', '0', '--out', dir)).code).toBe(0);
+    const before = snapshot(dir);
+    // an absurd learning rate overflows the weights at the first resumed step
+    const r = await run('train', ...tiny, '--steps', '6', '--samples', '0', '--out', dir, '--resume', '--lr', '1e38', '--checkpoint-every', '1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/step 3: the updated parameters are not finite/);
+    expect(snapshot(dir)).toEqual(before);
+    const last = loadCheckpoint(join(dir, 'checkpoints', 'step-00000002'));
+    expect(E.isRight(last)).toBe(true);
+    if (E.isRight(last)) disposeCheckpoint(last.right);
+  });
+
+  it('with --on-nan skip, skips such batches, counts them in the report and finishes', async () => {
+    const dir = join(root, 'nan-skip');
+    const r = await run('train', ...tiny, '--steps', '3', '--samples', '0', '--out', dir, '--lr', '1e38', '--on-nan', 'skip', '--time-limit', '20');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.training.skippedBatches).toBeGreaterThan(0);
+  });
+});

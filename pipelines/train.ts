@@ -13,7 +13,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { asyncScheduler, defaultIfEmpty, lastValueFrom, map, Subject, takeWhile, tap } from 'rxjs';
-import { listCheckpoints, loadLatestCheckpoint, fromCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { disposeCheckpoint, fromCheckpoint, listCheckpoints, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
 import type { EpochTransform } from '../src/data/binarize.js';
 import type { ImageSet } from '../src/data/records.js';
 import { splitSet } from '../src/data/split.js';
@@ -111,8 +111,15 @@ export const runTraining = async (
 
   const loaded = ctx.resume ? loadLatestCheckpoint(ctx.outDir, { expectSpec: spec }) : E.right(O.none);
   if (E.isLeft(loaded)) return loaded;
+  if (O.isSome(loaded.right) && loaded.right.value.contents.optimizer.name !== cfg.optimizer.name) {
+    const { path, contents } = loaded.right.value;
+    disposeCheckpoint(contents);
+    return E.left(new Error(`${path}: optimizer: the run uses ${contents.optimizer.name}, found ${cfg.optimizer.name}`));
+  }
+  // A resumed run keeps its weights and optimizer slots; the optimizer's settings (e.g. a lower
+  // learning rate) are the config's.
   const state = O.isSome(loaded.right)
-    ? fromCheckpoint(loaded.right.value.contents)
+    ? { ...fromCheckpoint(loaded.right.value.contents), optimizer: cfg.optimizer }
     : initTrainState(spec, familyOf(spec).init(spec, cfg.seed), cfg.optimizer);
   if (O.isSome(loaded.right)) ctx.log(`resuming from ${loaded.right.value.path} (step ${state.step})`);
   const startStep = state.step;

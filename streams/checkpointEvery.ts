@@ -24,7 +24,7 @@ export const checkpointEvery =
     events.pipe(
       map((e) => {
         const due = (options.every > 0 && e.metrics.step % options.every === 0) || options.isFinal(e);
-        if (!due || e.skipped) return e;
+        if (!due) return e;
         const saved = saveCheckpoint(options.runDir, toCheckpoint(e.state, options.run), { keep: options.keep });
         if (E.isLeft(saved)) throw saved.left;
         return { ...e, checkpoint: saved.right };

@@ -99,7 +99,7 @@ describe('train operator', () => {
       from([batch!]).pipe(repeat(4), train(freshState(), { engine: nanAt(2), onNonFinite: 'skip' }), toArray()),
     );
     expect(events.map((e) => e.skipped)).toEqual([false, true, false, false]);
-    expect(events.map((e) => e.metrics.step)).toEqual([1, 1, 2, 3]);
+    expect(events.map((e) => e.metrics.step)).toEqual([1, 2, 3, 4]);
     expect(events[3]!.skippedTotal).toBe(1);
     disposeAll(events[3]!.state.params, events[3]!.state.slots);
   });

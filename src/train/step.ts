@@ -28,9 +28,11 @@ export interface StepMetrics {
 export class NonFiniteError extends Error {
   constructor(
     readonly step: number,
-    readonly what: 'loss' | 'gradient',
+    readonly what: 'loss' | 'gradient' | 'parameters',
   ) {
-    super(`step ${step}: ${what} is not finite (NaN or Inf); training stopped, no update applied`);
+    super(
+      `step ${step}: ${what === 'parameters' ? 'the updated parameters are' : `${what} is`} not finite (NaN or Inf); training stopped, no update applied`,
+    );
   }
 }
 
@@ -73,7 +75,8 @@ export type NonFinitePolicy = 'stop' | 'skip';
 export interface StepResult<S extends BaseSpec> {
   readonly state: TrainState<S>;
   readonly metrics: StepMetrics;
-  /** True when the batch was skipped for a non-finite loss or gradient (policy 'skip'). */
+  /** True when the batch was skipped for a non-finite loss or gradient (policy 'skip'): the step
+   *  counter advances, the weights and optimizer slots do not change. */
   readonly skipped: boolean;
 }
 
@@ -89,26 +92,37 @@ export const applyStep = <S extends BaseSpec>(
   images: number,
   policy: NonFinitePolicy = 'stop',
 ): StepResult<S> => {
-  const normTensor = globalNorm(grads);
-  const gradNorm = normTensor.dataSync()[0]!;
-  normTensor.dispose();
   const step = state.step + 1;
-  const bad = !Number.isFinite(lossValue) ? 'loss' : !Number.isFinite(gradNorm) ? 'gradient' : null;
+  // The update is computed first, then the gradient norm and the new weights' finiteness are read
+  // back together: one sync per step, and an overflow in the update is caught like a NaN gradient.
+  const update = applyGradients(state.optimizer, state.params, state.slots, grads, step);
+  const checks = tf.tidy(() => tf.stack([globalNorm(grads), globalNorm(update.params)]));
+  const [gradNorm, paramNorm] = Array.from(checks.dataSync());
+  checks.dispose();
+  disposeAll(grads);
+  const bad = !Number.isFinite(lossValue)
+    ? 'loss'
+    : !Number.isFinite(gradNorm!)
+      ? 'gradient'
+      : !Number.isFinite(paramNorm!)
+        ? 'parameters'
+        : null;
   if (bad) {
-    disposeAll(grads);
+    disposeAll(update.params, update.slots);
     if (policy === 'stop') throw new NonFiniteError(step, bad);
+    // A skipped batch still counts as a step (with no update), so that step k always reads batch k
+    // and a resumed run sees the same data as an uninterrupted one.
     return {
-      state,
+      state: { ...state, step },
       skipped: true,
-      metrics: { step: state.step, loss: lossValue, bitsPerDim: NaN, gradNorm, images },
+      metrics: { step, loss: lossValue, bitsPerDim: NaN, gradNorm: gradNorm!, images },
     };
   }
-  const update = applyGradients(state.optimizer, state.params, state.slots, grads, step);
-  disposeAll(grads, state.params, state.slots);
+  disposeAll(state.params, state.slots);
   return {
     state: { ...state, params: update.params, slots: update.slots, step },
     skipped: false,
-    metrics: { step, loss: lossValue, bitsPerDim: bitsPerDim(lossValue, state.spec), gradNorm, images },
+    metrics: { step, loss: lossValue, bitsPerDim: bitsPerDim(lossValue, state.spec), gradNorm: gradNorm!, images },
   };
 };
 
