@@ -1,0 +1,52 @@
+// `npx tsx bench/micro-ops.ts`: timings of single wasm kernels that matter for the masked conv (matMul shapes,
+// pad/slice/concat/split, conv2d, conv2dBackpropInput, softmax) — the measurements behind maskedConv.ts.
+import { selectBackend } from '../src/backend.js';
+import { tf } from '../src/tf.js';
+await selectBackend(process.argv[2] ?? 'wasm');
+const time = (name: string, f: () => tf.Tensor | tf.Tensor[], flops = 0) => {
+  for (let i = 0; i < 2; i++) tf.dispose(f());
+  const ts: number[] = [];
+  for (let i = 0; i < 7; i++) { const t0 = performance.now(); const r = f(); const rr = Array.isArray(r) ? r : [r]; rr.forEach((t) => t.dataSync()); ts.push(performance.now() - t0); tf.dispose(r); }
+  ts.sort((a, b) => a - b); const m = ts[3]!;
+  console.log(name.padEnd(44), m.toFixed(2).padStart(8), 'ms', flops ? (flops / m / 1e6).toFixed(1) + ' GFLOP/s' : '');
+};
+const N = 16 * 28 * 28;
+const x = tf.randomNormal([16, 28, 28, 64]) as tf.Tensor4D;
+const x2 = tf.reshape(x, [N, 64]) as tf.Tensor2D;
+const cols = tf.randomNormal([N, 320]) as tf.Tensor2D;
+const w = tf.randomNormal([320, 64]) as tf.Tensor2D;
+const w64 = tf.randomNormal([64, 64]) as tf.Tensor2D;
+const w256 = tf.randomNormal([64, 256]) as tf.Tensor2D;
+const dy = tf.randomNormal([N, 64]) as tf.Tensor2D;
+time('matmul [N,320]x[320,64]', () => tf.matMul(cols, w), 2 * N * 320 * 64);
+time('matmul [N,64]x[64,64]', () => tf.matMul(x2, w64), 2 * N * 64 * 64);
+time('matmul [N,64]x[64,256]', () => tf.matMul(x2, w256), 2 * N * 64 * 256);
+const wT = tf.transpose(w);
+time('matmul dY[N,64]x[64,320]', () => tf.matMul(dy, wT as tf.Tensor2D), 2 * N * 320 * 64);
+const colsT = tf.transpose(cols) as tf.Tensor2D;
+time('matmul colsT[320,N]x[N,64]', () => tf.matMul(colsT, dy), 2 * N * 320 * 64);
+const dyT = tf.transpose(dy) as tf.Tensor2D;
+time('matmul dyT[64,N]x[N,320]', () => tf.matMul(dyT, cols), 2 * N * 320 * 64);
+time('transpose [N,320]', () => tf.transpose(cols));
+time('transpose [N,64]', () => tf.transpose(dy));
+const pad = tf.pad(x, [[0, 0], [1, 0], [1, 1], [0, 0]]);
+time('pad [16,28,28,64] 3x3', () => tf.pad(x, [[0, 0], [1, 0], [1, 1], [0, 0]]));
+time('slice 1 tap', () => tf.slice(pad, [0, 0, 0, 0], [16, 28, 28, 64]));
+const sl = [0, 1, 2, 3, 4].map((i) => tf.slice(pad, [0, i < 3 ? 0 : 1, i < 3 ? i : i - 3, 0], [16, 28, 28, 64]));
+time('concat 5 taps axis3', () => tf.concat(sl, 3));
+const c4 = tf.concat(sl, 3);
+time('split 5 taps axis3', () => tf.split(c4, 5, 3));
+time('addN 5', () => tf.addN(sl));
+const flat = tf.reshape(pad, [-1, 64]);
+time('contig slice 2D rows', () => tf.slice(flat, [30, 0], [N, 64]));
+time('conv2d 1x3 same', () => tf.conv2d(x, tf.randomNormal([1, 3, 64, 64]) as tf.Tensor4D, 1, 'same'), 2 * N * 3 * 64 * 64);
+time('conv2d 3x3 same', () => tf.conv2d(x, tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D, 1, 'same'), 2 * N * 9 * 64 * 64);
+time('conv2dBackpropInput 3x3', () => tf.conv2dTranspose(x, tf.randomNormal([3, 3, 64, 64]) as tf.Tensor4D, [16, 28, 28, 64], 1, 'same'), 2 * N * 9 * 64 * 64);
+const logits = tf.randomNormal([N, 256]) as tf.Tensor2D;
+time('softmax [N,256]', () => tf.softmax(logits));
+time('logSoftmax [N,256]', () => tf.logSoftmax(logits));
+time('exp [N,256]', () => tf.exp(logits));
+time('max [N,256]', () => tf.max(logits, 1));
+time('oneHot [N,256]', () => tf.oneHot(tf.zeros([N], 'int32') as tf.Tensor1D, 256));
+time('relu [N,64]', () => tf.relu(dy));
+time('add [N,64]', () => tf.add(dy, x2));
