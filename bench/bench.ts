@@ -120,6 +120,7 @@ const timeTraining = async (
   batch: number,
   warmup: number,
   steps: number,
+  afterStep: (seconds: number) => void = () => {},
 ): Promise<TrainFigures> => {
   let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
   const times: number[] = [];
@@ -134,6 +135,7 @@ const timeTraining = async (
     losses.push(loss);
     if (i >= warmup) {
       times.push(dt);
+      afterStep(dt);
       probes.push(matMulProbe(spec, batch));
     }
   }
@@ -270,14 +272,18 @@ const main = async () => {
   const single = await timeTraining(localEngine({ convImpl }), spec, batch, warmup, steps);
   const profile = quick && !flag('profile') ? [] : await profileStep(spec, batch, convImpl);
 
-  let workerRuns: (TrainFigures & { workers: number; computeMs: number })[] = [];
+  const workerRuns: (TrainFigures & { workers: number; overheadMs: number })[] = [];
   if (!flag('no-workers') && info.engine !== 'tensorflow') {
     for (const n of [...new Set([1, workersWanted])]) {
       const engine: WorkerEngine = workerEngine({ workers: n, backend: info.name, convImpl });
       try {
-        const r = await timeTraining(engine, spec, batch, warmup, steps);
-        const computeMs = Math.max(...engine.lastStats().map((s) => s.computeMs));
-        workerRuns.push({ ...r, workers: n, computeMs });
+        // Overhead per step: wall time (send params and shards, receive and average gradients,
+        // apply the update) minus the slowest worker's own compute time.
+        const overheads: number[] = [];
+        const r = await timeTraining(engine, spec, batch, warmup, steps, (seconds) =>
+          overheads.push(seconds * 1000 - Math.max(...engine.lastStats().map((s) => s.computeMs))),
+        );
+        workerRuns.push({ ...r, workers: n, overheadMs: median(overheads) });
       } finally {
         await engine.close();
       }
@@ -317,7 +323,9 @@ const main = async () => {
   say();
   if (naive && naive.image !== `${spec.height}×${spec.width}`) say(`naive baseline ${naive.note}`);
   if (naive) say(`speed-up over the naive baseline: ${(single.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (1 thread)${wn ? `, ${(wn.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (${wn.workers} workers)` : ''}`);
-  if (w1 && wn) say(`workers: ${wn.workers} vs 1 = ${(wn.imagesPerSecond / w1.imagesPerSecond).toFixed(2)}× (last step: slowest worker computed ${wn.computeMs.toFixed(0)} ms of a ${(wn.medianStepSeconds * 1000).toFixed(0)} ms median step)`);
+  if (w1 && wn) say(`workers: ${wn.workers} vs 1 = ${(wn.imagesPerSecond / w1.imagesPerSecond).toFixed(2)}×`);
+  for (const w of workerRuns)
+    say(`  ${w.workers} worker${w.workers > 1 ? 's' : ''}: ${w.overheadMs.toFixed(1)} ms per step outside the workers' compute (params out, grads back, average, update) of ${(w.medianStepSeconds * 1000).toFixed(0)} ms`);
   say(`peak RSS: ${(rssAfterTraining / 2 ** 20).toFixed(0)} MiB (whole process, worker threads included)`);
   if (profile.length) {
     say();
