@@ -14,7 +14,11 @@ const setups = lawSetups();
 const small = { maxHeight: 4, maxWidth: 4, maxHidden: 5 };
 
 const families = [
-  { name: 'Row LSTM', arb: familySpecArbs['row-lstm']!, laws: ['causality', 'channel-order', 'normalisation', 'sampler-agreement'] as LawName[] },
+  {
+    name: 'Row LSTM',
+    arb: familySpecArbs['row-lstm']!,
+    laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as LawName[],
+  },
   {
     name: 'Diagonal BiLSTM',
     arb: familySpecArbs['diagonal-bilstm']!,

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { maskTable } from '../src/masks.js';
 import type { PixelCnnSpec } from '../src/models/spec.js';
 import { pixelCnnSpecArb } from './arbitraries.js';
-import { allowedField, pixelCnnField, stackField, unionDependence } from './field.js';
+import { allowedField, diagonalBiLstmField, pixelCnnField, rowLstmField, stackField, unionDependence } from './field.js';
 import { multiscaleOrder } from './order.js';
 import { flatIndex } from './types.js';
 
@@ -75,4 +75,19 @@ describe('reference receptive field', () => {
       { seed: 5, numRuns: 60 },
     );
   });
+
+  it('PixelRNNs: the Diagonal BiLSTM sees the whole past, the Row LSTM a triangle above the pixel', () => {
+    const body = { hidden: 3, headHidden: 3, layers: 1, firstKernel: 3, head: 'softmax' as const, residual: false, skip: false };
+    for (const shape of [{ height: 4, width: 5, channels: 1 as const, levels: 2 }, { height: 3, width: 3, channels: 3 as const, levels: 2 }]) {
+      const diag = diagonalBiLstmField({ ...shape, family: 'diagonal-bilstm', ...body });
+      expect(Array.from(diag.has)).toEqual(Array.from(allowedField(shape).has));
+    }
+    const shape = { height: 4, width: 7, channels: 1 as const, levels: 2 };
+    const row = rowLstmField({ ...shape, family: 'row-lstm', rowKernel: 3, ...body });
+    const p = flatIndex(shape, { i: 3, j: 3, c: 0 });
+    expect(row.has[p * row.size + flatIndex(shape, { i: 3, j: 2, c: 0 })]).toBe(1); // left neighbour
+    expect(row.has[p * row.size + flatIndex(shape, { i: 2, j: 6, c: 0 })]).toBe(0); // outside it, though in the past
+    expect(row.has[p * row.size + flatIndex(shape, { i: 0, j: 6, c: 0 })]).toBe(1); // the triangle widens upwards
+  });
 });
+

@@ -31,11 +31,13 @@ export { byRank, familyOrders, multiscaleOrder, orderOf, rasterOrder } from './o
 
 export {
   allowedField,
+  diagonalBiLstmField,
   emptyDependence,
   pixelCnnField,
   pixelCnnReferenceLayers,
   referenceFieldOf,
   referenceFields,
+  rowLstmField,
   stackField,
   unionDependence,
   type Dependence,
