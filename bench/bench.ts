@@ -208,7 +208,7 @@ const matMulGflops = (spec: PixelCnnSpec, batch: number, repeats: number) => {
  * (every layer's cost is linear in pixels) — used by --quick.
  */
 const naiveBaseline = async (spec: PixelCnnSpec, batch: number, side: number) => {
-  tf.env().set('IS_TEST', true); // no 'install tfjs-node' banner when the cpu backend starts
+  tf.env().set('PROD', true); // no 'install tfjs-node' banner when the cpu backend starts (IS_TEST would turn on tfjs's kernel leak checker)
   const before = tf.getBackend();
   await tf.setBackend('cpu');
   try {
