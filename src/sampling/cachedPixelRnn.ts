@@ -42,24 +42,47 @@ const readParam = (params: NamedTensors, name: string): Float32Array => {
   return Float32Array.from(t.dataSync() as Float32Array);
 };
 
-/** acc[a0 + o] += Σ_{k<n} x[x0 + k] · w[(r0 + k)·m + o] for o ∈ [o0, o1). */
-const gemvAdd = (
-  acc: Float64Array,
-  a0: number,
-  x: Float64Array | Float32Array,
-  x0: number,
-  n: number,
-  w: Float32Array,
-  r0: number,
-  m: number,
-  o0: number,
-  o1: number,
-): void => {
-  for (let k = 0; k < n; k++) {
-    const v = x[x0 + k]!;
-    if (v === 0) continue;
-    const base = (r0 + k) * m;
-    for (let o = o0; o < o1; o++) acc[a0 + o]! += v * w[base + o]!;
+/** A weight matrix [rows, m] kept transposed, [m, rows] in Float64: a dot product reads both operands contiguously. */
+interface Mat {
+  readonly t: Float64Array;
+  readonly rows: number;
+}
+
+const mat = (w: Float32Array, m: number): Mat => {
+  const rows = w.length / m;
+  const t = new Float64Array(w.length);
+  for (let r = 0; r < rows; r++) for (let o = 0; o < m; o++) t[o * rows + r] = w[r * m + o]!;
+  return { t, rows };
+};
+
+/** acc[a0 + o] += Σ_{k<n} x[x0 + k] · w[r0 + k, o] for o ∈ [o0, o1); four outputs per pass. */
+const gemvAdd = (acc: Float64Array, a0: number, x: Float64Array, x0: number, n: number, w: Mat, r0: number, o0: number, o1: number): void => {
+  const t = w.t;
+  const rows = w.rows;
+  let o = o0;
+  for (; o + 4 <= o1; o += 4) {
+    const p0 = o * rows + r0;
+    const p1 = p0 + rows;
+    const p2 = p1 + rows;
+    const p3 = p2 + rows;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
+    for (let k = 0; k < n; k++) {
+      const v = x[x0 + k]!;
+      s0 += v * t[p0 + k]!;
+      s1 += v * t[p1 + k]!;
+      s2 += v * t[p2 + k]!;
+      s3 += v * t[p3 + k]!;
+    }
+    acc[a0 + o]! += s0;
+    acc[a0 + o + 1]! += s1;
+    acc[a0 + o + 2]! += s2;
+    acc[a0 + o + 3]! += s3;
+  }
+  for (; o < o1; o++) {
+    const p0 = o * rows + r0;
+    let s0 = 0;
+    for (let k = 0; k < n; k++) s0 += x[x0 + k]! * t[p0 + k]!;
+    acc[a0 + o]! += s0;
   }
 };
 
@@ -91,7 +114,7 @@ const cellInto = (
 
 /** A gated (4h) input-to-state convolution's weights: taps (dx < 0 in the row, then the centre). */
 interface Gated {
-  readonly w: Float32Array; // [rows, 4h]
+  readonly w: Mat; // [rows, 4h]
   readonly b: Float32Array; // [4h]
   readonly left: readonly number[]; // dx of the taps left in the row; weight rows t·in
   readonly centreRow: number; // first weight row of the centre tap
@@ -100,7 +123,7 @@ interface Gated {
 const readGated = (params: NamedTensors, name: string, kw: number, inF: number, hid: number, C: number): Gated => {
   const { table } = convLayout({ name, kh: 1, kw, type: 'B', inFeatures: inF, outFeatures: hid, channels: C });
   return {
-    w: readParam(params, `${name}.w`),
+    w: mat(readParam(params, `${name}.w`), 4 * hid),
     b: readParam(params, `${name}.b`),
     left: table.pastTaps.map((t) => t.dx),
     centreRow: table.pastTaps.length * inF,
@@ -113,7 +136,7 @@ const readGated = (params: NamedTensors, name: string, kw: number, inF: number, 
  * (r, W−1) for the right direction). Column −1 is the learned initial state (h0, c0); the row above
  * row 0 is zero. Data-independent: one [H, h] pair per layer and direction.
  */
-const padStates = (H: number, hid: number, wss: Float32Array, h0: Float32Array, c0: Float32Array): { h: Float64Array; c: Float64Array } => {
+const padStates = (H: number, hid: number, wss: Mat, h0: Float32Array, c0: Float32Array): { h: Float64Array; c: Float64Array } => {
   const ph = new Float64Array(H * hid);
   const pc = new Float64Array(H * hid);
   for (let r = 0; r < H; r++) for (let k = 0; k < hid; k++) ((ph[r * hid + k] = h0[k]!), (pc[r * hid + k] = c0[k]!));
@@ -126,8 +149,8 @@ const padStates = (H: number, hid: number, wss: Float32Array, h0: Float32Array, 
     for (let r = H - 1; r > col; r--) {
       // cell (r, col): reads column col−1 at rows r−1 (above) and r; descending r keeps row r−1 unwritten
       g.fill(0);
-      gemvAdd(g, 0, ph, (r - 1) * hid, hid, wss, 0, 4 * hid, 0, 4 * hid);
-      gemvAdd(g, 0, ph, r * hid, hid, wss, hid, 4 * hid, 0, 4 * hid);
+      gemvAdd(g, 0, ph, (r - 1) * hid, hid, wss, 0, 0, 4 * hid);
+      gemvAdd(g, 0, ph, r * hid, hid, wss, hid, 0, 4 * hid);
       cellInto(g, 0, pc, r * hid, ph, r * hid, pc, r * hid, hid, 0, hid);
     }
     outH.set(ph.subarray((col + 1) * hid, (col + 2) * hid), (col + 1) * hid);
@@ -184,20 +207,20 @@ export const cachedPixelRnn = (
 
   // ── weights ──
   const inTable = convLayout(Ly.input).table;
-  const inW = readParam(params, `${Ly.input.name}.w`); // [taps·C, 2h]
+  const inW = mat(readParam(params, `${Ly.input.name}.w`), F); // [taps·C, 2h]
   const inB = readParam(params, `${Ly.input.name}.b`);
   const inPast = inTable.pastTaps;
   const inCentreRow = inTable.centreUsed ? inPast.length * C : -1;
-  const outW = Ly.outputs.map((o) => readParam(params, `${o.name}.w`)); // [h, 2h]
+  const outW = Ly.outputs.map((o) => mat(readParam(params, `${o.name}.w`), F)); // [h, 2h]
   const outB = Ly.outputs.map((o) => readParam(params, `${o.name}.b`));
-  const h0W = readParam(params, `${Ly.head0.name}.w`); // [2h, HH]
+  const h0W = mat(readParam(params, `${Ly.head0.name}.w`), HH); // [2h, HH]
   const h0B = readParam(params, `${Ly.head0.name}.b`);
-  const h1W = readParam(params, `${Ly.head1.name}.w`); // [HH, out]
+  const h1W = mat(readParam(params, `${Ly.head1.name}.w`), outHead); // [HH, out]
   const h1B = readParam(params, `${Ly.head1.name}.b`);
   const kw = row ? (spec as { rowKernel: number }).rowKernel : 1;
   const dirs = row ? ['is'] : ['left.is', 'right.is'];
   const gated = Ly.recurrent.map((r) => dirs.map((d) => readGated(params, `${r.name}.${d}`, kw, F, hid, C)));
-  const ssW = Ly.recurrent.map((r) => (row ? ['ss.w'] : ['left.ss.w', 'right.ss.w']).map((n) => readParam(params, `${r.name}.${n}`)));
+  const ssW = Ly.recurrent.map((r) => (row ? ['ss.w'] : ['left.ss.w', 'right.ss.w']).map((n) => mat(readParam(params, `${r.name}.${n}`), G)));
   const init = Ly.recurrent.map((r) =>
     (row ? [''] : ['left.', 'right.']).map((d) => ({ h: readParam(params, `${r.name}.${d}h0`), c: readParam(params, `${r.name}.${d}c0`) })),
   );
@@ -206,7 +229,7 @@ export const cachedPixelRnn = (
       cf > 0 ? conditionGates(options.condition, params, `${r.name}.${n}`, B) : null,
     ),
   );
-  const pxW = !row && nL > 0 ? readParam(params, `${Ly.recurrent[0]!.name}.right.px.w`) : null; // first layer reads the pixels
+  const pxW = !row && nL > 0 ? mat(readParam(params, `${Ly.recurrent[0]!.name}.right.px.w`), G) : null; // first layer reads the pixels
   const pads = row ? [] : Ly.recurrent.map((_, l) => [0, 1].map((d) => padStates(H, hid, ssW[l]![d]!, init[l]![d]!.h, init[l]![d]!.c)));
 
   // ── caches ──
@@ -231,31 +254,67 @@ export const cachedPixelRnn = (
   let hRPrev = row ? [] : mk();
   let hRCur = row ? [] : mk();
   const cR = row ? [] : mk();
-  const ssRow = row ? Array.from({ length: nL }, () => new Float64Array(W * B * G)) : []; // Row LSTM: K_ss ⊛ h(i−1)
-  const stateCtx = new Float64Array(3 * hid);
+  // The rows-above parts, once per row for every layer on the backend (one matMul per layer):
+  // Row LSTM K_ss ⊛ h(i−1) [3h → 4h]; Diagonal BiLSTM left K_ss's "above" half over h(i−1) [h → 4h].
+  // The right direction's input-to-state over a finished row likewise (mask applied to the weights).
+  const owned: tf.Tensor[] = [];
+  const keep = <T extends tf.Tensor>(t: T): T => (owned.push(t), t);
+  const aboveW = Ly.recurrent.map((r) => {
+    const w = params[`${r.name}.${row ? 'ss.w' : 'left.ss.w'}`] as Tensor2D; //          [3h or 2h, 4h]
+    return row ? w : keep(tf.slice(w, [0, 0], [hid, G]) as Tensor2D); //               [3h or h, 4h]
+  });
+  const rightW = row
+    ? []
+    : Ly.recurrent.map((r, l) => {
+        const w = readParam(params, `${r.name}.right.is.w`); //                         [2h, 4h]
+        for (let f = 0; f < F; f++)
+          for (let o = 0; o < G; o++) if (Math.floor((f * C) / F) > Math.floor(((o % hid) * C) / hid)) w[f * G + o] = 0;
+        const px = l === 0 ? readParam(params, `${r.name}.right.px.w`) : new Float32Array(0); // [C, 4h], unmasked
+        const all = new Float32Array(w.length + px.length);
+        all.set(w);
+        all.set(px, w.length);
+        return keep(tf.tensor2d(all, [F + px.length / G, G]));
+      });
+  /** Σ per layer ctx[l] [W·B, k_l] × weights[l] [k_l, 4h], read back: [nL, W·B, 4h]. */
+  const rowProducts = (ctx: Float32Array[], weights: Tensor2D[]): Float32Array => {
+    const t = tf.tidy(() =>
+      tf.concat(
+        ctx.map((c, l) => tf.matMul(tf.tensor2d(c, [W * B, c.length / (W * B)]), weights[l]!)),
+        0,
+      ),
+    );
+    const out = t.dataSync() as Float32Array;
+    t.dispose();
+    return out;
+  };
+  let aboveRow: Float32Array | null = null; // [nL, W, B, 4h] for the current row; null at row 0 (Diagonal)
+  let rightRow: Float32Array = new Float32Array(0); // [nL, W, B, 4h]
 
   const rowStart = (i: number): void => {
-    if (!row) return;
-    for (let l = 0; l < nL; l++) {
-      const s = ssRow[l]!;
-      s.fill(0);
+    if (!row) {
+      aboveRow = i === 0 ? null : rowProducts(hPrev.map((h) => Float32Array.from(h)), aboveW);
+      return;
+    }
+    const ctx = Ly.recurrent.map((_, l) => {
+      // taps t = 0, 1, 2 read columns j−1, j, j+1 of row i−1 (zero outside; row −1 is h0)
+      const c = new Float32Array(W * B * 3 * hid);
       for (let j = 0; j < W; j++)
-        for (let b = 0; b < B; b++) {
-          // taps t = 0, 1, 2 read columns j−1, j, j+1 of row i−1 (zero outside; row −1 is h0)
+        for (let b = 0; b < B; b++)
           for (let t = 0; t < 3; t++) {
             const jj = j + t - 1;
             if (jj < 0 || jj >= W) continue;
-            if (i === 0) for (let k = 0; k < hid; k++) stateCtx[k] = init[l]![0]!.h[k]!;
-            const src = i === 0 ? stateCtx : hPrev[l]!;
-            const off = i === 0 ? 0 : (jj * B + b) * hid;
-            gemvAdd(s, (j * B + b) * G, src, off, hid, ssW[l]![0]!, t * hid, G, 0, G);
+            const at = ((j * B + b) * 3 + t) * hid;
+            if (i === 0) c.set(init[l]![0]!.h, at);
+            else c.set(hPrev[l]!.subarray((jj * B + b) * hid, (jj * B + b + 1) * hid), at);
           }
-        }
-      if (i === 0) {
+      return c;
+    });
+    aboveRow = rowProducts(ctx, aboveW);
+    if (i === 0)
+      for (let l = 0; l < nL; l++) {
         const c = cPrev[l]!;
         for (let j = 0; j < W; j++) for (let b = 0; b < B; b++) c.set(init[l]![0]!.c, (j * B + b) * hid);
       }
-    }
   };
 
   /** Gates of layer l at (i, j) without the centre tap: bias, past taps, state-to-state, condition. */
@@ -267,7 +326,7 @@ export const cachedPixelRnn = (
         const ii = i + dy;
         const jj = j + dx;
         if (ii < 0 || jj < 0 || jj >= W) return;
-        gemvAdd(pre0, b * F, unit, ((ii * W + jj) * B + b) * C, C, inW, t * C, F, 0, F);
+        gemvAdd(pre0, b * F, unit, ((ii * W + jj) * B + b) * C, C, inW, t * C, 0, F);
       });
     }
     for (let l = 0; l < nL; l++) {
@@ -278,18 +337,19 @@ export const cachedPixelRnn = (
         const at = b * G;
         p.set(gt.b, at);
         if (cg) for (let o = 0; o < G; o++) p[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
+        if (aboveRow) {
+          const ab = ((l * W + j) * B + b) * G;
+          for (let o = 0; o < G; o++) p[at + o]! += aboveRow[ab + o]!;
+        }
         if (row) {
-          const s = ssRow[l]!;
-          for (let o = 0; o < G; o++) p[at + o]! += s[(j * B + b) * G + o]!;
           gt.left.forEach((dx, t) => {
             const jj = j + dx;
-            if (jj >= 0) gemvAdd(p, at, maps[l]!, (jj * B + b) * F, F, gt.w, t * F, G, 0, G);
+            if (jj >= 0) gemvAdd(p, at, maps[l]!, (jj * B + b) * F, F, gt.w, t * F, 0, G);
           });
         } else {
           // left direction: K_ss over [h(i−1, j), h(i, j−1)]
-          if (i > 0) gemvAdd(p, at, hPrev[l]!, (j * B + b) * hid, hid, ssW[l]![0]!, 0, G, 0, G);
-          if (j > 0) gemvAdd(p, at, hCur[l]!, ((j - 1) * B + b) * hid, hid, ssW[l]![0]!, hid, G, 0, G);
-          else gemvAdd(p, at, pads[l]![0]!.h, i * hid, hid, ssW[l]![0]!, hid, G, 0, G);
+          if (j > 0) gemvAdd(p, at, hCur[l]!, ((j - 1) * B + b) * hid, hid, ssW[l]![0]!, hid, 0, G);
+          else gemvAdd(p, at, pads[l]![0]!.h, i * hid, hid, ssW[l]![0]!, hid, 0, G);
         }
       }
     }
@@ -303,7 +363,7 @@ export const cachedPixelRnn = (
     for (let b = 0; b < B; b++) {
       const at = (j * B + b) * F;
       for (let f = f0; f < f1; f++) m0[at + f] = pre0[b * F + f]!;
-      if (inCentreRow >= 0) gemvAdd(m0, at, unit, ((i * W + j) * B + b) * C, gC[g]!, inW, inCentreRow, F, f0, f1);
+      if (inCentreRow >= 0) gemvAdd(m0, at, unit, ((i * W + j) * B + b) * C, gC[g]!, inW, inCentreRow, f0, f1);
       for (let f = f0; f < f1; f++) skips[b * F + f] = 0;
     }
     for (let l = 0; l < nL; l++) {
@@ -316,7 +376,7 @@ export const cachedPixelRnn = (
       for (let b = 0; b < B; b++) {
         const at = b * G;
         for (let q = 0; q < 4; q++) for (let k = k0; k < k1; k++) gates[at + q * hid + k] = p[at + q * hid + k]!;
-        for (let q = 0; q < 4; q++) gemvAdd(gates, at, map, (j * B + b) * F, gF[g + 1]!, gt.w, gt.centreRow, G, q * hid + k0, q * hid + k1);
+        for (let q = 0; q < 4; q++) gemvAdd(gates, at, map, (j * B + b) * F, gF[g + 1]!, gt.w, gt.centreRow, q * hid + k0, q * hid + k1);
         const sAt = (j * B + b) * hid;
         // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state)
         const [cp, cp0] = row ? [cPrev[l]!, sAt] : j > 0 ? [cc, sAt - B * hid] : [pads[l]![0]!.c, i * hid];
@@ -324,11 +384,11 @@ export const cachedPixelRnn = (
         // output: h (+ the right direction of row i−1, shifted down)
         const out = row || i === 0 ? hc : null;
         for (let f = f0; f < f1; f++) y[b * F + f] = outB[l]![f]!;
-        if (out) gemvAdd(y, b * F, hc, sAt, k1, outW[l]!, 0, F, f0, f1);
+        if (out) gemvAdd(y, b * F, hc, sAt, k1, outW[l]!, 0, f0, f1);
         else {
           const hr = hRPrev[l]!; // h + hR(i−1) over features [0, k1)
           for (let k = 0; k < k1; k++) sumBuf[k] = hc[sAt + k]! + hr[sAt + k]!;
-          gemvAdd(y, b * F, sumBuf, 0, k1, outW[l]!, 0, F, f0, f1);
+          gemvAdd(y, b * F, sumBuf, 0, k1, outW[l]!, 0, f0, f1);
         }
         const nAt = (j * B + b) * F;
         for (let f = f0; f < f1; f++) {
@@ -343,6 +403,19 @@ export const cachedPixelRnn = (
   /** Row i is final: Row LSTM rows advance; the right direction of the Diagonal BiLSTM runs over it. */
   const rowEnd = (i: number): void => {
     if (!row) {
+      rightRow = rowProducts(
+        Ly.recurrent.map((_, l) => {
+          const m = Float32Array.from(maps[l]!); //                                       [W, B, 2h]
+          if (l > 0 || !pxW) return m;
+          const c = new Float32Array(W * B * (F + C)); //                                [W, B, 2h + C]
+          for (let n = 0; n < W * B; n++) {
+            c.set(m.subarray(n * F, (n + 1) * F), n * (F + C));
+            for (let ch = 0; ch < C; ch++) c[n * (F + C) + F + ch] = unit[(i * W * B + n) * C + ch]!;
+          }
+          return c;
+        }),
+        rightW,
+      );
       for (let l = 0; l < nL; l++) {
         const gt = gated[l]![1]!;
         const wss = ssW[l]![1]!;
@@ -353,16 +426,13 @@ export const cachedPixelRnn = (
         for (let j = W - 1; j >= 0; j--)
           for (let b = 0; b < B; b++) {
             const at = b * G;
-            gates.set(gt.b, at);
+            const rr = ((l * W + j) * B + b) * G;
+            for (let o = 0; o < G; o++) gates[at + o] = gt.b[o]! + rightRow[rr + o]!;
             if (cg) for (let o = 0; o < G; o++) gates[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
-            for (let g = 0; g < C; g++)
-              for (let q = 0; q < 4; q++)
-                gemvAdd(gates, at, maps[l]!, (j * B + b) * F, gF[g + 1]!, gt.w, 0, G, q * hid + gH[g]!, q * hid + gH[g + 1]!);
-            if (l === 0 && pxW) gemvAdd(gates, at, unit, ((i * W + j) * B + b) * C, C, pxW, 0, G, 0, G);
             const sAt = (j * B + b) * hid;
-            if (i > 0) gemvAdd(gates, at, hRPrev[l]!, sAt, hid, wss, 0, G, 0, G);
-            if (j < W - 1) gemvAdd(gates, at, hr, sAt + B * hid, hid, wss, hid, G, 0, G);
-            else gemvAdd(gates, at, pad.h, i * hid, hid, wss, hid, G, 0, G);
+            if (i > 0) gemvAdd(gates, at, hRPrev[l]!, sAt, hid, wss, 0, 0, G);
+            if (j < W - 1) gemvAdd(gates, at, hr, sAt + B * hid, hid, wss, hid, 0, G);
+            else gemvAdd(gates, at, pad.h, i * hid, hid, wss, hid, 0, G);
             const [cp, cp0] = j < W - 1 ? [cr, sAt + B * hid] : [pad.c, i * hid];
             cellInto(gates, at, cp, cp0, hr, sAt, cr, sAt, hid, 0, hid);
           }
@@ -412,11 +482,11 @@ export const cachedPixelRnn = (
         for (let f = 0; f < gF[c + 1]!; f++) reluBuf[f] = Math.max(0, top[tAt + b * F + f]!);
         for (let g = 0; g <= c; g++) {
           for (let a = gHH[g]!; a < gHH[g + 1]!; a++) hidBuf[b * HH + a] = h0B[a]!;
-          gemvAdd(hidBuf, b * HH, reluBuf, 0, gF[g + 1]!, h0W, 0, HH, gHH[g]!, gHH[g + 1]!);
+          gemvAdd(hidBuf, b * HH, reluBuf, 0, gF[g + 1]!, h0W, 0, gHH[g]!, gHH[g + 1]!);
         }
         for (let a = 0; a < a1; a++) hidBuf[b * HH + a] = Math.max(0, hidBuf[b * HH + a]!);
         for (let o = o0; o < o1; o++) logits[b * outHead + o] = h1B[o]!;
-        gemvAdd(logits, b * outHead, hidBuf, b * HH, a1, h1W, 0, outHead, o0, o1);
+        gemvAdd(logits, b * outHead, hidBuf, b * HH, a1, h1W, 0, o0, o1);
         if (bern) {
           out[b * K] = 0;
           out[b * K + 1] = logits[b * outHead + c]!;
@@ -429,6 +499,7 @@ export const cachedPixelRnn = (
       for (let b = 0; b < B; b++) unit[at + b * C] = (values[b]! * 2) / (K - 1) - 1;
     },
     dispose: () => {
+      if (!disposed) owned.forEach((t) => t.dispose());
       disposed = true;
     },
   };
