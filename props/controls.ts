@@ -205,7 +205,8 @@ export const controls: readonly Control[] = [
   {
     name: 'peek-ahead',
     description: 'input shifted left by one column before the net: (i, j) sees (i, j+1)',
-    applies: (s) => s.width >= 2,
+    // A 1×1 mask-A first layer over one channel sees no input at all: the net is constant, nothing leaks.
+    applies: (s) => s.width >= 2 && (s.firstKernel >= 3 || s.channels === 3),
     build: (s, seed, w) => peekAhead(genericModel(s, seed, { weights: w })),
     caughtBy: ['causality', 'channel-order', 'full-past'],
     passes: [],
