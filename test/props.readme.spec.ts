@@ -5,10 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { checkMyModel } from '../props/example.js';
 
 describe('props README example', () => {
-  it('is props/example.ts, verbatim', () => {
-    const readme = readFileSync(new URL('../props/README.md', import.meta.url), 'utf8');
+  it('is props/example.ts, verbatim, in props/README.md and README.md', () => {
     const example = readFileSync(new URL('../props/example.ts', import.meta.url), 'utf8');
-    expect(readme).toContain(example.trim());
+    for (const doc of ['../props/README.md', '../README.md'])
+      expect(readFileSync(new URL(doc, import.meta.url), 'utf8'), doc).toContain(example.trim());
   });
 
   it('passes an honest model and catches a cheating one', async () => {
