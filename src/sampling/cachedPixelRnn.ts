@@ -237,7 +237,6 @@ export const cachedPixelRnn = (
       cf > 0 ? conditionGates(options.condition, params, `${r.name}.${n}`, B) : null,
     ),
   );
-  const pxW = !row && nL > 0 ? mat(readParam(params, `${Ly.recurrent[0]!.name}.right.px.w`), G) : null; // first layer reads the pixels
   const pads = row ? [] : Ly.recurrent.map((_, l) => [0, 1].map((d) => padStates(H, hid, ssW[l]![d]!, init[l]![d]!.h, init[l]![d]!.c)));
 
   // ── caches ──
@@ -414,7 +413,7 @@ export const cachedPixelRnn = (
       rightRow = rowProducts(
         Ly.recurrent.map((_, l) => {
           const m = Float32Array.from(maps[l]!); //                                       [W, B, 2h]
-          if (l > 0 || !pxW) return m;
+          if (l > 0) return m; // the first layer's right direction also reads the pixels
           const c = new Float32Array(W * B * (F + C)); //                                [W, B, 2h + C]
           for (let n = 0; n < W * B; n++) {
             c.set(m.subarray(n * F, (n + 1) * F), n * (F + C));
