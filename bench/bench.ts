@@ -9,13 +9,13 @@
 //   - the naive baseline: what a user would write — conv2d with masked weights, autodiff, on the
 //     pure-JS cpu backend — timed over one step at a small batch (it is linear in the batch), and
 //     the ratio of images/s;
-//   - peak RSS; then benchRecurrent() (bench/recurrent.ts) and benchSampling() (bench/sampling.ts)
-//     when those files are present.
+//   - peak RSS; then PixelRNN training (bench/recurrent.ts) and cached vs naive sampling
+//     (bench/sampling.ts, bench/samplingRecurrent.ts).
 // Flags: --json (machine-readable on stdout, the table on stderr), --quick (fewer steps, skips
 // sampling and recurrent), --workers N (default os.availableParallelism()), --backend NAME,
-// --no-naive, --no-workers, --no-extras (skips sampling and recurrent), --profile (profile in --quick).
+// --no-naive, --no-workers, --no-extras (skips sampling and recurrent), --profile (profile in --quick),
+// --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
@@ -31,6 +31,10 @@ import { localEngine, type GradientEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
 import { workerEngine, type WorkerEngine } from '../src/train/workers.js';
+import { benchQuality } from './quality.js';
+import { benchRecurrent } from './recurrent.js';
+import { benchSampling } from './sampling.js';
+import { benchRecurrentSampling } from './samplingRecurrent.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -236,19 +240,6 @@ const naiveBaseline = async (spec: PixelCnnSpec, batch: number, side: number) =>
   }
 };
 
-const optionalBench = async (file: string, fn: string, opts: Record<string, unknown>): Promise<unknown> => {
-  const path = fileURLToPath(new URL(`./${file}.ts`, import.meta.url));
-  if (!existsSync(path)) return { skipped: `bench/${file}.ts is not present` };
-  const mod = (await import(`./${file}.js`)) as Record<string, unknown>;
-  const f = mod[fn];
-  if (typeof f !== 'function') return { skipped: `bench/${file}.ts has no ${fn}()` };
-  try {
-    return await (f as (o: unknown) => unknown)(opts);
-  } catch (e) {
-    return { failed: (e as Error).message };
-  }
-};
-
 const main = async () => {
   const backend = await selectBackend(option('backend'));
   if (backend._tag === 'Left') throw backend.left;
@@ -333,15 +324,14 @@ const main = async () => {
     table(['kernel', 'ms'], profile.slice(0, 12).map((p) => [p.kernel, p.ms.toFixed(1)]));
   }
 
-  let recurrent: unknown = { skipped: '--quick' };
-  let sampling: unknown = { skipped: '--quick' };
-  if (flag('no-extras')) {
-    recurrent = { skipped: '--no-extras' };
-    sampling = { skipped: '--no-extras' };
-  } else if (!quick) {
-    recurrent = await optionalBench('recurrent', 'benchRecurrent', { log: say });
-    sampling = await optionalBench('sampling', 'benchSampling', { log: say });
-  }
+  const skip = quick ? { skipped: '--quick' } : flag('no-extras') ? { skipped: '--no-extras' } : null;
+  const recurrent = skip ?? (await benchRecurrent({ log: say }));
+  const sampling = skip ?? (await benchSampling({ log: say }));
+  const recurrentSampling = skip ?? (await benchRecurrentSampling({ log: say }));
+  // The quality run trains every family for minutes: only on request.
+  const quality = flag('quality')
+    ? await benchQuality({ log: say, ...(option('budget') ? { budgetSeconds: Number(option('budget')) } : {}) })
+    : { skipped: 'pass --quality (and --budget CPU_SECONDS per family)' };
   const seconds = (performance.now() - t0) / 1000;
   say();
   say(`bench took ${seconds.toFixed(0)} s`);
@@ -366,6 +356,8 @@ const main = async () => {
           profile,
           recurrent,
           sampling,
+          recurrentSampling,
+          quality,
           seconds,
         },
         null,
