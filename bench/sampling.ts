@@ -34,9 +34,9 @@ export interface SamplingBench {
   readonly results: SamplingFigures[];
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-const forwardSeconds = (model: AutoregressiveModel, batch: number, repeats: number): number => {
+export const forwardSeconds = (model: AutoregressiveModel, batch: number, repeats: number): number => {
   const { height: H, width: W, channels: C, levels: K } = model.spec;
   const x = tf.tidy(() => tf.floor(tf.randomUniform([batch, H, W, C], 0, K))) as Tensor4D;
   const once = () => {
@@ -53,7 +53,7 @@ const forwardSeconds = (model: AutoregressiveModel, batch: number, repeats: numb
 };
 
 /** Seconds for `positions` steps of a sampler (after one warm-up step), and for all H·W·C steps when positions is omitted. */
-const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: SamplerFactory, positions?: number): number => {
+export const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: SamplerFactory, positions?: number): number => {
   const options = { count: batch, batchSize: batch, seed: 1, temperature: 1, keepRows: 0, known: null, cached: true };
   const steps = samplingSteps(model, options, factory);
   if (positions === undefined) {
@@ -69,6 +69,30 @@ const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: Samp
   return seconds;
 };
 
+/** One model: forward pass, cached sampler (whole batch), naive sampler (extrapolated), ratios. */
+export const measureSampler = (
+  model: AutoregressiveModel,
+  cachedFactory: SamplerFactory,
+  batch: number,
+  naivePositions: number,
+  forwardRepeats: number,
+): Omit<SamplingFigures, 'shape'> => {
+  const { height: H, width: W, channels: C } = model.spec;
+  const forward = forwardSeconds(model, batch, forwardRepeats);
+  samplerSeconds(model, batch, cachedFactory, 2 * W * C); // warm the JIT
+  const cached = samplerSeconds(model, batch, cachedFactory);
+  const naive = (samplerSeconds(model, batch, naiveSampler, naivePositions) / naivePositions) * H * W * C;
+  return {
+    batch,
+    forwardSeconds: forward,
+    cachedSeconds: cached,
+    naiveSeconds: naive,
+    naivePositionsTimed: naivePositions,
+    speedup: naive / cached,
+    cachedOverForward: cached / forward,
+  };
+};
+
 export const benchSampling = (
   options: { batch?: number; naivePositions?: number; forwardRepeats?: number; log?: (line: string) => void } = {},
 ): SamplingBench => {
@@ -81,21 +105,7 @@ export const benchSampling = (
     [32, 3],
   ] as const) {
     const model = initModel(presets.reference!({ height: size, width: size, channels, levels: 256 }), 1);
-    const values = size * size * channels;
-    const forward = forwardSeconds(model, batch, options.forwardRepeats ?? 3);
-    samplerSeconds(model, batch, cachedPixelCnnSampler, 2 * size * channels); // warm the JIT
-    const cached = samplerSeconds(model, batch, cachedPixelCnnSampler);
-    const naive = (samplerSeconds(model, batch, naiveSampler, naivePositions) / naivePositions) * values;
-    results.push({
-      shape: `${size}×${size}×${channels}`,
-      batch,
-      forwardSeconds: forward,
-      cachedSeconds: cached,
-      naiveSeconds: naive,
-      naivePositionsTimed: naivePositions,
-      speedup: naive / cached,
-      cachedOverForward: cached / forward,
-    });
+    results.push({ shape: `${size}×${size}×${channels}`, ...measureSampler(model, cachedPixelCnnSampler, batch, naivePositions, options.forwardRepeats ?? 3) });
     disposeAll(model.params);
   }
   const note = `PixelCNN reference widths (h=64, 6 residual 3×3 layers, 7×7 mask A, K=256), batch ${batch}; naive time extrapolated linearly from ${naivePositions} timed positions × H·W·C`;

@@ -10,25 +10,14 @@
 
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../src/backend.js';
-import type { AutoregressiveModel } from '../src/model.js';
 import { initModel, presets } from '../src/models/registry.js';
 import { cachedPixelRnnSampler } from '../src/sampling/cachedPixelRnn.js';
-import { naiveSampler } from '../src/sampling/naive.js';
-import { samplingSteps } from '../src/sampling/session.js';
-import type { SamplerFactory } from '../src/sampling/types.js';
-import { tf, type Tensor4D } from '../src/tf.js';
+import { tf } from '../src/tf.js';
 import { disposeAll } from '../src/train/step.js';
+import { measureSampler, type SamplingFigures } from './sampling.js';
 
-export interface RecurrentSamplingFigures {
+export interface RecurrentSamplingFigures extends SamplingFigures {
   readonly model: string; // preset name
-  readonly shape: string; // "28×28×1"
-  readonly batch: number;
-  readonly forwardSeconds: number; // one forward pass over the batch (median)
-  readonly cachedSeconds: number; // whole batch, cached sampler
-  readonly naiveSeconds: number; // whole batch, naive sampler — extrapolated
-  readonly naivePositionsTimed: number;
-  readonly speedup: number; // naive ÷ cached
-  readonly cachedOverForward: number; // cached ÷ one forward pass
 }
 
 export interface RecurrentSamplingBench {
@@ -36,41 +25,6 @@ export interface RecurrentSamplingBench {
   readonly note: string;
   readonly results: RecurrentSamplingFigures[];
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-
-const forwardSeconds = (model: AutoregressiveModel, batch: number, repeats: number): number => {
-  const { height: H, width: W, channels: C, levels: K } = model.spec;
-  const x = tf.tidy(() => tf.floor(tf.randomUniform([batch, H, W, C], 0, K))) as Tensor4D;
-  const once = () => {
-    const t0 = performance.now();
-    const y = model.logits(x);
-    y.dataSync();
-    y.dispose();
-    return (performance.now() - t0) / 1000;
-  };
-  once(); // warm-up
-  const times = Array.from({ length: repeats }, once);
-  x.dispose();
-  return median(times);
-};
-
-/** Seconds for `positions` steps of a sampler (after one warm-up step), or for all H·W·C steps. */
-const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: SamplerFactory, positions?: number): number => {
-  const options = { count: batch, batchSize: batch, seed: 1, temperature: 1, keepRows: 0, known: null, cached: true };
-  const steps = samplingSteps(model, options, factory);
-  if (positions === undefined) {
-    const t0 = performance.now();
-    for (const _ of steps);
-    return (performance.now() - t0) / 1000;
-  }
-  steps.next();
-  const t0 = performance.now();
-  for (let n = 0; n < positions; n++) steps.next();
-  const seconds = (performance.now() - t0) / 1000;
-  steps.return();
-  return seconds;
-};
 
 export const benchRecurrentSampling = (
   options: { batch?: number; naivePositions?: number; forwardRepeats?: number; log?: (line: string) => void } = {},
@@ -82,21 +36,10 @@ export const benchRecurrentSampling = (
   const results: RecurrentSamplingFigures[] = [];
   for (const name of ['mnist-diagonal-bilstm', 'mnist-row-lstm']) {
     const model = initModel(presets[name]!(img), 1);
-    const values = img.height * img.width * img.channels;
-    const forward = forwardSeconds(model, batch, options.forwardRepeats ?? 3);
-    samplerSeconds(model, batch, cachedPixelRnnSampler, 3 * img.width); // warm the JIT
-    const cached = samplerSeconds(model, batch, cachedPixelRnnSampler);
-    const naive = (samplerSeconds(model, batch, naiveSampler, naivePositions) / naivePositions) * values;
     results.push({
       model: name,
       shape: `${img.height}×${img.width}×${img.channels}`,
-      batch,
-      forwardSeconds: forward,
-      cachedSeconds: cached,
-      naiveSeconds: naive,
-      naivePositionsTimed: naivePositions,
-      speedup: naive / cached,
-      cachedOverForward: cached / forward,
+      ...measureSampler(model, cachedPixelRnnSampler, batch, naivePositions, options.forwardRepeats ?? 3),
     });
     disposeAll(model.params);
   }
