@@ -1,5 +1,20 @@
-// `npx tsx bench/conv-grad-ab.ts`: the pieces of the masked 3×3 conv's gradient on wasm, alternatives
-// A/B'd in one process (interleaved rounds, medians): weight gradient dW and input gradient dX.
+// `npx tsx bench/conv-grad-ab.ts [rounds]`: the pieces of the masked 3×3 conv's gradient on wasm (reference
+// shapes: x, dy [16, 28, 28, 64], kernel [2, 3, 64, 64]), alternatives A/B'd in one process (interleaved
+// rounds, medians); '…Fresh' cases give XNNPACK a new filter every call, as training does (repacking).
+//
+// Measured (2026-11-28, shared 2-core VM; one quiet-ish run): fwd 38.5 ms, dxFlip 47.5, dwConv 77.6 (7.9
+// GFLOP/s over the rectangle), dwConvFresh 91.1, dwRowFold 108.4. Formulations tried for dW and dropped
+// (all slower than the conv with dy as a [H, W, B, out] filter, which stays in maskedConv.ts):
+//   - im2col: 6 tap slices of the padded x concatenated to [BHW, 6·in], transposed, one matMul: 169 ms;
+//   - the same built from the transposed padded x [in, B, Hp, Wp]: 141 ms; per-tap matMuls from it: 109 ms;
+//   - shifted rows on the flat padded grid (a tap = a contiguous row range): per-tap [out, L]·[L, in]
+//     matMuls 180–365 ms, or one [(tap, in), L]·[L, out] matMul from column windows: 164 ms;
+//   - rows folded into channels (dwRowFold below: input [(a, in), 1, Wp, (y, B)], one valid conv): 108 ms.
+// Why: on this machine memory traffic is the cost, not flops — wasm Slice first copies its whole input
+// (readSync), a [L, 64] right operand costs ~8 ms to pack on every call (tfjs caches packing per tensor
+// id, so only repeated operands are free), a 6-way concat of [64, L] blocks ~19 ms; the conv's
+// indirection buffer reads x in place. Two processes running transposes side by side get 0.88× the
+// throughput of one (matMul: 1.78×), which is also what caps data-parallel scaling.
 import { selectBackend } from '../src/backend.js';
 import { tf } from '../src/tf.js';
 await selectBackend('wasm');
