@@ -114,48 +114,53 @@ const matMulProbe = (spec: PixelCnnSpec, batch: number) => {
 };
 
 /**
- * Train `steps` timed steps (after `warmup`) through an engine; the median step time. After each
- * timed step a plain matMul is timed too, so that the fraction compares work done under the same
- * machine load (the benchmark machine may be shared).
+ * Train `steps` timed steps (after `warmup`) through each engine, the engines taking turns step by
+ * step (so that a shared machine's changing load hits all of them alike); the median step time of
+ * each. After each timed step a plain matMul is timed too, so that the fraction compares work done
+ * under the same machine load.
  */
 const timeTraining = async (
-  engine: GradientEngine,
+  runs: readonly { readonly engine: GradientEngine; readonly afterStep?: (seconds: number) => void }[],
   spec: PixelCnnSpec,
   batch: number,
   warmup: number,
   steps: number,
-  afterStep: (seconds: number) => void = () => {},
-): Promise<TrainFigures> => {
-  let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
-  const times: number[] = [];
-  const losses: number[] = [];
-  const probes: number[] = [];
+): Promise<TrainFigures[]> => {
+  let states: TrainState[] = runs.map(() => initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop')));
+  const times: number[][] = runs.map(() => []);
+  const losses: number[][] = runs.map(() => []);
+  const probes: number[][] = runs.map(() => []);
   for (let i = 0; i < warmup + steps; i++) {
     const b = batchOf(spec, batch, i);
-    const t0 = performance.now();
-    const { loss, grads } = await engine.compute(spec, state.params, b);
-    state = applyStep(state, loss, grads, batch).state;
-    const dt = (performance.now() - t0) / 1000;
-    losses.push(loss);
-    if (i >= warmup) {
-      times.push(dt);
-      afterStep(dt);
-      probes.push(matMulProbe(spec, batch));
+    for (const [r, run] of runs.entries()) {
+      const t0 = performance.now();
+      const { loss, grads } = await run.engine.compute(spec, states[r]!.params, b);
+      states[r] = applyStep(states[r]!, loss, grads, batch).state;
+      const dt = (performance.now() - t0) / 1000;
+      losses[r]!.push(loss);
+      if (i >= warmup) {
+        times[r]!.push(dt);
+        run.afterStep?.(dt);
+        probes[r]!.push(matMulProbe(spec, batch));
+      }
     }
   }
-  disposeAll(state.params, state.slots);
-  const step = median(times);
-  const ips = batch / step;
-  return {
-    engine: engine.description,
-    batch,
-    steps,
-    medianStepSeconds: step,
-    imagesPerSecond: ips,
-    usefulGflops: (ips * usefulTrainFlops(spec).train) / 1e9,
-    losses,
-    matMulGflops: median(probes),
-  };
+  states.forEach((st) => disposeAll(st.params, st.slots));
+  states = [];
+  return runs.map((run, r) => {
+    const step = median(times[r]!);
+    const ips = batch / step;
+    return {
+      engine: run.engine.description,
+      batch,
+      steps,
+      medianStepSeconds: step,
+      imagesPerSecond: ips,
+      usefulGflops: (ips * usefulTrainFlops(spec).train) / 1e9,
+      losses: losses[r]!,
+      matMulGflops: median(probes[r]!),
+    };
+  });
 };
 
 /** Per-kernel milliseconds of one in-process training step, biggest first. */
@@ -260,26 +265,37 @@ const main = async () => {
 
   const matmul = matMulGflops(spec, batch, quick ? 3 : 5);
   const matmulBest = Math.max(...matmul.map((m) => m.gflops));
-  const single = await timeTraining(localEngine({ convImpl }), spec, batch, warmup, steps);
-  const profile = quick && !flag('profile') ? [] : await profileStep(spec, batch, convImpl);
-
-  const workerRuns: (TrainFigures & { workers: number; overheadMs: number })[] = [];
-  if (!flag('no-workers') && info.engine !== 'tensorflow') {
-    for (const n of [...new Set([1, workersWanted])]) {
-      const engine: WorkerEngine = workerEngine({ workers: n, backend: info.name, convImpl });
-      try {
+  // In-process, 1 worker and N workers step by step in turn (see timeTraining).
+  const counts = !flag('no-workers') && info.engine !== 'tensorflow' ? [...new Set([1, workersWanted])] : [];
+  const pools: WorkerEngine[] = counts.map((n) => workerEngine({ workers: n, backend: info.name, convImpl }));
+  const overheads: number[][] = pools.map(() => []);
+  let figures: TrainFigures[];
+  try {
+    figures = await timeTraining(
+      [
+        { engine: localEngine({ convImpl }) },
         // Overhead per step: wall time (send params and shards, receive and average gradients,
         // apply the update) minus the slowest worker's own compute time.
-        const overheads: number[] = [];
-        const r = await timeTraining(engine, spec, batch, warmup, steps, (seconds) =>
-          overheads.push(seconds * 1000 - Math.max(...engine.lastStats().map((s) => s.computeMs))),
-        );
-        workerRuns.push({ ...r, workers: n, overheadMs: median(overheads) });
-      } finally {
-        await engine.close();
-      }
-    }
+        ...pools.map((engine, p) => ({
+          engine,
+          afterStep: (seconds: number) => overheads[p]!.push(seconds * 1000 - Math.max(...engine.lastStats().map((s) => s.computeMs))),
+        })),
+      ],
+      spec,
+      batch,
+      warmup,
+      steps,
+    );
+  } finally {
+    await Promise.all(pools.map((e) => e.close()));
   }
+  const single = figures[0]!;
+  const workerRuns: (TrainFigures & { workers: number; overheadMs: number })[] = counts.map((n, p) => ({
+    ...figures[p + 1]!,
+    workers: n,
+    overheadMs: median(overheads[p]!),
+  }));
+  const profile = quick && !flag('profile') ? [] : await profileStep(spec, batch, convImpl);
   const naive = flag('no-naive') ? null : await naiveBaseline(spec, 1, quick ? 14 : spec.height);
   const rssAfterTraining = process.resourceUsage().maxRSS * 1024;
 
