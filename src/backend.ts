@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as E from 'fp-ts/lib/Either.js';
 import { tf } from './tf.js';
-import { setSharedIdentity } from './wasmKernels.js';
+import { setSharedCopies } from './wasmKernels.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -43,7 +43,7 @@ const loadWasm = async (): Promise<BackendInfo> => {
   wasm.setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
   wasm.setThreadsCount?.(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
-  setSharedIdentity(true); // saved-for-backward clones share buffers instead of copying (wasmKernels.ts)
+  setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (wasmKernels.ts)
   return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };
 };
 

@@ -4,7 +4,7 @@ import { describe, expect, it, afterAll } from 'vitest';
 import { familyOf, presets } from './models/registry.js';
 import { tf } from './tf.js';
 import { lossAndGradients } from './train/step.js';
-import { setSharedIdentity } from './wasmKernels.js';
+import { setSharedCopies } from './wasmKernels.js';
 
 const step = (): Float32Array[] => {
   const spec = presets.tiny!({ height: 5, width: 4, channels: 3, levels: 4 });
@@ -16,8 +16,8 @@ const step = (): Float32Array[] => {
   return out;
 };
 
-describe('wasm Identity shares buffers', () => {
-  afterAll(() => setSharedIdentity(true));
+describe('wasm Identity and same-dtype Cast share buffers', () => {
+  afterAll(() => setSharedCopies(true));
 
   it('runs on the wasm backend; a clone adds no buffer with the sharing kernel and one with the copying kernel', () => {
     expect(tf.getBackend()).toBe('wasm');
@@ -26,9 +26,9 @@ describe('wasm Identity shares buffers', () => {
     const before = buffers();
     const shared = tf.clone(x);
     expect(buffers()).toBe(before);
-    setSharedIdentity(false);
+    setSharedCopies(false);
     const copied = tf.clone(x);
-    setSharedIdentity(true);
+    setSharedCopies(true);
     expect(buffers()).toBe(before + 1);
     expect(Array.from(shared.dataSync())).toEqual([1, 2, 3]);
     tf.dispose([x, shared, copied]);
@@ -51,6 +51,22 @@ describe('wasm Identity shares buffers', () => {
     expect(tf.backend().numDataIds()).toBe(startBuffers);
   });
 
+  it('a same-dtype cast shares the buffer; a cast that changes the dtype converts', () => {
+    const buffers = () => tf.backend().numDataIds();
+    const x = tf.tensor1d([1.5, -2, 3]);
+    const before = buffers();
+    const same = tf.cast(x, 'float32');
+    expect(buffers()).toBe(before);
+    const ints = tf.cast(x, 'int32');
+    expect(buffers()).toBe(before + 1);
+    x.dispose();
+    expect(Array.from(same.dataSync())).toEqual([1.5, -2, 3]);
+    expect(Array.from(ints.dataSync())).toEqual([1, -2, 3]);
+    expect(ints.dtype).toBe('int32');
+    tf.dispose([same, ints]);
+    expect(buffers()).toBe(before - 1);
+  });
+
   it('string tensors still clone', () => {
     const s = tf.tensor1d(['a', 'bc'], 'string');
     const t = tf.clone(s);
@@ -61,9 +77,9 @@ describe('wasm Identity shares buffers', () => {
 
   it('a training step gives bitwise the same loss and gradients as the copying kernel, with flat tensor counts', () => {
     const before = tf.memory().numTensors;
-    setSharedIdentity(false);
+    setSharedCopies(false);
     const copying = step();
-    setSharedIdentity(true);
+    setSharedCopies(true);
     const sharing = step();
     expect(tf.memory().numTensors).toBe(before);
     expect(sharing.length).toBe(copying.length);

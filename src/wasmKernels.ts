@@ -1,10 +1,13 @@
-// Kernel overrides for the wasm backend.
+// Kernel overrides for the wasm backend: copies that need not be made.
 //
 // Identity: tfjs clones every tensor it saves for the backward pass (engine.saveTensorsForBackwardMode,
 // customGrad's save) through the Identity kernel, and wasm's Identity copies the buffer — on the
-// reference PixelCNN that is one full copy of every saved activation per step (≈ 2–3% of a step, and
-// memory traffic that two workers on two cores share badly). Kernels never write into their inputs,
-// so the clone can share the buffer by reference count, as wasm's own Reshape does.
+// reference PixelCNN one full copy of every saved activation per step.
+// Cast to the same dtype: ReLU's gradient is dy · cast(step(x), 'float32'), and wasm's Cast copies
+// even when the dtype does not change — one more activation-sized copy per ReLU per step.
+// Kernels never write into their inputs, so both can share the buffer by reference count, as wasm's
+// own Reshape does. Values are bitwise the same; what is saved is memory traffic (which two workers
+// on two cores share badly) and peak memory.
 
 import { tf } from './tf.js';
 
@@ -12,30 +15,50 @@ interface WasmBackendLike {
   incRef(dataId: object): void;
 }
 
-const sharedIdentity: tf.KernelFunc = ({ inputs, backend }) => {
-  const x = inputs['x'] as tf.TensorInfo;
-  (backend as unknown as WasmBackendLike).incRef(x.dataId);
+const share = (x: tf.TensorInfo, backend: unknown): tf.TensorInfo => {
+  (backend as WasmBackendLike).incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 };
 
-let original: tf.KernelConfig | undefined;
+const originals = new Map<string, tf.KernelConfig>();
+
+const swap = (kernelName: string, make: (copying: tf.KernelConfig) => tf.KernelConfig, on: boolean): void => {
+  const copying = originals.get(kernelName) ?? tf.getKernel(kernelName, 'wasm');
+  if (!copying) return;
+  originals.set(kernelName, copying);
+  tf.unregisterKernel(kernelName, 'wasm');
+  tf.registerKernel(on ? make(copying) : copying);
+};
 
 /**
- * Wasm's Identity shares the buffer (on, the default once the wasm backend is selected) or copies
- * it (off: tfjs's own kernel, for A/B benchmarks). Idempotent; strings always take the copying kernel.
+ * Wasm's Identity and same-dtype Cast share the buffer (on: set once the wasm backend is selected,
+ * backend.ts) or copy it (off: tfjs's own kernels, for A/B benchmarks). Idempotent. Strings, and
+ * casts that change the dtype, always take the copying kernels.
  */
-export const setSharedIdentity = (on: boolean): void => {
-  original ??= tf.getKernel('Identity', 'wasm');
-  if (!original) return;
-  const copying = original;
-  tf.unregisterKernel('Identity', 'wasm');
-  tf.registerKernel(
-    on
-      ? {
-          kernelName: 'Identity',
-          backendName: 'wasm',
-          kernelFunc: (args) => ((args.inputs['x'] as tf.TensorInfo).dtype === 'string' ? copying.kernelFunc(args) : sharedIdentity(args)),
-        }
-      : copying,
+export const setSharedCopies = (on: boolean): void => {
+  swap(
+    'Identity',
+    (copying) => ({
+      kernelName: 'Identity',
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const x = args.inputs['x'] as tf.TensorInfo;
+        return x.dtype === 'string' ? copying.kernelFunc(args) : share(x, args.backend);
+      },
+    }),
+    on,
+  );
+  swap(
+    'Cast',
+    (copying) => ({
+      kernelName: 'Cast',
+      backendName: 'wasm',
+      kernelFunc: (args) => {
+        const x = args.inputs['x'] as tf.TensorInfo;
+        const dtype = (args.attrs as { dtype?: string } | undefined)?.dtype;
+        return x.dtype === dtype && x.dtype !== 'string' ? share(x, args.backend) : copying.kernelFunc(args);
+      },
+    }),
+    on,
   );
 };
