@@ -19,7 +19,7 @@ import type { ImageSet } from '../src/data/records.js';
 import { splitSet } from '../src/data/split.js';
 import { familyOf, type ModelSpec } from '../src/models/registry.js';
 import type { GradientEngine } from '../src/train/engine.js';
-import { initTrainState } from '../src/train/step.js';
+import { disposeAll, initTrainState } from '../src/train/step.js';
 import { checkpointEvery } from '../streams/checkpointEvery.js';
 import { epochs } from '../streams/epochs.js';
 import { progress } from '../streams/progress.js';
@@ -124,6 +124,8 @@ export const runTraining = async (
   if (O.isSome(loaded.right)) ctx.log(`resuming from ${loaded.right.value.path} (step ${state.step})`);
   const startStep = state.step;
   if (startStep >= cfg.steps) {
+    // Nothing to train: the run is already at (or past) the asked-for step.
+    disposeAll(state.params, state.slots);
     const last = existing[existing.length - 1]!;
     return E.right({
       startStep, step: startStep, images: 0, seconds: 0, imagesPerSecond: 0, lastLoss: NaN, lastBitsPerDim: NaN,
