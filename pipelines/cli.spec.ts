@@ -92,6 +92,14 @@ describe('pixelstreams CLI', () => {
     expect(snapshot(runDir)).toEqual(before);
   });
 
+  it('train --resume of a run already at its steps trains nothing, evaluates and reports', async () => {
+    const r = await run('train', ...tiny, '--steps', '9', '--samples', '0', '--out', runDir, '--resume');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
+    expect([report.training.startStep, report.training.step, report.training.images]).toEqual([9, 9, 0]);
+    expect(report.evaluation.images).toBe(24);
+  });
+
   it('eval --run reports NLL and bits/dim as JSON', async () => {
     const r = await run('eval', '--run', runDir, '--limit', '16', '--no-progress');
     expect(r.code, r.stderr).toBe(0);
