@@ -2,8 +2,6 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { nllPerImage } from '../likelihood.js';
 import type { AutoregressiveModel } from '../model.js';
-import { drawValue } from '../sampling/draw.js';
-import { Rng } from '../rng.js';
 import { tf, type Tensor4D } from '../tf.js';
 import { defaultOptimizer } from '../train/optimizers.js';
 import { disposeAll, initTrainState, trainStep } from '../train/step.js';
@@ -11,7 +9,6 @@ import {
   conditionMap,
   conditionalModel,
   multiscaleNll,
-  multiscaleSampler,
   sampleMultiscale,
   smallModel,
   subsample,
@@ -173,41 +170,6 @@ describe('Multi-Scale PixelRNN', () => {
     expect(x.length).toBe(3 * 16);
     expect(Array.from(x).every((v) => v === 0 || v === 1)).toBe(true);
     expect(Array.from(sampleMultiscale(spec, model.params, 3, 9, opts))).toEqual(Array.from(x)); // seeded
-    disposeAll(model.params);
-  });
-
-  it('its raster-order IncrementalSampler forces the small image at the small positions and otherwise returns the conditional logits', () => {
-    const model = initModel(spec, 7, opts);
-    const sampler = multiscaleSampler(11, opts)(model, 2);
-    const rng = Rng.fromSeed(1);
-    const x = new Float32Array(2 * 16);
-    const seen: Float32Array[] = [];
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 4; j++) {
-        const l = sampler.logitsAt(i, j, 0);
-        seen.push(l);
-        const vals = [0, 1].map((b) => drawValue(l, b * 2, 2, 1, rng));
-        if (i % 2 === 0 && j % 2 === 0) expect(vals.every((v) => v.probability > 0.999)).toBe(true);
-        vals.forEach((v, b) => {
-          x[b * 16 + i * 4 + j] = v.value;
-        });
-        sampler.commit(i, j, 0, vals.map((v) => v.value));
-      }
-    sampler.dispose();
-    // Recompute the conditional network on the finished images: the sampler's logits at every other
-    // position must be those, given the small image it drew.
-    const xs = tf.tensor4d(x, [2, 4, 4, 1]) as Tensor4D;
-    const small = subsample(xs, 2);
-    const ref = tf.tidy(() => conditionalModel(spec, model.params, small, opts).logits(xs));
-    const r = ref.dataSync();
-    for (let i = 0; i < 4; i++)
-      for (let j = 0; j < 4; j++) {
-        if (i % 2 === 0 && j % 2 === 0) continue;
-        for (let b = 0; b < 2; b++)
-          for (let k = 0; k < 2; k++)
-            expect(seen[i * 4 + j]![b * 2 + k]).toBeCloseTo(r[((b * 16 + i * 4 + j) * 1) * 2 + k]!, 4);
-      }
-    tf.dispose([xs, small, ref]);
     disposeAll(model.params);
   });
 });

@@ -23,16 +23,14 @@
 // depends on small positions further down). The laws apply to the two parts, each an ordinary
 // AutoregressiveModel: `smallModel` (unconditional, s×s') and `conditionalModel(small)` (the n×m
 // network for a fixed small image, causal in raster order). Sampling: small first, then the large image
-// in raster order with the small positions fixed — `sampleMultiscale`, or `multiscaleSampler` which
-// fits the raster-order IncrementalSampler protocol by drawing the small image up front and then
-// forcing its values at the small positions.
+// in raster order with the small positions fixed — `sampleMultiscale` here, or the cached, streamed
+// version in src/sampling/multiscale.ts that `sample()` uses.
 
 import { pointwise } from '../layers/lstm.js';
 import { defaultConvImpl } from '../layers/maskedConv.js';
 import type { AutoregressiveModel, ForwardOptions, ModelFamily } from '../model.js';
 import { Rng } from '../rng.js';
 import { drawValue } from '../sampling/draw.js';
-import type { IncrementalSampler, SamplerFactory } from '../sampling/types.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D, type Tensor5D } from '../tf.js';
 import { initPixelRnn, pixelRnnForward, pixelRnnShapes, recurrentRules, toUnit, withImage } from './pixelrnn.js';
 import type { MultiscaleSpec, RecurrentSpec } from './spec.js';
@@ -281,61 +279,3 @@ export const sampleMultiscale = (
   }
   return x;
 };
-
-/** Logit given to the forced value at a small position (all others 0): probability ≈ 1. */
-const FORCE = 1e4;
-
-/**
- * A raster-order IncrementalSampler for a Multi-Scale model (`model.spec.family === 'multiscale'`).
- * At the first `logitsAt` it draws the small image (seeded by `seed`, temperature 1), keeping any
- * small position already committed (image completion); afterwards it returns, at each small
- * position, logits that force the small image's value, and elsewhere the conditional network's.
- */
-export const multiscaleSampler =
-  (seed: number, options: ForwardOptions = { convImpl: defaultConvImpl() }): SamplerFactory =>
-  (model, batch): IncrementalSampler => {
-    const spec = model.spec as unknown as MultiscaleSpec;
-    const { height: H, width: W, channels: C, levels: K, factor: f } = spec;
-    const [s, s2] = [H / f, W / f];
-    const x = new Float32Array(batch * H * W * C);
-    const committed = new Set<number>(); // i·W + j of pixels whose every channel is committed
-    let small: Tensor4D | null = null;
-    const cond = () => {
-      if (small) return small;
-      const values = new Float32Array(batch * s * s2 * C);
-      for (let b = 0; b < batch; b++)
-        for (let i = 0; i < s; i++)
-          for (let j = 0; j < s2; j++)
-            for (let c = 0; c < C; c++) values[((b * s + i) * s2 + j) * C + c] = x[((b * H + i * f) * W + j * f) * C + c]!;
-      fillRaster(smallModel(spec, model.params, options), values, batch, Rng.fromSeed(seed, 8), (i, j) =>
-        committed.has(i * f * W + j * f),
-      );
-      for (let b = 0; b < batch; b++)
-        for (let i = 0; i < s; i++)
-          for (let j = 0; j < s2; j++)
-            for (let c = 0; c < C; c++) x[((b * H + i * f) * W + j * f) * C + c] = values[((b * s + i) * s2 + j) * C + c]!;
-      small = tf.tensor4d(values, [batch, s, s2, C]) as Tensor4D;
-      return small;
-    };
-    return {
-      batch,
-      kind: 'naive-multiscale',
-      logitsAt: (i, j, c) => {
-        const smallImage = cond();
-        if (i % f === 0 && j % f === 0) {
-          const out = new Float32Array(batch * K);
-          for (let b = 0; b < batch; b++) out[b * K + x[((b * H + i) * W + j) * C + c]!] = FORCE;
-          return out;
-        }
-        return logitsAt(conditionalModel(spec, model.params, smallImage, options), x, batch, i, j, c);
-      },
-      commit: (i, j, c, values) => {
-        for (let b = 0; b < batch; b++) x[((b * H + i) * W + j) * C + c] = values[b]!;
-        if (c === C - 1) committed.add(i * W + j);
-      },
-      dispose: () => {
-        small?.dispose();
-        small = null;
-      },
-    };
-  };
