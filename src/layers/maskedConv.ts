@@ -22,6 +22,19 @@ export interface MaskedConvSpec {
   readonly channels: number;
 }
 
+/** A k×k masked conv spec builder for one model: every layer shares the image's channel groups. */
+export const squareConv =
+  (channels: number, prefix = '') =>
+  (name: string, k: number, type: MaskType, inFeatures: number, outFeatures: number): MaskedConvSpec => ({
+    name: `${prefix}${name}`,
+    kh: k,
+    kw: k,
+    type,
+    inFeatures,
+    outFeatures,
+    channels,
+  });
+
 interface Layout {
   readonly table: MaskTable;
   readonly taps: readonly { dy: number; dx: number }[]; // gathered taps, centre last if used

@@ -7,7 +7,7 @@
 // group c holding channel c's K logits. With head 'bernoulli' (K = 2) it has C features, one sigmoid
 // logit each, returned as the softmax logits [0, ℓ] so that every consumer sees [B, H, W, C, K].
 
-import { initMaskedConv, maskedConv, maskedConvShapes, type MaskedConvSpec } from '../layers/maskedConv.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../layers/maskedConv.js';
 import type { ForwardOptions, ModelFamily } from '../model.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor4D, type Tensor5D } from '../tf.js';
@@ -15,15 +15,7 @@ import type { PixelCnnSpec } from './spec.js';
 
 /** The masked convolutions of a PixelCNN, in order. */
 export const pixelCnnLayers = (s: PixelCnnSpec): MaskedConvSpec[] => {
-  const conv = (name: string, k: number, type: 'A' | 'B', inF: number, outF: number): MaskedConvSpec => ({
-    name,
-    kh: k,
-    kw: k,
-    type,
-    inFeatures: inF,
-    outFeatures: outF,
-    channels: s.channels,
-  });
+  const conv = squareConv(s.channels);
   const outFeatures = s.head === 'bernoulli' ? s.channels : s.channels * s.levels;
   return [
     conv('input', s.firstKernel, 'A', s.channels, s.hidden),

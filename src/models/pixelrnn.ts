@@ -12,7 +12,7 @@
 // Parameter names carry a prefix so that two networks can share one parameter record.
 
 import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../layers/diagonalBiLstm.js';
-import { initMaskedConv, maskedConv, maskedConvShapes, type MaskedConvSpec } from '../layers/maskedConv.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../layers/maskedConv.js';
 import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../layers/rowLstm.js';
 import type { ForwardOptions, ImageShape } from '../model.js';
 import { Rng } from '../rng.js';
@@ -29,15 +29,7 @@ export interface PixelRnnLayout {
 
 /** Every layer of a PixelRNN, named `${prefix}…`; conditionFeatures > 0 adds conditioning weights. */
 export const pixelRnnLayout = (s: RecurrentSpec, prefix = '', conditionFeatures = 0): PixelRnnLayout => {
-  const conv = (name: string, k: number, type: 'A' | 'B', inF: number, outF: number): MaskedConvSpec => ({
-    name: `${prefix}${name}`,
-    kh: k,
-    kw: k,
-    type,
-    inFeatures: inF,
-    outFeatures: outF,
-    channels: s.channels,
-  });
+  const conv = squareConv(s.channels, prefix);
   const h = s.hidden;
   const recurrent = Array.from({ length: s.layers }, (_, l) => {
     const base = { name: `${prefix}l${l}`, inFeatures: 2 * h, hidden: h, channels: s.channels, conditionFeatures };

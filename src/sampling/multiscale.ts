@@ -20,7 +20,7 @@ import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
 import { cachedPixelRnn } from './cachedPixelRnn.js';
 import { drawValue } from './draw.js';
 import { naiveSampler } from './naive.js';
-import { imageRng } from './session.js';
+import { completionEvents, imageRng } from './session.js';
 import type { IncrementalSampler, ResolvedSampleOptions, SampleEvent, SamplerFactory } from './types.js';
 
 /** The small network's sampler: cached (default) or naive. */
@@ -108,9 +108,7 @@ export function* multiscaleSteps(
               continue;
             }
             const events = draw(sampler, i, j, i, j, c);
-            if (j === W - 1 && c === C - 1) for (let b = 0; b < B; b++) events.push({ kind: 'row', image: first + b, row: i });
-            if (i === H - 1 && j === W - 1 && c === C - 1)
-              for (let b = 0; b < B; b++) events.push({ kind: 'image', image: first + b, pixels: images[b]! });
+            events.push(...completionEvents(spec, i, j, c, first, images));
             yield events;
           }
       if (keepRows === H) yield images.map((pixels, b) => ({ kind: 'image', image: first + b, pixels }) as const);

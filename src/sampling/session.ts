@@ -10,6 +10,22 @@ import type { ResolvedSampleOptions, SampleEvent, SamplerFactory } from './types
 /** The random stream of image n: independent of the batch size and of the sampler. */
 export const imageRng = (seed: number, image: number): Rng => Rng.fromSeed(seed, 7919 + image);
 
+/** After value (i, j, c): a 'row' event per image when it ends a row, an 'image' event when it ends the image. */
+export const completionEvents = (
+  shape: { readonly height: number; readonly width: number; readonly channels: number },
+  i: number,
+  j: number,
+  c: number,
+  first: number,
+  images: readonly Uint8Array[],
+): SampleEvent[] => {
+  const { height: H, width: W, channels: C } = shape;
+  if (j !== W - 1 || c !== C - 1) return [];
+  const rows = images.map((_, b): SampleEvent => ({ kind: 'row', image: first + b, row: i }));
+  if (i !== H - 1) return rows;
+  return [...rows, ...images.map((pixels, b): SampleEvent => ({ kind: 'image', image: first + b, pixels }))];
+};
+
 export function* samplingSteps(
   model: AutoregressiveModel,
   options: ResolvedSampleOptions,
@@ -44,9 +60,7 @@ export function* samplingSteps(
               events.push({ kind: 'value', image: first + b, row: i, col: j, channel: c, value, probability });
             }
             sampler.commit(i, j, c, values);
-            if (j === W - 1 && c === C - 1) for (let b = 0; b < B; b++) events.push({ kind: 'row', image: first + b, row: i });
-            if (i === H - 1 && j === W - 1 && c === C - 1)
-              for (let b = 0; b < B; b++) events.push({ kind: 'image', image: first + b, pixels: images[b]! });
+            events.push(...completionEvents(model.spec, i, j, c, first, images));
             yield events;
           }
       if (keepRows === H) yield images.map((pixels, b) => ({ kind: 'image', image: first + b, pixels }) as const);
