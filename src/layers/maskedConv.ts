@@ -8,6 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
+import { causalConvGrad, causalConvGradAvailable } from '../kernels/causalConvGrad.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
@@ -108,20 +109,30 @@ const causalPadding = (cy: number, cx: number, kw: number): tf.backend_util.Expl
   [0, 0],
 ];
 
-type CausalConv = (x: Tensor4D, k: Tensor4D, bias: Tensor1D) => Tensor4D;
+type CausalConv = (x: Tensor4D, weights: Tensor2D, bias: Tensor1D) => Tensor4D;
 const causalConvs = new Map<string, CausalConv>();
 
 /** Σ over the rows of dy [N, out]: [out]. */
 const sumRows = (dy: Tensor2D): Tensor1D => tf.sum(dy, 0);
 
+/** The kernel flipped in space, in and out swapped: [cy+1, kw, out, in]. The flip is a reversed tap order. */
+const flippedKernel = (k: Tensor4D): Tensor4D => {
+  const [kh, kw, cin, out] = k.shape;
+  const reversed = tf.tensor1d(Array.from({ length: kh * kw }, (_, t) => kh * kw - 1 - t), 'int32');
+  const taps = tf.gather(tf.reshape(k, [kh * kw, cin * out]), reversed); //  [taps, in·out], last tap first
+  return tf.transpose(tf.reshape(taps, [kh, kw, cin, out]), [0, 1, 3, 2]); // [kh, kw, out, in]
+};
+
 /**
- * conv2d of x with a kernel k [cy+1, kw, in, out] anchored so that its last row is the centre row,
- * plus a bias: output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
- * Its gradient uses only forward conv2d and matMul (fast on wasm through XNNPACK, which has no
+ * conv2d of x with compact weights [taps·in, out] — the first `taps` taps, in raster order, of a
+ * [cy+1, kw] rectangle whose last row is the centre row (the rest of the rectangle is zero) — plus
+ * a bias: output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
+ * Its gradient uses only forward conv2d, matMul and our own kernel (tfjs-wasm has no
  * Conv2DBackpropFilter and only a naive Conv2DBackpropInput):
- *   dx = conv2d(dy, k flipped in space with in/out swapped), padded the other way;
- *   dk = conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction;
- *   db = ones · dy.
+ *   dx = conv2d(dy, kernel flipped in space with in/out swapped), padded the other way;
+ *   dW, db = kernels/causalConvGrad.ts on wasm (only the taps that exist, SIMD), elsewhere
+ *            conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction —
+ *            and ones · dy.
  * With inputGradient false, dx is returned as zeros without being computed (a layer reading data).
  */
 export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient = true): CausalConv => {
@@ -137,21 +148,31 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
   ];
   const op = tf.customGrad(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    ((x: Tensor4D, k: Tensor4D, bias: Tensor1D, save: tf.GradSaveFunc) => {
-      save([x, k]);
+    ((x: Tensor4D, weights: Tensor2D, bias: Tensor1D, save: tf.GradSaveFunc) => {
+      const cin = x.shape[3];
+      const [rows, out] = weights.shape;
+      const rectRows = (cy + 1) * kw * cin;
+      const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, out])], 0); // [rect·in, out]
+      const kernel = tf.reshape(filled, [cy + 1, kw, cin, out]) as Tensor4D; //                 [cy+1, kw, in, out]
+      save([x, kernel]);
       return {
-        value: tf.fused.conv2d({ x, filter: k, strides: 1, pad: forwardPad, bias }), // [B, H, W, out]
+        value: tf.fused.conv2d({ x, filter: kernel, strides: 1, pad: forwardPad, bias }), // [B, H, W, out]
         gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
           const [sx, sk] = saved as [Tensor4D, Tensor4D];
-          const [b, h, w, out] = dy.shape;
+          const [b, h, w] = dy.shape;
           const dx = inputGradient
-            ? tf.conv2d(dy, tf.transpose(tf.reverse(sk, [0, 1]), [0, 1, 3, 2]) as Tensor4D, 1, backwardPad) // [B, H, W, in]
+            ? tf.conv2d(dy, flippedKernel(sk), 1, backwardPad) // [B, H, W, in]
             : tf.zerosLike(sx);
+          if (causalConvGradAvailable(cin, out)) {
+            const [dW, db] = causalConvGrad(sx, dy, cy, cx, kw, rows / cin); // [taps·in, out], [out]
+            return [dx, dW, db];
+          }
           const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
           const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
           const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
+          const dW = tf.slice(tf.reshape(dk, [rectRows, out]), [0, 0], [rows, out]); //       [taps·in, out]
           const db = sumRows(tf.reshape(dy, [b * h * w, out]) as Tensor2D); //               [out]
-          return [dx, dk, db];
+          return [dx, dW, db];
         },
       };
     }) as any,
@@ -214,10 +235,7 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, option
     const flat = tf.reshape(x, [b * h * w, cin]) as Tensor2D; //  [B·H·W, in]
     return tf.reshape(denseBias(flat, weights, bias), [b, h, w, s.outFeatures]); // [B, H, W, out]
   }
-  const rectRows = (cy + 1) * s.kw * cin;
-  const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, s.outFeatures])], 0);
-  const kernel = tf.reshape(filled, [cy + 1, s.kw, cin, s.outFeatures]) as Tensor4D; // [cy+1, kw, in, out]
-  return causalConv2d(cy, cx, s.kw, options.inputGradient ?? true)(x, kernel, bias); // [B, H, W, out]
+  return causalConv2d(cy, cx, s.kw, options.inputGradient ?? true)(x, weights, bias); // [B, H, W, out]
 };
 
 const placements = new Map<string, Float32Array>();

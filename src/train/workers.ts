@@ -174,6 +174,9 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     for (const r of batch.records)
       if (r.pixels.length !== size)
         throw new Error(`record ${r.index}: expected ${size} values (${batch.shape.height}×${batch.shape.width}×${batch.shape.channels}), found ${r.pixels.length}`);
+    // A dead worker is the error to report, even while the others still finish the failed compute.
+    const dead = slots.find((s) => s.dead);
+    if (dead) throw dead.dead;
     if (slots.some((s) => s.pending)) throw new Error('gradient workers: compute called while another compute is running');
     const sizes = shardSizes(total, slots.length);
     let offset = 0;
