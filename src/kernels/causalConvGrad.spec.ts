@@ -1,0 +1,134 @@
+// The wasm SIMD weight-gradient kernel against a plain loop, the committed binary against its source,
+// and the kernel in use where the masked conv trains.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Rng } from '../rng.js';
+import { tf } from '../tf.js';
+import { initMaskedConv, maskedConv, type MaskedConvSpec } from '../layers/maskedConv.js';
+import { causalConvGrad, causalConvGradAvailable, causalConvGradKernelName, causalConvWeightGrad, rectangleTaps } from './causalConvGrad.js';
+
+/** dW [taps·C, O] and db [O] by the definition, one multiply-add at a time. */
+const reference = (x: Float32Array, g: Float32Array, [b, h, w, c]: readonly [number, number, number, number], o: number, taps: readonly (readonly [number, number])[]) => {
+  const dW = new Float32Array(taps.length * c * o);
+  const db = new Float32Array(o);
+  for (let n = 0; n < b; n++)
+    for (let y = 0; y < h; y++)
+      for (let xx = 0; xx < w; xx++) {
+        const at = ((n * h + y) * w + xx) * o;
+        for (let k = 0; k < o; k++) db[k]! += g[at + k]!;
+        taps.forEach(([ry, rx], t) => {
+          const sy = y + ry;
+          const sx = xx + rx;
+          if (sy < 0 || sy >= h || sx < 0 || sx >= w) return;
+          const from = ((n * h + sy) * w + sx) * c;
+          for (let i = 0; i < c; i++) for (let k = 0; k < o; k++) dW[(t * c + i) * o + k]! += x[from + i]! * g[at + k]!;
+        });
+      }
+  return { dW, db };
+};
+
+const random = (n: number, seed: number) => {
+  const rng = Rng.fromSeed(seed, 3);
+  return Float32Array.from({ length: n }, () => rng.normal());
+};
+
+const worstError = (a: Float32Array, b: Float32Array) => {
+  expect(a.length).toBe(b.length);
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
+  return worst;
+};
+
+const shapeArb = fc.record({
+  b: fc.integer({ min: 1, max: 3 }),
+  h: fc.integer({ min: 1, max: 7 }),
+  w: fc.integer({ min: 1, max: 9 }),
+  c: fc.constantFrom(2, 4, 6, 16),
+  o: fc.constantFrom(16, 32, 48),
+  cy: fc.integer({ min: 0, max: 3 }),
+  kwHalf: fc.integer({ min: 0, max: 3 }),
+  seed: fc.integer({ min: 0, max: 1000 }),
+});
+
+describe('causalConvWeightGrad (wasm SIMD kernel)', () => {
+  it('equals the definition for any image size, rectangle and number of taps', () => {
+    fc.assert(
+      fc.property(shapeArb, fc.integer({ min: 1, max: 64 }), ({ b, h, w, c, o, cy, kwHalf, seed }, tapPick) => {
+        const kw = 2 * kwHalf + 1;
+        const taps = rectangleTaps(cy, kwHalf, kw, 1 + (tapPick % ((cy + 1) * kw)));
+        const x = random(b * h * w * c, seed);
+        const g = random(b * h * w * o, seed + 1);
+        const got = causalConvWeightGrad(x, g, [b, h, w, c], o, taps);
+        const want = reference(x, g, [b, h, w, c], o, taps);
+        return worstError(got.dW, want.dW) < 1e-5 && worstError(got.db, want.db) < 1e-5;
+      }),
+      { numRuns: 40, seed: 17 },
+    );
+  });
+
+  it('a negative control is caught: the same taps shifted one column give another gradient', () => {
+    const shape = [2, 5, 6, 4] as const;
+    const x = random(2 * 5 * 6 * 4, 1);
+    const g = random(2 * 5 * 6 * 16, 2);
+    const taps = rectangleTaps(1, 1, 3, 5);
+    const shifted = taps.map(([ry, rx]) => [ry, rx + 1] as [number, number]);
+    const want = reference(x, g, shape, 16, taps);
+    expect(worstError(causalConvWeightGrad(x, g, shape, 16, taps).dW, want.dW)).toBeLessThan(1e-5);
+    expect(worstError(causalConvWeightGrad(x, g, shape, 16, shifted).dW, want.dW)).toBeGreaterThan(1e-2);
+  });
+
+  it('rejects shapes it does not take, and sizes that do not match', () => {
+    expect(() => causalConvWeightGrad(new Float32Array(3), new Float32Array(16), [1, 1, 1, 3], 16, [[0, 0]])).toThrow(/in % 2/);
+    expect(() => causalConvWeightGrad(new Float32Array(4), new Float32Array(16), [1, 1, 2, 2], 16, [[0, 0]])).toThrow(/sizes/);
+  });
+
+  it('runs as a tfjs kernel on wasm: same values, no tensors left behind', () => {
+    expect(causalConvGradAvailable(64, 64)).toBe(tf.getBackend() === 'wasm');
+    if (tf.getBackend() !== 'wasm') return;
+    const shape = [2, 4, 5, 6] as const;
+    const xs = random(2 * 4 * 5 * 6, 5);
+    const gs = random(2 * 4 * 5 * 32, 6);
+    const before = tf.memory().numTensors;
+    const x = tf.tensor4d(xs, [...shape]);
+    const g = tf.tensor4d(gs, [2, 4, 5, 32]);
+    const [dW, db] = causalConvGrad(x, g, 1, 1, 3, 5);
+    expect(dW.shape).toEqual([5 * 6, 32]);
+    const want = reference(xs, gs, shape, 32, rectangleTaps(1, 1, 3, 5));
+    expect(worstError(dW.dataSync() as Float32Array, want.dW)).toBeLessThan(1e-5);
+    expect(worstError(db.dataSync() as Float32Array, want.db)).toBeLessThan(1e-5);
+    tf.dispose([x, g, dW, db]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('is the weight gradient of a wide masked 3×3 conv on wasm (the training path uses it)', async () => {
+    if (tf.getBackend() !== 'wasm') return;
+    const s: MaskedConvSpec = { name: 'c', kh: 3, kw: 3, type: 'B', inFeatures: 16, outFeatures: 16, channels: 1 };
+    const params = initMaskedConv(s, Rng.fromSeed(1, 1));
+    const x = tf.tensor4d(random(2 * 4 * 4 * 16, 9), [2, 4, 4, 16]);
+    const info = await tf.profile(() => {
+      const grads = tf.grads((w: tf.Tensor) => tf.sum(maskedConv('gather')(s, { ...params, 'c.w': w }, x)))([params['c.w']!]);
+      tf.dispose(grads);
+    });
+    expect(info.kernels.map((k) => k.name)).toContain(causalConvGradKernelName);
+    tf.dispose([x, ...Object.values(params)]);
+  });
+
+  it('the committed causalConvGrad.wasm is what its source compiles to', () => {
+    const root = fileURLToPath(new URL('../..', import.meta.url));
+    const dir = mkdtempSync(join(tmpdir(), 'pixelstreams-asc-'));
+    try {
+      const out = join(dir, 'k.wasm');
+      const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts['build:kernels'] as string;
+      const args = script.split(' ').slice(1).map((a) => (a === 'src/kernels/causalConvGrad.wasm' ? out : a));
+      execFileSync(join(root, 'node_modules/.bin/asc'), args, { cwd: root, stdio: 'pipe' });
+      expect(readFileSync(out).equals(readFileSync(join(root, 'src/kernels/causalConvGrad.wasm')))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
