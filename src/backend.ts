@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import * as E from 'fp-ts/lib/Either.js';
 import { tf } from './tf.js';
-import { registerCausalConvGrad } from './kernels/causalConvGrad.js';
+import { registerCausalConvKernels } from './kernels/causalConv.js';
 import { setSharedCopies } from './wasmKernels.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -45,7 +45,7 @@ const loadWasm = async (): Promise<BackendInfo> => {
   wasm.setThreadsCount?.(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
   setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (wasmKernels.ts)
-  registerCausalConvGrad(); // the masked conv's weight gradient in our own SIMD kernel (kernels/causalConvGrad.ts)
+  registerCausalConvKernels(); // the masked conv in our own SIMD kernels (kernels/causalConv.ts)
   return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };
 };
 

@@ -8,7 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
-import { causalConvGrad, causalConvGradAvailable } from '../kernels/causalConvGrad.js';
+import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels } from '../kernels/causalConv.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
@@ -123,16 +123,25 @@ const flippedKernel = (k: Tensor4D): Tensor4D => {
   return tf.transpose(tf.reshape(taps, [kh, kw, cin, out]), [0, 1, 3, 2]); // [kh, kw, out, in]
 };
 
+/** The compact weights [taps·in, out] as the [cy+1, kw, in, out] rectangle (zero where no tap is). */
+const rectangleKernel = (weights: Tensor2D, cy: number, kw: number, cin: number): Tensor4D => {
+  const [rows, out] = weights.shape;
+  const rectRows = (cy + 1) * kw * cin;
+  const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, out])], 0); // [rect·in, out]
+  return tf.reshape(filled, [cy + 1, kw, cin, out]) as Tensor4D; //                                           [cy+1, kw, in, out]
+};
+
 /**
- * conv2d of x with compact weights [taps·in, out] — the first `taps` taps, in raster order, of a
- * [cy+1, kw] rectangle whose last row is the centre row (the rest of the rectangle is zero) — plus
- * a bias: output (y, x) reads input rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
- * Its gradient uses only forward conv2d, matMul and our own kernel (tfjs-wasm has no
- * Conv2DBackpropFilter and only a naive Conv2DBackpropInput):
+ * The causal conv of x with compact weights [taps·in, out] — the first `taps` taps, in raster order,
+ * of a [cy+1, kw] rectangle whose last row is the centre row — plus a bias: output (y, x) reads input
+ * rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
+ * On wasm it runs as our own SIMD kernels over exactly those taps (kernels/causalConv.ts): forward,
+ * input gradient (the same kernel, taps negated) and weight gradient. Elsewhere, or for widths
+ * those kernels do not take, it is a conv2d over the rectangle with a gradient made of forward
+ * conv2d calls only (tfjs-wasm has no Conv2DBackpropFilter and a naive Conv2DBackpropInput):
  *   dx = conv2d(dy, kernel flipped in space with in/out swapped), padded the other way;
- *   dW, db = kernels/causalConvGrad.ts on wasm (only the taps that exist, SIMD), elsewhere
- *            conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction —
- *            and ones · dy.
+ *   dk = conv2d(x as [in, H, W, B], dy as a filter [H, W, B, out]) — the batch is the reduction;
+ *   db = ones · dy.
  * With inputGradient false, dx is returned as zeros without being computed (a layer reading data).
  */
 export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient = true): CausalConv => {
@@ -151,26 +160,29 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
     ((x: Tensor4D, weights: Tensor2D, bias: Tensor1D, save: tf.GradSaveFunc) => {
       const cin = x.shape[3];
       const [rows, out] = weights.shape;
-      const rectRows = (cy + 1) * kw * cin;
-      const filled = rows === rectRows ? weights : tf.concat([weights, tf.zeros([rectRows - rows, out])], 0); // [rect·in, out]
-      const kernel = tf.reshape(filled, [cy + 1, kw, cin, out]) as Tensor4D; //                 [cy+1, kw, in, out]
-      save([x, kernel]);
+      const rect = [cy, cx, kw, rows / cin] as const;
+      const own = causalConvKernels(cin, out);
+      save([x, weights]);
       return {
-        value: tf.fused.conv2d({ x, filter: kernel, strides: 1, pad: forwardPad, bias }), // [B, H, W, out]
+        value: own.forward
+          ? causalConvKernel(x, weights, bias, rect) // [B, H, W, out]
+          : tf.fused.conv2d({ x, filter: rectangleKernel(weights, cy, kw, cin), strides: 1, pad: forwardPad, bias }),
         gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
-          const [sx, sk] = saved as [Tensor4D, Tensor4D];
+          const [sx, sw] = saved as [Tensor4D, Tensor2D];
           const [b, h, w] = dy.shape;
-          const dx = inputGradient
-            ? tf.conv2d(dy, flippedKernel(sk), 1, backwardPad) // [B, H, W, in]
-            : tf.zerosLike(sx);
-          if (causalConvGradAvailable(cin, out)) {
-            const [dW, db] = causalConvGrad(sx, dy, cy, cx, kw, rows / cin); // [taps·in, out], [out]
+          const dx = !inputGradient
+            ? tf.zerosLike(sx)
+            : own.inputGrad
+              ? causalConvInputGradKernel(dy, sw, rect) //                                    [B, H, W, in]
+              : tf.conv2d(dy, flippedKernel(rectangleKernel(sw, cy, kw, cin)), 1, backwardPad); // [B, H, W, in]
+          if (own.weightGrad) {
+            const [dW, db] = causalConvGradKernel(sx, dy, rect); //                          [taps·in, out], [out]
             return [dx, dW, db];
           }
           const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
           const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
           const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
-          const dW = tf.slice(tf.reshape(dk, [rectRows, out]), [0, 0], [rows, out]); //       [taps·in, out]
+          const dW = tf.slice(tf.reshape(dk, [(cy + 1) * kw * cin, out]), [0, 0], [rows, out]); // [taps·in, out]
           const db = sumRows(tf.reshape(dy, [b * h * w, out]) as Tensor2D); //               [out]
           return [dx, dW, db];
         },

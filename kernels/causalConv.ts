@@ -1,4 +1,4 @@
-// AssemblyScript, compiled to src/kernels/causalConvGrad.wasm by `npm run build:kernels`.
+// AssemblyScript, compiled to src/kernels/causalConv.wasm by `npm run build:kernels`.
 //
 // Weight and bias gradient of a causal convolution written as a list of taps, with wasm SIMD:
 //   dk[t, c, o] = Σ_{b, y, x} x[b, y + ry_t, x + rx_t, c] · g[b, y, x, o]   (source outside the image: 0)
@@ -110,5 +110,92 @@ export function causalConvWeightGrad(
     v128.store(db + oBytes, d1, 16);
     v128.store(db + oBytes, d2, 32);
     v128.store(db + oBytes, d3, 48);
+  }
+}
+
+// Forward pass of the same convolution, and (with the taps negated and each tap's weights
+// transposed) its input gradient:
+//   y[b, y, x, o] = bias[o] + Σ_t Σ_c xp[b, y + ry_t, x + rx_t, c] · w[t, c, o]
+// xp is x already zero-padded (padTop rows above, padLeft columns left, and enough on the right
+// and below for every tap plus one spare column), so the inner loop has no bounds checks.
+// tapOffsets holds, per tap, the byte offset of its source from the output pixel's place in xp.
+// Two output pixels × 16 outputs per tile, eight f32x4 accumulators. Needs O % 16 == 0.
+export function causalConvForward(
+  xp: usize,
+  w: usize,
+  bias: usize,
+  hasBias: i32,
+  tapOffsets: usize,
+  tapCount: i32,
+  y: usize,
+  batch: i32,
+  height: i32,
+  width: i32,
+  paddedHeight: i32,
+  paddedWidth: i32,
+  padTop: i32,
+  padLeft: i32,
+  inC: i32,
+  outC: i32,
+): void {
+  const xStride = (<usize>inC) << 2;
+  const wStride = (<usize>outC) << 2;
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < batch; b++) {
+    for (let row = 0; row < height; row++) {
+      const inRow = xp + (<usize>(((b * paddedHeight + row + padTop) * paddedWidth + padLeft) * inC) << 2);
+      const outRow = y + (<usize>((b * height + row) * width * outC) << 2);
+      for (let o = 0; o < outC; o += 16) {
+        const oBytes = (<usize>o) << 2;
+        const b0 = hasBias ? v128.load(bias + oBytes) : zero;
+        const b1 = hasBias ? v128.load(bias + oBytes, 16) : zero;
+        const b2 = hasBias ? v128.load(bias + oBytes, 32) : zero;
+        const b3 = hasBias ? v128.load(bias + oBytes, 48) : zero;
+        for (let x = 0; x < width; x += 2) {
+          let p0 = b0;
+          let p1 = b1;
+          let p2 = b2;
+          let p3 = b3;
+          let q0 = b0;
+          let q1 = b1;
+          let q2 = b2;
+          let q3 = b3;
+          const here = inRow + (<usize>x) * xStride;
+          for (let t = 0; t < tapCount; t++) {
+            let src = here + <usize>load<i32>(tapOffsets + ((<usize>t) << 2));
+            let wp = w + (<usize>(t * inC)) * wStride + oBytes;
+            for (let c = 0; c < inC; c++) {
+              const s0 = v128.load32_splat(src);
+              const s1 = v128.load32_splat(src + xStride);
+              const w0 = v128.load(wp);
+              const w1 = v128.load(wp, 16);
+              const w2 = v128.load(wp, 32);
+              const w3 = v128.load(wp, 48);
+              p0 = f32x4.add(p0, f32x4.mul(s0, w0));
+              p1 = f32x4.add(p1, f32x4.mul(s0, w1));
+              p2 = f32x4.add(p2, f32x4.mul(s0, w2));
+              p3 = f32x4.add(p3, f32x4.mul(s0, w3));
+              q0 = f32x4.add(q0, f32x4.mul(s1, w0));
+              q1 = f32x4.add(q1, f32x4.mul(s1, w1));
+              q2 = f32x4.add(q2, f32x4.mul(s1, w2));
+              q3 = f32x4.add(q3, f32x4.mul(s1, w3));
+              src += 4;
+              wp += wStride;
+            }
+          }
+          const out = outRow + (<usize>x) * wStride + oBytes;
+          v128.store(out, p0);
+          v128.store(out, p1, 16);
+          v128.store(out, p2, 32);
+          v128.store(out, p3, 48);
+          if (x + 1 < width) {
+            v128.store(out + wStride, q0);
+            v128.store(out + wStride, q1, 16);
+            v128.store(out + wStride, q2, 32);
+            v128.store(out + wStride, q3, 48);
+          }
+        }
+      }
+    }
   }
 }
