@@ -10,6 +10,8 @@
 //   - shifted rows on the flat padded grid (a tap = a contiguous row range): per-tap [out, L]·[L, in]
 //     matMuls 180–365 ms, or one [(tap, in), L]·[L, out] matMul from column windows: 164 ms;
 //   - rows folded into channels (dwRowFold below: input [(a, in), 1, Wp, (y, B)], one valid conv): 108 ms.
+// Superseded on wasm: kernels/causalConv.ts (our own SIMD kernels over only the taps that exist) now does
+// the forward pass and both gradients; these tfjs formulations remain the path on other backends.
 // Why: on this machine memory traffic is the cost, not flops — wasm Slice first copies its whole input
 // (readSync), a [L, 64] right operand costs ~8 ms to pack on every call (tfjs caches packing per tensor
 // id, so only repeated operands are free), a 6-way concat of [64, L] blocks ~19 ms; the conv's

@@ -11,17 +11,18 @@ import { Rng } from '../src/rng.js';
 
 await selectBackend(process.argv[2] ?? 'wasm');
 const spec = referenceSpec();
+const batchSize = Number(process.argv[3] ?? 16);
 const engine = localEngine({ convImpl: 'gather' });
 let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
 const rng = Rng.fromSeed(7, 1);
 const batch = {
   shape: spec,
   index: 0,
-  records: Array.from({ length: 16 }, (_, i) => ({ index: i, pixels: Uint8Array.from({ length: 784 }, () => Math.floor(rng.uniform() * 256)) })),
+  records: Array.from({ length: batchSize }, (_, i) => ({ index: i, pixels: Uint8Array.from({ length: 784 }, () => Math.floor(rng.uniform() * 256)) })),
 };
 const run = async () => {
   const { loss, grads } = await engine.compute(spec, state.params, batch);
-  state = applyStep(state, loss, grads, 16).state;
+  state = applyStep(state, loss, grads, batchSize).state;
 };
 for (let i = 0; i < 3; i++) await run();
 const t0 = performance.now();
