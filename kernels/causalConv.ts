@@ -5,7 +5,8 @@
 //   db[o]       = Σ_{b, y, x} g[b, y, x, o]
 // x [B, H, W, C] and g [B, H, W, O] are row-major f32; taps holds (ry, rx) pairs as i32.
 // Only the taps asked for are computed — a masked 3×3 layer's 5, not the rectangle's 6 — and no
-// padded, transposed or im2col copy of x is made. Needs C % 2 == 0 and O % 16 == 0.
+// padded, transposed or im2col copy of x is made. Needs O % 16 == 0 (channels go in pairs, an odd
+// last one alone).
 //
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
 // (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
@@ -40,7 +41,8 @@ export function causalConvWeightGrad(
         const yLo = max(y0, -ry);
         if (xHi <= xLo || y1 <= yLo) continue;
         const run = xHi - xLo;
-        for (let c = 0; c < inC; c += 2) {
+        const pairs = inC & ~1;
+        for (let c = 0; c < pairs; c += 2) {
           const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
           const dk1 = dk0 + gStride;
           for (let o = 0; o < outC; o += 16) {
@@ -85,6 +87,37 @@ export function causalConvWeightGrad(
             v128.store(dk1 + oBytes, b1, 16);
             v128.store(dk1 + oBytes, b2, 32);
             v128.store(dk1 + oBytes, b3, 48);
+          }
+        }
+        if (pairs < inC) {
+          // the last channel of an odd count (a first layer reading one image channel)
+          const c = pairs;
+          const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
+          for (let o = 0; o < outC; o += 16) {
+            const oBytes = (<usize>o) << 2;
+            let a0 = v128.load(dk0 + oBytes);
+            let a1 = v128.load(dk0 + oBytes, 16);
+            let a2 = v128.load(dk0 + oBytes, 32);
+            let a3 = v128.load(dk0 + oBytes, 48);
+            for (let y = yLo; y < y1; y++) {
+              const n = (b * height + y) * width + xLo;
+              const s = n + ry * width + rx;
+              let xp = x + ((<usize>(s * inC + c)) << 2);
+              let gp = g + ((<usize>(n * outC)) << 2) + oBytes;
+              for (let i = 0; i < run; i++) {
+                const s0 = v128.load32_splat(xp);
+                a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(gp)));
+                a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(gp, 16)));
+                a2 = f32x4.add(a2, f32x4.mul(s0, v128.load(gp, 32)));
+                a3 = f32x4.add(a3, f32x4.mul(s0, v128.load(gp, 48)));
+                xp += xStride;
+                gp += gStride;
+              }
+            }
+            v128.store(dk0 + oBytes, a0);
+            v128.store(dk0 + oBytes, a1, 16);
+            v128.store(dk0 + oBytes, a2, 32);
+            v128.store(dk0 + oBytes, a3, 48);
           }
         }
       }

@@ -56,8 +56,8 @@ type Shape4 = readonly [number, number, number, number];
 export const rectangleTaps = (cy: number, cx: number, kw: number, count: number): [number, number][] =>
   Array.from({ length: count }, (_, t) => [Math.floor(t / kw) - cy, (t % kw) - cx]);
 
-/** Shapes the weight-gradient kernel takes: channels in pairs, outputs in sixteens. */
-export const weightGradSupports = (inC: number, outC: number): boolean => inC % 2 === 0 && outC % 16 === 0;
+/** Shapes the weight-gradient kernel takes: outputs in sixteens (any number of input channels). */
+export const weightGradSupports = (_inC: number, outC: number): boolean => outC % 16 === 0;
 /** Shapes the forward kernel takes: outputs in sixteens (its input gradient: inputs in sixteens). */
 export const forwardSupports = (outC: number): boolean => outC % 16 === 0;
 
@@ -86,7 +86,7 @@ const checkSizes = (what: string, x: Float32Array, [b, h, w, c]: Shape4, g: Floa
  */
 export const causalConvWeightGrad = (x: Float32Array, dy: Float32Array, shape: Shape4, outC: number, taps: readonly Tap[]) => {
   const [b, h, w, c] = shape;
-  if (!weightGradSupports(c, outC)) throw new Error(`causalConvWeightGrad: needs in % 2 = 0 and out % 16 = 0, got ${c}, ${outC}`);
+  if (!weightGradSupports(c, outC)) throw new Error(`causalConvWeightGrad: needs out % 16 = 0, got ${outC}`);
   checkSizes('causalConvWeightGrad', x, shape, dy, outC);
   const k = kernelModule();
   const [xAt, gAt, tapsAt, dkAt, dbAt] = layout(k, [x.byteLength, dy.byteLength, taps.length * 8, taps.length * c * outC * 4, outC * 4]) as [number, number, number, number, number];

@@ -49,7 +49,7 @@ for (const type of ['A', 'B'] as const)
     for (const k of [1, 3, 5, 7]) cases.push([k, k, type, channels, channels === 1 ? 4 : 6]);
 cases.push([1, 3, 'B', 3, 6], [1, 3, 'A', 1, 4], [3, 1, 'B', 1, 2]);
 // Widths the wasm weight-gradient kernel takes (in even, out a multiple of 16): kernels/causalConv.ts.
-cases.push([3, 3, 'B', 1, 16], [5, 5, 'A', 1, 32], [3, 3, 'B', 3, 48], [3, 3, 'A', 3, 48], [1, 3, 'B', 1, 16], [3, 1, 'A', 1, 16]);
+cases.push([1, 1, 'B', 1, 16], [1, 1, 'B', 3, 48], [3, 3, 'B', 1, 16], [5, 5, 'A', 1, 32], [3, 3, 'B', 3, 48], [3, 3, 'A', 3, 48], [1, 3, 'B', 1, 16], [3, 1, 'A', 1, 16]);
 
 const close = (a: Float32Array, b: Float32Array) => {
   expect(a.length).toBe(b.length);

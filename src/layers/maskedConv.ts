@@ -227,7 +227,8 @@ export interface ConvOptions {
  * Tap-gather: every allowed tap lies in the rectangle of the cy rows above the centre and the centre
  * row; in raster order the compact rows are a prefix of that rectangle, so padding them with zero
  * rows (the taps right of the centre, and the centre itself under mask A with one group) gives a
- * [cy+1, kw, in, out] kernel, run as one causal conv2d. 1×1 layers are one plain matMul.
+ * [cy+1, kw, in, out] kernel, run as one causal conv2d. 1×1 layers are one plain matMul, unless our
+ * own wasm kernels take the layer's widths (they beat the backend's matMul: one tap, no copies).
  * (For mask B 3×3 the rectangle holds 6 slots for 5 taps; no im2col copies at all.)
  */
 const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, options: ConvOptions = {}): Tensor4D => {
@@ -243,11 +244,14 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, option
   }
   const cy = Math.floor(s.kh / 2);
   const cx = Math.floor(s.kw / 2);
-  if (cy === 0 && s.kw === 1) {
+  const inputGradient = options.inputGradient ?? true;
+  const own = causalConvKernels(cin, s.outFeatures);
+  const allOwn = own.forward && own.weightGrad && (own.inputGrad || !inputGradient);
+  if (cy === 0 && s.kw === 1 && !allOwn) {
     const flat = tf.reshape(x, [b * h * w, cin]) as Tensor2D; //  [B·H·W, in]
     return tf.reshape(denseBias(flat, weights, bias), [b, h, w, s.outFeatures]); // [B, H, W, out]
   }
-  return causalConv2d(cy, cx, s.kw, options.inputGradient ?? true)(x, weights, bias); // [B, H, W, out]
+  return causalConv2d(cy, cx, s.kw, inputGradient)(x, weights, bias); // [B, H, W, out]
 };
 
 const placements = new Map<string, Float32Array>();
