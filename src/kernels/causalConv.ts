@@ -209,6 +209,14 @@ export const registerCausalConvKernels = (): void => {
   });
 };
 
+/** Our kernels on (registered) or off — the tfjs conv2d / matMul paths — for A/B benchmarks. */
+export const setCausalConvKernels = (on: boolean): void => {
+  if (on) return registerCausalConvKernels();
+  for (const name of [causalConvKernelName, causalConvGradKernelName])
+    if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  registered = false;
+};
+
 const onWasm = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(causalConvKernelName, 'wasm') !== undefined;
 
 /** Which of our kernels run here for a layer with these widths. */
