@@ -8,6 +8,7 @@
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import { defaultConvImpl } from '../src/layers/maskedConv.js';
+import { pixelRnnShapes } from '../src/models/pixelrnn.js';
 import { initModel, presets } from '../src/models/registry.js';
 import type { RecurrentSpec } from '../src/models/spec.js';
 import { Rng } from '../src/rng.js';
@@ -22,7 +23,44 @@ export interface RecurrentFigures {
   readonly parameters: number;
   readonly stepSeconds: number; // median
   readonly imagesPerSecond: number;
+  /** Useful flops per trained image (recurrentTrainFlops) × images/s. */
+  readonly usefulGflops: number;
+  /** A plain [12544×320]·[320×64] matMul on the same backend, timed right after (median of 3). */
+  readonly matMulGflops: number;
 }
+
+/**
+ * Useful flops per trained image: every weight matrix — compact, so only unmasked taps — applied once
+ * per pixel (the Diagonal BiLSTM's skewed map has 2W−1 columns, of which W are pixels), ×2 for
+ * multiply-adds; training is 3× the forward pass less the first layer's input gradient (its input
+ * is data), as for the PixelCNN. Gate nonlinearities and other elementwise work are not counted.
+ */
+export const recurrentTrainFlops = (spec: RecurrentSpec): { forward: number; train: number } => {
+  const pixels = spec.height * spec.width;
+  const macs = Object.entries(pixelRnnShapes(spec))
+    .filter(([name, shape]) => name.endsWith('.w') && shape.length === 2)
+    .map(([name, [rows, cols]]) => [name, rows! * cols! * pixels] as const);
+  const forward = 2 * macs.reduce((a, [, m]) => a + m, 0);
+  const first = macs.find(([name]) => name === 'input.w')?.[1] ?? 0;
+  return { forward, train: 3 * forward - 2 * first };
+};
+
+const plainMatMulGflops = (): number => {
+  const [m, k, n] = [12544, 320, 64];
+  const a = tf.randomNormal([m, k]) as tf.Tensor2D;
+  const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+  const once = () => {
+    const t0 = performance.now();
+    const c = tf.matMul(a, b);
+    c.dataSync();
+    c.dispose();
+    return (performance.now() - t0) / 1000;
+  };
+  once();
+  const t = median([once(), once(), once()]);
+  tf.dispose([a, b]);
+  return (2 * m * k * n) / t / 1e9;
+};
 
 export interface RecurrentBench {
   readonly backend: string;
@@ -53,6 +91,7 @@ const timeTraining = (spec: RecurrentSpec, batch: number, warmup: number, steps:
   disposeAll(state.params, state.slots);
   x.dispose();
   const stepSeconds = median(times);
+  const matMulGflops = plainMatMulGflops();
   return {
     family: spec.family,
     config: `${spec.height}×${spec.width}×${spec.channels}, K=${spec.levels}, h=${spec.hidden}, ${spec.layers} layers, first ${spec.firstKernel}×${spec.firstKernel}, head ${spec.headHidden}, residual ${spec.residual}, skip ${spec.skip}`,
@@ -60,6 +99,8 @@ const timeTraining = (spec: RecurrentSpec, batch: number, warmup: number, steps:
     parameters,
     stepSeconds,
     imagesPerSecond: batch / stepSeconds,
+    usefulGflops: (recurrentTrainFlops(spec).train * batch) / stepSeconds / 1e9,
+    matMulGflops,
   };
 };
 
@@ -76,7 +117,7 @@ export const benchRecurrent = (
   const results = specs.map((spec) => {
     const r = timeTraining(spec, batch, warmup, steps);
     log(
-      `  ${r.family.padEnd(16)} ${r.imagesPerSecond.toFixed(2).padStart(7)} img/s   ${r.stepSeconds.toFixed(2)} s/step   ${r.parameters} params   ${r.config}`,
+      `  ${r.family.padEnd(16)} ${r.imagesPerSecond.toFixed(2).padStart(7)} img/s   ${r.stepSeconds.toFixed(2)} s/step   ${r.usefulGflops.toFixed(2)} useful GFLOP/s = ${((100 * r.usefulGflops) / r.matMulGflops).toFixed(0)}% of plain matMul (${r.matMulGflops.toFixed(1)})   ${r.parameters} params   ${r.config}`,
     );
     return r;
   });
