@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import * as E from 'fp-ts/lib/Either.js';
 import { tf } from './tf.js';
 import { registerCausalConvKernels } from './kernels/causalConv.js';
+import { registerLstmScanKernels } from './kernels/lstmScan.js';
 import { setSharedCopies } from './wasmKernels.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
@@ -46,6 +47,7 @@ const loadWasm = async (): Promise<BackendInfo> => {
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
   setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (wasmKernels.ts)
   registerCausalConvKernels(); // the masked conv in our own SIMD kernels (kernels/causalConv.ts)
+  registerLstmScanKernels(); // the Row / Diagonal LSTM recurrence in one kernel call (kernels/lstmScan.ts)
   return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };
 };
 

@@ -12,42 +12,14 @@
 // maskedConv.ts they are the first `taps` positions, in raster order, of the (cy+1)×kw rectangle
 // whose last row is the centre row (rectangleTaps).
 
-import { readFileSync } from 'node:fs';
 import { tf } from '../tf.js';
+import { heapOutput, layout, lazyModule, type KernelModule, type WasmHeap } from './module.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
 
-// WebAssembly's types live in the DOM lib, which this Node project does not load.
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-const { WebAssembly: wasmApi } = globalThis as unknown as {
-  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: unknown } };
-};
-
-interface KernelExports {
-  readonly memory: WasmMemory;
-  causalConvWeightGrad(
-    x: number, g: number, taps: number, tapCount: number, dk: number, db: number,
-    batch: number, height: number, width: number, inC: number, outC: number,
-  ): void;
-  causalConvForward(
-    xp: number, w: number, bias: number, hasBias: number, tapOffsets: number, tapCount: number, y: number,
-    batch: number, height: number, width: number, paddedHeight: number, paddedWidth: number,
-    padTop: number, padLeft: number, inC: number, outC: number,
-  ): void;
-}
-
-let instance: KernelExports | null = null;
-
-const kernelModule = (): KernelExports => {
-  if (instance) return instance;
-  const bytes = readFileSync(new URL('./causalConv.wasm', import.meta.url));
-  instance = new wasmApi.Instance(new wasmApi.Module(bytes), {}).exports as unknown as KernelExports;
-  return instance;
-};
+type KernelExports = KernelModule<'causalConvWeightGrad' | 'causalConvForward'>;
+const kernelModule = lazyModule<'causalConvWeightGrad' | 'causalConvForward'>('causalConv.wasm');
 
 export type Tap = readonly [number, number];
 type Shape4 = readonly [number, number, number, number];
@@ -60,21 +32,6 @@ export const rectangleTaps = (cy: number, cx: number, kw: number, count: number)
 export const weightGradSupports = (_inC: number, outC: number): boolean => outC % 16 === 0;
 /** Shapes the forward kernel takes: outputs in sixteens (its input gradient: inputs in sixteens). */
 export const forwardSupports = (outC: number): boolean => outC % 16 === 0;
-
-const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
-
-/** Lays out consecutive 64-byte-aligned blocks from address 0 and grows the memory to hold them. */
-const layout = (k: KernelExports, sizes: readonly number[]): number[] => {
-  const at: number[] = [];
-  let end = 0;
-  for (const s of sizes) {
-    at.push(end);
-    end = align(end + s);
-  }
-  const missing = end - k.memory.buffer.byteLength;
-  if (missing > 0) k.memory.grow(Math.ceil(missing / 65536));
-  return at;
-};
 
 const checkSizes = (what: string, x: Float32Array, [b, h, w, c]: Shape4, g: Float32Array, gc: number) => {
   if (x.length !== b * h * w * c || g.length !== b * h * w * gc) throw new Error(`${what}: sizes do not match the shape`);
@@ -146,11 +103,6 @@ export const causalConvInputGrad = (dy: Float32Array, shape: Shape4, weights: Fl
 
 // ---- as tfjs kernels on the wasm backend ----
 
-interface WasmBackendLike {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
-  makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
-}
-
 interface ConvAttrs {
   readonly cy: number;
   readonly cx: number;
@@ -159,13 +111,6 @@ interface ConvAttrs {
   /** 'forward': inputs x, w [taps·in, out], bias; 'input-gradient': inputs dy, w → dx. */
   readonly mode: 'forward' | 'input-gradient';
 }
-
-/** Copies a view of the kernel's memory into a new wasm tensor. (The heap views are read first: makeOutput may grow the heap.) */
-const output = (heap: WasmBackendLike, shape: number[], values: Float32Array): tf.TensorInfo => {
-  const info = heap.makeOutput(shape, 'float32');
-  heap.typedArrayFromHeap(info).set(values);
-  return info;
-};
 
 let registered = false;
 
@@ -177,7 +122,7 @@ export const registerCausalConvKernels = (): void => {
     kernelName: causalConvKernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const heap = backend as unknown as WasmBackendLike;
+      const heap = backend as unknown as WasmHeap;
       const x = inputs['x'] as tf.TensorInfo;
       const w = inputs['w'] as tf.TensorInfo;
       const { cy, cx, kw, taps, mode } = attrs as unknown as ConvAttrs;
@@ -186,25 +131,25 @@ export const registerCausalConvKernels = (): void => {
       const weights = heap.typedArrayFromHeap(w);
       if (mode === 'input-gradient') {
         const inC = w.shape[0]! / taps;
-        return output(heap, [b, h, wd, inC], causalConvInputGrad(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, inC, rect));
+        return heapOutput(heap, [b, h, wd, inC], causalConvInputGrad(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, inC, rect));
       }
       const outC = w.shape[1]!;
       const bias = heap.typedArrayFromHeap(inputs['bias'] as tf.TensorInfo);
-      return output(heap, [b, h, wd, outC], causalConvForward(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, bias, outC, rect));
+      return heapOutput(heap, [b, h, wd, outC], causalConvForward(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, bias, outC, rect));
     },
   });
   tf.registerKernel({
     kernelName: causalConvGradKernelName,
     backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
-      const heap = backend as unknown as WasmBackendLike;
+      const heap = backend as unknown as WasmHeap;
       const x = inputs['x'] as tf.TensorInfo;
       const dy = inputs['dy'] as tf.TensorInfo;
       const { cy, cx, kw, taps } = attrs as unknown as ConvAttrs;
       const [b, h, w, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
       const { dW, db } = causalConvWeightGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps));
-      return [output(heap, [taps * c, outC], dW), output(heap, [outC], db)];
+      return [heapOutput(heap, [taps * c, outC], dW), heapOutput(heap, [outC], db)];
     },
   });
 };

@@ -28,6 +28,7 @@ import {
   stackLeading,
   type GatedConvSpec,
 } from './lstm.js';
+import { lstmScan, lstmScanAvailable } from '../kernels/lstmScan.js';
 import { matMulPlain } from './matmul.js';
 import { shiftDown, skew, skewReverse, unskew, unskewReverse } from './skew.js';
 import { Rng } from '../rng.js';
@@ -106,6 +107,12 @@ const stateToState = (hPrev: Tensor, w: Tensor2D): Tensor => {
 export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c0: Tensor, reverse = false): Tensor4D =>
   tf.tidy(() => {
     const [b, height, columns] = gatesSkewed.shape;
+    const hidden = h0.shape[0]!;
+    if (lstmScanAvailable(hidden)) {
+      // the whole scan in our wasm kernel: steps are skewed columns, the line a column's rows, taps above/same
+      const scan = lstmScan({ batch: b, steps: columns, line: height, strides: [height * columns, 1, columns], offsets: [-1, 0], reverse, hidden });
+      return tf.reshape(scan(gatesSkewed, wss, h0, c0), [b, height, columns, hidden]) as Tensor4D; // [B, H, W', h]
+    }
     const cols = splitLeading(tf.transpose(gatesSkewed, [2, 0, 1, 3])); //            W' × [B, H, 4h]
     let h = broadcastState(h0, [b, height]); //                                      [B, H, h]  column −1 (or W')
     let c = broadcastState(c0, [b, height]); //                                      [B, H, h]

@@ -20,6 +20,7 @@ import {
   stackLeading,
   type GatedConvSpec,
 } from './lstm.js';
+import { lstmScan, lstmScanAvailable } from '../kernels/lstmScan.js';
 import { matMulPlain } from './matmul.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor, type Tensor2D, type Tensor4D } from '../tf.js';
@@ -90,8 +91,13 @@ export const rowLstm = (s: RowLstmLayerSpec, params: NamedTensors, x: Tensor4D, 
       if (!condition) throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
       gatesIn = tf.add(gatesIn, pointwise(condition, params[`${s.name}.cond.w`] as Tensor2D)); // [B, H, W, 4h]
     }
-    const rows = splitLeading(tf.transpose(gatesIn, [1, 0, 2, 3])); //                H × [B, W, 4h]
     const wss = params[`${s.name}.ss.w`] as Tensor2D; //                             [3h, 4h]
+    if (lstmScanAvailable(s.hidden)) {
+      // the whole scan in our wasm kernel: steps are rows, the line a row's columns, taps left/centre/right
+      const scan = lstmScan({ batch: b, steps: height, line: width, strides: [height * width, width, 1], offsets: [-1, 0, 1], reverse: false, hidden: s.hidden });
+      return tf.reshape(scan(gatesIn, wss, params[`${s.name}.h0`]!, params[`${s.name}.c0`]!), [b, height, width, s.hidden]) as Tensor4D; // [B, H, W, h]
+    }
+    const rows = splitLeading(tf.transpose(gatesIn, [1, 0, 2, 3])); //                H × [B, W, 4h]
     let h = broadcastState(params[`${s.name}.h0`]!, [b, width]); //                  [B, W, h]  row −1
     let c = broadcastState(params[`${s.name}.c0`]!, [b, width]); //                  [B, W, h]
     const states: Tensor[] = [];
