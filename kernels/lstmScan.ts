@@ -1,47 +1,80 @@
 // AssemblyScript, compiled to src/kernels/lstmScan.wasm by `npm run build:kernels`.
 //
 // The recurrence of the Row LSTM and the Diagonal BiLSTM as one kernel, forward and backward
-// (src/kernels/lstmScan.ts wraps it as tfjs kernels). The map is a set of positions (b, t, l): t is
-// the step (a row for the Row LSTM, a skewed column for the Diagonal BiLSTM), l the place along the
-// line that one step updates at once; position (b, t, l) is at index b·sB + t·sT + l·sL.
+// (src/kernels/lstmScan.ts wraps it as tfjs kernels). A scan runs over positions (b, t, l): t the
+// step, l the place along the line that one step updates at once.
+//   mode 0 (rows):              t is an image row, l a column: the map [B, H, W, ·] as it is;
+//   mode 1 (diagonal):          t is a column of the skewed map (row r shifted right by r), l = r;
+//   mode 2 (mirrored diagonal): the same with row r shifted right by H−1−r.
+// The skew is index arithmetic here: pre and states are the image-shaped maps [B, H, W, ·]; skewed
+// positions off the image read zero gate inputs (their states still feed their neighbours).
 // At each step, for every (b, l):
-//   gates = pre[b, t, l] + Σ_k h[b, t−1, l + off_k] · W_k       (h outside the line is 0; h at step −1 is h0)
+//   gates = pre[b, t, l] + Σ_k h[b, t−1, l + off_k] · W_k       (h off the line is 0; h at step −1 is h0)
 //   i, f, o = σ(gates[0:h], [h:2h], [2h:3h]);  g = tanh(gates[3h:4h])
 //   c = f·c[b, t−1, l] + i·g  (c at step −1 is c0);  h = o·tanh(c)
-// W is [k·h, 4h], tap-major. Steps run backwards when `reverse`. The forward pass keeps, per position,
-// (i, f, o, g, c, tanh c) in `tape` for the backward pass. Needs h % 4 == 0.
+// W is [k·h, 4h], tap-major. Steps run backwards when `reverse`. The forward pass keeps, per scan
+// position, (i, f, o, g, c, tanh c, h) in `tape` for the backward pass. Needs h % 4 == 0.
 
-@inline function sigmoid(x: f32): f32 {
-  return 1.0 / (1.0 + Mathf.exp(-x));
+// ---- exp, σ and tanh on four lanes (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial)
+
+@inline function exp4(x: v128): v128 {
+  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23); // 2^n
+  return f32x4.mul(y, scale);
 }
 
-@inline function tanhf(x: f32): f32 {
-  // 2σ(2x) − 1, written so that large |x| saturates to ±1 without overflow
-  const e = Mathf.exp(-2.0 * Mathf.abs(x));
-  const t: f32 = (<f32>1.0 - e) / (<f32>1.0 + e);
-  return x < <f32>0 ? -t : t;
+@inline function sigmoid4(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
+}
+
+@inline function tanh4(x: v128): v128 {
+  // sign(x) · (1 − e)/(1 + e), e = exp(−2|x|): saturates to ±1 without overflow
+  const one = f32x4.splat(1.0);
+  const e = exp4(f32x4.mul(f32x4.abs(x), f32x4.splat(-2.0)));
+  const t = f32x4.div(f32x4.sub(one, e), f32x4.add(one, e));
+  return v128.bitselect(f32x4.neg(t), t, f32x4.lt(x, f32x4.splat(0)));
+}
+
+/** Index of scan position (b, t, l) in the image-shaped map, or −1 off the image. */
+@inline function imageIndex(mode: i32, b: i32, t: i32, l: i32, steps: i32, line: i32, width: i32): i32 {
+  if (mode == 0) return (b * steps + t) * line + l;
+  const x = mode == 1 ? t - l : t - (line - 1 - l);
+  return x < 0 || x >= width ? -1 : (b * line + l) * width + x;
 }
 
 export function lstmScanForward(
   pre: usize, w: usize, h0: usize, c0: usize, states: usize, tape: usize, gates: usize,
-  batch: i32, steps: i32, line: i32, sB: i32, sT: i32, sL: i32,
+  batch: i32, steps: i32, line: i32, width: i32, mode: i32,
   offsets: usize, taps: i32, reverse: i32, hidden: i32,
 ): void {
   const g4 = 4 * hidden;
   const hBytes = (<usize>hidden) << 2;
   const gBytes = (<usize>g4) << 2;
+  const tBytes: usize = 7 * hBytes; // tape per position: i, f, o, g, c, tanh c, h
   for (let n = 0; n < steps; n++) {
     const t = reverse ? steps - 1 - n : n;
     const tPrev = reverse ? t + 1 : t - 1;
     for (let b = 0; b < batch; b++) {
       for (let l = 0; l < line; l++) {
-        const pos = b * sB + t * sT + l * sL;
-        // gates ← pre
-        memory.copy(gates, pre + (<usize>pos) * gBytes, gBytes);
+        const pos = (b * steps + t) * line + l;
+        const src = imageIndex(mode, b, t, l, steps, line, width);
+        if (src >= 0) memory.copy(gates, pre + (<usize>src) * gBytes, gBytes);
+        else memory.fill(gates, 0, gBytes);
         for (let k = 0; k < taps; k++) {
           const lp = l + load<i32>(offsets + ((<usize>k) << 2));
           if (lp < 0 || lp >= line) continue;
-          const hp = n == 0 ? h0 : states + (<usize>(b * sB + tPrev * sT + lp * sL)) * hBytes;
+          const hp = n == 0 ? h0 : tape + (<usize>((b * steps + tPrev) * line + lp)) * tBytes + 6 * hBytes;
           const wk = w + (<usize>(k * hidden)) * gBytes;
           for (let v = 0; v < g4; v += 16) {
             const vb = (<usize>v) << 2;
@@ -64,45 +97,49 @@ export function lstmScanForward(
             v128.store(gates + vb, a3, 48);
           }
         }
-        const cp = n == 0 ? c0 : tape + (<usize>(b * sB + tPrev * sT + l * sL)) * 6 * hBytes + 4 * hBytes;
-        const tp = tape + (<usize>pos) * 6 * hBytes;
-        const sp = states + (<usize>pos) * hBytes;
-        for (let j = 0; j < hidden; j++) {
+        const cp = n == 0 ? c0 : tape + (<usize>((b * steps + tPrev) * line + l)) * tBytes + 4 * hBytes;
+        const tp = tape + (<usize>pos) * tBytes;
+        for (let j = 0; j < hidden; j += 4) {
           const jb = (<usize>j) << 2;
-          const ig = sigmoid(load<f32>(gates + jb));
-          const fg = sigmoid(load<f32>(gates + hBytes + jb));
-          const og = sigmoid(load<f32>(gates + 2 * hBytes + jb));
-          const gg = tanhf(load<f32>(gates + 3 * hBytes + jb));
-          const c = fg * load<f32>(cp + jb) + ig * gg;
-          const tc = tanhf(c);
-          store<f32>(tp + jb, ig);
-          store<f32>(tp + hBytes + jb, fg);
-          store<f32>(tp + 2 * hBytes + jb, og);
-          store<f32>(tp + 3 * hBytes + jb, gg);
-          store<f32>(tp + 4 * hBytes + jb, c);
-          store<f32>(tp + 5 * hBytes + jb, tc);
-          store<f32>(sp + jb, og * tc);
+          const ig = sigmoid4(v128.load(gates + jb));
+          const fg = sigmoid4(v128.load(gates + hBytes + jb));
+          const og = sigmoid4(v128.load(gates + 2 * hBytes + jb));
+          const gg = tanh4(v128.load(gates + 3 * hBytes + jb));
+          const c = f32x4.add(f32x4.mul(fg, v128.load(cp + jb)), f32x4.mul(ig, gg));
+          const tc = tanh4(c);
+          const h = f32x4.mul(og, tc);
+          v128.store(tp + jb, ig);
+          v128.store(tp + hBytes + jb, fg);
+          v128.store(tp + 2 * hBytes + jb, og);
+          v128.store(tp + 3 * hBytes + jb, gg);
+          v128.store(tp + 4 * hBytes + jb, c);
+          v128.store(tp + 5 * hBytes + jb, tc);
+          v128.store(tp + 6 * hBytes + jb, h);
+          if (src >= 0) v128.store(states + (<usize>src) * hBytes + jb, h);
         }
       }
     }
   }
 }
 
-// Backward through the whole scan. dStates [positions, h] in; out: dPre [positions, 4h], dW [k·h, 4h],
-// dh0 [h], dc0 [h]. wT is W transposed per tap: [4h, k·h]. Scratch: dhRec and dhRecNext [batch·line, h]
-// (the gradient reaching h at step t from step t+1's state-to-state), dcCarry [batch·line, h].
+// Backward through the whole scan. dStates (image-shaped, [.., h]) in; out: dPre (image-shaped,
+// [.., 4h]), dW [k·h, 4h], dh0 [h], dc0 [h]. wT is W transposed: [4h, k·h]. Scratch, per lane (b, l):
+// dhRec and dhRecNext [lanes, h] (the gradient reaching h at step t from step t+1's state-to-state),
+// dcCarry [lanes, h], dPreStep [lanes, 4h] (this step's gate gradients, off-image positions included).
 export function lstmScanBackward(
-  dStates: usize, tape: usize, states: usize, wT: usize, h0: usize, c0: usize,
+  dStates: usize, tape: usize, wT: usize, h0: usize, c0: usize,
   dPre: usize, dW: usize, dh0: usize, dc0: usize,
-  dhRec: usize, dhRecNext: usize, dcCarry: usize,
-  batch: i32, steps: i32, line: i32, sB: i32, sT: i32, sL: i32,
+  dhRec: usize, dhRecNext: usize, dcCarry: usize, dPreStep: usize,
+  batch: i32, steps: i32, line: i32, width: i32, mode: i32,
   offsets: usize, taps: i32, reverse: i32, hidden: i32,
 ): void {
   const g4 = 4 * hidden;
   const hBytes = (<usize>hidden) << 2;
   const gBytes = (<usize>g4) << 2;
+  const tBytes: usize = 7 * hBytes;
   const kh = taps * hidden;
   const lanes = batch * line;
+  const one = f32x4.splat(1.0);
   memory.fill(dW, 0, (<usize>(kh * g4)) << 2);
   memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
   memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
@@ -113,52 +150,92 @@ export function lstmScanBackward(
   for (let n = steps - 1; n >= 0; n--) {
     const t = reverse ? steps - 1 - n : n;
     const tPrev = reverse ? t + 1 : t - 1;
-    // the cell, position by position: dPre, and the cell gradient carried to step t−1
+    // the cell, lane by lane: this step's gate gradients, and the cell gradient carried to step t−1
     for (let b = 0; b < batch; b++) {
       for (let l = 0; l < line; l++) {
-        const pos = b * sB + t * sT + l * sL;
-        const lane = (<usize>(b * line + l)) * hBytes;
-        const tp = tape + (<usize>pos) * 6 * hBytes;
-        const cp = n == 0 ? c0 : tape + (<usize>(b * sB + tPrev * sT + l * sL)) * 6 * hBytes + 4 * hBytes;
-        const dp = dPre + (<usize>pos) * gBytes;
-        const ds = dStates + (<usize>pos) * hBytes;
-        for (let j = 0; j < hidden; j++) {
+        const lane = b * line + l;
+        const src = imageIndex(mode, b, t, l, steps, line, width);
+        const tp = tape + (<usize>((b * steps + t) * line + l)) * tBytes;
+        const cp = n == 0 ? c0 : tape + (<usize>((b * steps + tPrev) * line + l)) * tBytes + 4 * hBytes;
+        const dp = dPreStep + (<usize>lane) * gBytes;
+        const hr = cur + (<usize>lane) * hBytes;
+        const dcp = dcCarry + (<usize>lane) * hBytes;
+        for (let j = 0; j < hidden; j += 4) {
           const jb = (<usize>j) << 2;
-          const ig = load<f32>(tp + jb);
-          const fg = load<f32>(tp + hBytes + jb);
-          const og = load<f32>(tp + 2 * hBytes + jb);
-          const gg = load<f32>(tp + 3 * hBytes + jb);
-          const tc = load<f32>(tp + 5 * hBytes + jb);
-          const dh = load<f32>(ds + jb) + load<f32>(cur + lane + jb);
-          const dc = load<f32>(dcCarry + lane + jb) + dh * og * (1.0 - tc * tc);
-          store<f32>(dcCarry + lane + jb, dc * fg);
-          store<f32>(dp + jb, dc * gg * ig * (1.0 - ig));
-          store<f32>(dp + hBytes + jb, dc * load<f32>(cp + jb) * fg * (1.0 - fg));
-          store<f32>(dp + 2 * hBytes + jb, dh * tc * og * (1.0 - og));
-          store<f32>(dp + 3 * hBytes + jb, dc * ig * (1.0 - gg * gg));
+          const ig = v128.load(tp + jb);
+          const fg = v128.load(tp + hBytes + jb);
+          const og = v128.load(tp + 2 * hBytes + jb);
+          const gg = v128.load(tp + 3 * hBytes + jb);
+          const tc = v128.load(tp + 5 * hBytes + jb);
+          let dh = v128.load(hr + jb);
+          if (src >= 0) dh = f32x4.add(dh, v128.load(dStates + (<usize>src) * hBytes + jb));
+          const dc = f32x4.add(v128.load(dcp + jb), f32x4.mul(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+          v128.store(dcp + jb, f32x4.mul(dc, fg));
+          v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+          v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
+          v128.store(dp + 2 * hBytes + jb, f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(og, f32x4.sub(one, og))));
+          v128.store(dp + 3 * hBytes + jb, f32x4.mul(f32x4.mul(dc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+        }
+        if (src >= 0) memory.copy(dPre + (<usize>src) * gBytes, dp, gBytes);
+      }
+    }
+    // dW_k += Σ_lanes h_prev(l + off_k) ⊗ dPreStep(l): a 2 × 16 tile of dW in registers over the lanes
+    for (let k = 0; k < taps; k++) {
+      const off = load<i32>(offsets + ((<usize>k) << 2));
+      for (let i = 0; i < hidden; i += 2) {
+        const dw0 = dW + (<usize>(k * hidden + i)) * gBytes;
+        const dw1 = dw0 + gBytes;
+        for (let v = 0; v < g4; v += 16) {
+          const vb = (<usize>v) << 2;
+          let a0 = v128.load(dw0 + vb);
+          let a1 = v128.load(dw0 + vb, 16);
+          let a2 = v128.load(dw0 + vb, 32);
+          let a3 = v128.load(dw0 + vb, 48);
+          let b0 = v128.load(dw1 + vb);
+          let b1 = v128.load(dw1 + vb, 16);
+          let b2 = v128.load(dw1 + vb, 32);
+          let b3 = v128.load(dw1 + vb, 48);
+          for (let b = 0; b < batch; b++) {
+            const lLo = max(0, -off);
+            const lHi = min(line, line - off);
+            for (let l = lLo; l < lHi; l++) {
+              const hp = (n == 0 ? h0 : tape + (<usize>((b * steps + tPrev) * line + l + off)) * tBytes + 6 * hBytes) + ((<usize>i) << 2);
+              const s0 = v128.load32_splat(hp);
+              const s1 = v128.load32_splat(hp, 4);
+              const dp = dPreStep + (<usize>(b * line + l)) * gBytes + vb;
+              const d0 = v128.load(dp);
+              const d1 = v128.load(dp, 16);
+              const d2 = v128.load(dp, 32);
+              const d3 = v128.load(dp, 48);
+              a0 = f32x4.add(a0, f32x4.mul(s0, d0));
+              a1 = f32x4.add(a1, f32x4.mul(s0, d1));
+              a2 = f32x4.add(a2, f32x4.mul(s0, d2));
+              a3 = f32x4.add(a3, f32x4.mul(s0, d3));
+              b0 = f32x4.add(b0, f32x4.mul(s1, d0));
+              b1 = f32x4.add(b1, f32x4.mul(s1, d1));
+              b2 = f32x4.add(b2, f32x4.mul(s1, d2));
+              b3 = f32x4.add(b3, f32x4.mul(s1, d3));
+            }
+          }
+          v128.store(dw0 + vb, a0);
+          v128.store(dw0 + vb, a1, 16);
+          v128.store(dw0 + vb, a2, 32);
+          v128.store(dw0 + vb, a3, 48);
+          v128.store(dw1 + vb, b0);
+          v128.store(dw1 + vb, b1, 16);
+          v128.store(dw1 + vb, b2, 32);
+          v128.store(dw1 + vb, b3, 48);
         }
       }
     }
-    // the state-to-state product: dW += h_prev ⊗ dPre, and dPre · Wᵀ into the previous step's h
+    // dhRecNext[l + off_k] += W_k · dPreStep(l)   (wT row j, columns k·h .. k·h + h − 1)
     memory.fill(next, 0, (<usize>lanes) * hBytes);
     for (let b = 0; b < batch; b++) {
       for (let l = 0; l < line; l++) {
-        const dp = dPre + (<usize>(b * sB + t * sT + l * sL)) * gBytes;
+        const dp = dPreStep + (<usize>(b * line + l)) * gBytes;
         for (let k = 0; k < taps; k++) {
           const lp = l + load<i32>(offsets + ((<usize>k) << 2));
           if (lp < 0 || lp >= line) continue;
-          const hp = n == 0 ? h0 : states + (<usize>(b * sB + tPrev * sT + lp * sL)) * hBytes;
-          // dW rows k·h .. k·h + h − 1
-          let dwp = dW + (<usize>(k * hidden)) * gBytes;
-          for (let i = 0; i < hidden; i++) {
-            const s = v128.load32_splat(hp + ((<usize>i) << 2));
-            for (let v = 0; v < g4; v += 4) {
-              const vb = (<usize>v) << 2;
-              v128.store(dwp + vb, f32x4.add(v128.load(dwp + vb), f32x4.mul(s, v128.load(dp + vb))));
-            }
-            dwp += gBytes;
-          }
-          // next[b, lp] += Σ_j dPre[j] · W[k·h + :, j]  (wT row j, columns k·h .. k·h + h − 1)
           const np = next + (<usize>(b * line + lp)) * hBytes;
           for (let i = 0; i < hidden; i += 4) {
             let acc = v128.load(np + ((<usize>i) << 2));
@@ -187,7 +264,7 @@ export function lstmScanBackward(
   }
 }
 
-/** First free byte after the module's own static data (exp tables and the like): arguments go from here. */
+/** First free byte after the module's own static data: arguments go from here. */
 export function dataEnd(): usize {
   return __heap_base;
 }

@@ -3,6 +3,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { diagonalBiLstm, diagonalScan, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../layers/diagonalBiLstm.js';
 import { initRowLstm, rowLstm, type RowLstmLayerSpec } from '../layers/rowLstm.js';
+import { skew, unskew } from '../layers/skew.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../tf.js';
 import { lstmScanAvailable, lstmScanForward, setLstmScanKernels } from './lstmScan.js';
@@ -77,14 +78,12 @@ describe('lstmScan kernel (wasm) equals the tfjs step loop', () => {
 
   it('a negative control is caught: the state-to-state taps swapped give other states', () => {
     if (!lstmScanAvailable(4)) return;
-    const [b, height, columns, h] = [1, 4, 5, 4];
-    const pre = random([b, height, columns, 4 * h], 15) as Tensor4D;
+    const [b, height, width, h] = [1, 4, 5, 4];
+    const pre = random([b, height, width, 4 * h], 15) as Tensor4D;
     const w = random([2 * h, 4 * h], 16) as Tensor2D;
     const [h0, c0] = [random([h], 17), random([h], 18)];
-    setLstmScanKernels(false); // the reference: the tfjs step loop
-    const want = diagonalScan(pre, w, h0, c0);
-    setLstmScanKernels(true);
-    const g = { batch: b, steps: columns, line: height, strides: [height * columns, 1, columns] as const, reverse: false, hidden: h };
+    const want = tf.tidy(() => unskew(diagonalScan(skew(pre), w, h0, c0), width)); // the tfjs step loop
+    const g = { batch: b, mode: 'diagonal', height, width, reverse: false, hidden: h } as const;
     const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
     const right = lstmScanForward(read(pre), read(w), read(h0), read(c0), { ...g, offsets: [-1, 0] }).states.slice();
     const swapped = lstmScanForward(read(pre), read(w), read(h0), read(c0), { ...g, offsets: [0, -1] }).states.slice();

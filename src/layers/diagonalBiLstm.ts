@@ -107,12 +107,6 @@ const stateToState = (hPrev: Tensor, w: Tensor2D): Tensor => {
 export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c0: Tensor, reverse = false): Tensor4D =>
   tf.tidy(() => {
     const [b, height, columns] = gatesSkewed.shape;
-    const hidden = h0.shape[0]!;
-    if (lstmScanAvailable(hidden)) {
-      // the whole scan in our wasm kernel: steps are skewed columns, the line a column's rows, taps above/same
-      const scan = lstmScan({ batch: b, steps: columns, line: height, strides: [height * columns, 1, columns], offsets: [-1, 0], reverse, hidden });
-      return tf.reshape(scan(gatesSkewed, wss, h0, c0), [b, height, columns, hidden]) as Tensor4D; // [B, H, W', h]
-    }
     const cols = splitLeading(tf.transpose(gatesSkewed, [2, 0, 1, 3])); //            W' × [B, H, 4h]
     let h = broadcastState(h0, [b, height]); //                                      [B, H, h]  column −1 (or W')
     let c = broadcastState(c0, [b, height]); //                                      [B, H, h]
@@ -134,6 +128,12 @@ export const diagonalScan = (gatesSkewed: Tensor4D, wss: Tensor2D, h0: Tensor, c
 const direction = (s: DiagonalBiLstmLayerSpec, d: Direction, params: NamedTensors, gates: Tensor4D): Tensor4D => {
   const width = gates.shape[2];
   const p = (k: string) => params[`${s.name}.${d}.${k}`]!;
+  if (lstmScanAvailable(s.hidden)) {
+    // our wasm kernel: the whole scan in one call, the skew done by index arithmetic inside it
+    const [b, height] = gates.shape;
+    const scan = lstmScan({ batch: b, mode: d === 'left' ? 'diagonal' : 'mirrored-diagonal', height, width, offsets: [-1, 0], reverse: d === 'right', hidden: s.hidden });
+    return tf.reshape(scan(gates, p('ss.w') as Tensor2D, p('h0'), p('c0')), [b, height, width, s.hidden]) as Tensor4D; // [B, H, W, h]
+  }
   return d === 'left'
     ? unskew(diagonalScan(skew(gates), p('ss.w') as Tensor2D, p('h0'), p('c0')), width)
     : unskewReverse(diagonalScan(skewReverse(gates), p('ss.w') as Tensor2D, p('h0'), p('c0'), true), width);

@@ -9,10 +9,11 @@
 // the 4h features differently whenever 4h/C is not 4·(h/C), e.g. h = 128, C = 3).
 // Weights are compact as in maskedConv.ts: [rows, 4h], rows = gathered taps × in.
 
-import { convLayout, causalPad, type MaskedConvSpec } from './maskedConv.js';
+import { causalConvKernels } from '../kernels/causalConv.js';
+import { causalConv2d, convLayout, causalPad, type MaskedConvSpec } from './maskedConv.js';
 import { matMulPlain } from './matmul.js';
 import { Rng } from '../rng.js';
-import { tf, type NamedTensors, type Tensor, type Tensor2D, type Tensor4D } from '../tf.js';
+import { tf, type NamedTensors, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export interface GatedConvSpec {
   readonly name: string;
@@ -77,6 +78,12 @@ export const gatedConv = (s: GatedConvSpec, params: NamedTensors, x: Tensor4D): 
     const mask = gatedMask(s);
     const raw = params[`${s.name}.w`] as Tensor2D;
     const weights = mask ? tf.mul(raw, tf.tensor2d(mask, [rows, 4 * s.hidden])) : raw; // [rows, 4h]
+    const own = causalConvKernels(cin, 4 * s.hidden);
+    if (own.forward && own.inputGrad && own.weightGrad) {
+      // our wasm kernels: the taps are the first of the kernel rectangle, as in maskedConv.ts
+      const conv = causalConv2d(Math.floor(s.kh / 2), Math.floor(s.kw / 2), s.kw);
+      return conv(x, weights as Tensor2D, params[`${s.name}.b`] as Tensor1D); //    [B, H, W, 4h]
+    }
     let columns: Tensor; //                                                         [B, H, W, rows]
     if (taps.length === 1 && taps[0]!.dy === 0 && taps[0]!.dx === 0) columns = x;
     else {
