@@ -7,13 +7,14 @@
 //   - the backend's own plain matMul GFLOP/s measured in the same run, and the fraction;
 //   - data-parallel training with 1 and N worker threads (train/workers.ts) and the speedup;
 //   - the naive baseline: what a user would write — conv2d with masked weights, autodiff, on the
-//     pure-JS cpu backend — timed over one step at a small batch (it is linear in the batch), and
+//     pure-JS cpu backend — timed over a few steps (median) at batch 1 (it is linear in the batch), and
 //     the ratio of images/s;
 //   - peak RSS; then PixelRNN training (bench/recurrent.ts) and cached vs naive sampling
 //     (bench/sampling.ts, bench/samplingRecurrent.ts).
 // Flags: --json (machine-readable on stdout, the table on stderr), --quick (fewer steps, skips
 // sampling and recurrent), --workers N (default os.availableParallelism()), --backend NAME,
-// --no-naive, --no-workers, --no-extras (skips sampling and recurrent), --profile (profile in --quick),
+// --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
+// recurrent), --profile (profile in --quick),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
 import { availableParallelism } from 'node:os';
@@ -211,32 +212,37 @@ const matMulGflops = (spec: PixelCnnSpec, batch: number, repeats: number) => {
 };
 
 /**
- * The naive baseline on the cpu backend: dense masked conv2d, autodiff; one timed step (the first:
- * a warm-up would double a minute-long cost; JIT warm-up is small against it). With `side` below
- * the spec's, the image is smaller (e.g. 14×14) and images/s is scaled down by the pixel ratio
- * (every layer's cost is linear in pixels) — used by --quick.
+ * The naive baseline on the cpu backend: dense masked conv2d, autodiff; `steps` timed steps (about
+ * a minute each at the reference size), the median reported (the first one includes JIT warm-up,
+ * small against a minute). With `side` below the spec's, the image is smaller (e.g. 14×14) and
+ * images/s is scaled down by the pixel ratio (every layer's cost is linear in pixels) — used by --quick.
  */
-const naiveBaseline = async (spec: PixelCnnSpec, batch: number, side: number) => {
+const naiveBaseline = async (spec: PixelCnnSpec, batch: number, side: number, steps: number) => {
   tf.env().set('PROD', true); // no 'install tfjs-node' banner when the cpu backend starts (IS_TEST would turn on tfjs's kernel leak checker)
   const before = tf.getBackend();
   await tf.setBackend('cpu');
   try {
     const small: PixelCnnSpec = { ...spec, height: side, width: side };
     const engine = localEngine({ convImpl: 'dense' });
-    const state: TrainState = initTrainState(small, familyOf(small).init(small, 1), defaultOptimizer('rmsprop'));
-    const t0 = performance.now();
-    const { loss, grads } = await engine.compute(small, state.params, batchOf(small, batch, 0));
-    const next = applyStep(state, loss, grads, batch).state;
-    const seconds = (performance.now() - t0) / 1000;
-    disposeAll(next.params, next.slots);
+    let state: TrainState = initTrainState(small, familyOf(small).init(small, 1), defaultOptimizer('rmsprop'));
+    const times: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      const { loss, grads } = await engine.compute(small, state.params, batchOf(small, batch, i));
+      state = applyStep(state, loss, grads, batch).state;
+      times.push((performance.now() - t0) / 1000);
+    }
+    disposeAll(state.params, state.slots);
+    const seconds = median(times);
     const pixelRatio = (side * side) / (spec.height * spec.width);
     return {
       backend: 'cpu',
       convImpl: 'dense' as const,
       batch,
       image: `${side}×${side}`,
-      steps: 1,
+      steps,
       stepSeconds: seconds,
+      stepTimes: times,
       imagesPerSecond: (batch / seconds) * pixelRatio,
       note: pixelRatio === 1 ? 'measured' : `measured at ${side}×${side}, scaled by the pixel ratio ${pixelRatio.toFixed(2)}`,
     };
@@ -296,7 +302,7 @@ const main = async () => {
     overheadMs: median(overheads[p]!),
   }));
   const profile = quick && !flag('profile') ? [] : await profileStep(spec, batch, convImpl);
-  const naive = flag('no-naive') ? null : await naiveBaseline(spec, 1, quick ? 14 : spec.height);
+  const naive = flag('no-naive') ? null : await naiveBaseline(spec, 1, quick ? 14 : spec.height, Number(option('naive-steps') ?? (quick ? 1 : 3)));
   const rssAfterTraining = process.resourceUsage().maxRSS * 1024;
 
   const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -314,7 +320,7 @@ const main = async () => {
   ];
   if (naive)
     rows.push([
-      `naive: cpu, dense conv2d (batch ${naive.batch}, ${naive.image}, 1 step)`,
+      `naive: cpu, dense conv2d (batch ${naive.batch}, ${naive.image}, median of ${naive.steps} step${naive.steps === 1 ? '' : 's'})`,
       naive.imagesPerSecond.toFixed(3),
       ((naive.imagesPerSecond * flops.train) / 1e9).toFixed(3),
       '',
