@@ -237,7 +237,29 @@ export function lstmScanBackward(
           const lp = l + load<i32>(offsets + ((<usize>k) << 2));
           if (lp < 0 || lp >= line) continue;
           const np = next + (<usize>(b * line + lp)) * hBytes;
-          for (let i = 0; i < hidden; i += 4) {
+          let i = 0;
+          for (; i + 16 <= hidden; i += 16) {
+            // sixteen of h at once: each dPre value is splatted once for four vectors
+            const ip = np + ((<usize>i) << 2);
+            let a0 = v128.load(ip);
+            let a1 = v128.load(ip, 16);
+            let a2 = v128.load(ip, 32);
+            let a3 = v128.load(ip, 48);
+            let wtp = wT + (<usize>(k * hidden + i) << 2);
+            for (let j = 0; j < g4; j++) {
+              const s = v128.load32_splat(dp + ((<usize>j) << 2));
+              a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wtp)));
+              a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wtp, 16)));
+              a2 = f32x4.add(a2, f32x4.mul(s, v128.load(wtp, 32)));
+              a3 = f32x4.add(a3, f32x4.mul(s, v128.load(wtp, 48)));
+              wtp += (<usize>kh) << 2;
+            }
+            v128.store(ip, a0);
+            v128.store(ip, a1, 16);
+            v128.store(ip, a2, 32);
+            v128.store(ip, a3, 48);
+          }
+          for (; i < hidden; i += 4) {
             let acc = v128.load(np + ((<usize>i) << 2));
             let wtp = wT + (<usize>(k * hidden + i) << 2);
             for (let j = 0; j < g4; j++) {

@@ -54,26 +54,26 @@ describe('lstmScan kernel (wasm) equals the tfjs step loop', () => {
     expect(lstmScanAvailable(6)).toBe(false);
   });
 
-  it('a Row LSTM layer: values and every gradient (h0, c0, state-to-state, input-to-state, input)', () => {
-    const s: RowLstmLayerSpec = { name: 'r', inFeatures: 6, hidden: 8, channels: 1, rowKernel: 3, conditionFeatures: 0 };
+  it.each([8, 20])('a Row LSTM layer, h = %i: values and every gradient (h0, c0, state-to-state, input-to-state, input)', (hidden) => {
+    const s: RowLstmLayerSpec = { name: 'r', inFeatures: 6, hidden, channels: 1, rowKernel: 3, conditionFeatures: 0 };
     const params = initRowLstm(s, Rng.fromSeed(2, 1));
     // h0 and c0 that are not zero, so that their own gradients and their effect both show
-    params['r.h0'] = random([8], 3);
-    params['r.c0'] = random([8], 4);
+    params['r.h0'] = random([hidden], 3);
+    params['r.c0'] = random([hidden], 4);
     const x = random([2, 5, 7, 6], 5) as Tensor4D;
-    compare((p, xx) => rowLstm(s, p, xx), params, x, random([2, 5, 7, 8], 6));
+    compare((p, xx) => rowLstm(s, p, xx), params, x, random([2, 5, 7, hidden], 6));
   });
 
   it('a Diagonal BiLSTM layer, both directions (one of them a reverse scan), first-layer pixels too', () => {
-    const s: DiagonalBiLstmLayerSpec = { name: 'd', inFeatures: 6, hidden: 4, channels: 1, conditionFeatures: 0, pixelFeatures: 1 };
+    const s: DiagonalBiLstmLayerSpec = { name: 'd', inFeatures: 6, hidden: 16, channels: 1, conditionFeatures: 0, pixelFeatures: 1 };
     const params = initDiagonalBiLstm(s, Rng.fromSeed(7, 1));
     for (const d of ['left', 'right']) {
-      params[`d.${d}.h0`] = random([4], d === 'left' ? 8 : 9);
-      params[`d.${d}.c0`] = random([4], d === 'left' ? 10 : 11);
+      params[`d.${d}.h0`] = random([16], d === 'left' ? 8 : 9);
+      params[`d.${d}.c0`] = random([16], d === 'left' ? 10 : 11);
     }
     const x = random([2, 6, 5, 6], 12) as Tensor4D;
     const pixels = random([2, 6, 5, 1], 13) as Tensor4D;
-    compare((p, xx) => diagonalBiLstm(s, p, xx, undefined, pixels), params, x, random([2, 6, 5, 4], 14));
+    compare((p, xx) => diagonalBiLstm(s, p, xx, undefined, pixels), params, x, random([2, 6, 5, 16], 14));
   });
 
   it('a negative control is caught: the state-to-state taps swapped give other states', () => {
