@@ -1,9 +1,11 @@
-// `npx tsx bench/kernels-ab.ts [rounds]`: training step time with our wasm SIMD masked-conv kernels
-// (kernels/causalConv.ts) against the tfjs paths they replaced (conv2d over the visible rectangle with
-// a custom gradient, matMul for 1×1 layers), in one process, the two taking turns step by step
-// (medians), for the reference PixelCNN and the paper's MNIST PixelRNNs. The "before/after" of issue 6.
+// `npx tsx bench/kernels-ab.ts [rounds]`: training step time with our wasm SIMD kernels (kernels/:
+// masked conv, LSTM scan) against the tfjs paths they replaced (conv2d over the visible rectangle
+// with a custom gradient, matMul for 1×1 layers, a step loop of small ops for the LSTMs), in one
+// process, the two taking turns step by step (medians), for the reference PixelCNN and the paper's
+// MNIST PixelRNNs. The "before/after" of issue 6.
 import { selectBackend } from '../src/backend.js';
 import { setCausalConvKernels } from '../src/kernels/causalConv.js';
+import { setLstmScanKernels } from '../src/kernels/lstmScan.js';
 import { initModel, presets } from '../src/models/registry.js';
 import type { BaseSpec } from '../src/model.js';
 import { Rng } from '../src/rng.js';
@@ -38,11 +40,13 @@ for (const [name, spec] of workloads) {
   for (let r = 0; r <= rounds; r++)
     [true, false].forEach((on, i) => {
       setCausalConvKernels(on);
+      setLstmScanKernels(on);
       const t0 = performance.now();
       states[i] = trainStep(states[i]!, x, options).state;
       if (r > 0) times[i]!.push(performance.now() - t0);
     });
   setCausalConvKernels(true);
+  setLstmScanKernels(true);
   const [ours, theirs] = times.map(median) as [number, number];
   console.log(
     `${name.padEnd(40)}  ${theirs.toFixed(0).padStart(7)}  ${ours.toFixed(0).padStart(8)}  ${((batch * 1000) / theirs).toFixed(2).padStart(11)}  ${((batch * 1000) / ours).toFixed(2).padStart(11)}  ${(theirs / ours).toFixed(2).padStart(8)}×`,
