@@ -6,19 +6,18 @@
 //   - input gradient: the same kernel with the taps negated and each w_t transposed;
 //   - weight and bias gradient: Σ over pixels of (x shifted by tap t)ᵀ · dy, and Σ dy.
 // tfjs-wasm runs conv2d through XNNPACK, which has no Conv2DBackpropFilter; these beat its conv2d
-// on the same work (bench/step-kernels.ts lists both).
+// and matMul on the same work (bench/kernels-ab.ts times a training step both ways).
 //
 // Taps are (ry, rx) offsets from an output pixel to the input pixel it reads; for a layer of
 // maskedConv.ts they are the first `taps` positions, in raster order, of the (cy+1)×kw rectangle
 // whose last row is the centre row (rectangleTaps).
 
 import { tf } from '../tf.js';
-import { heapOutput, layout, lazyModule, type KernelModule, type WasmHeap } from './module.js';
+import { heapOutput, layout, lazyModule, type WasmHeap } from './module.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
 
-type KernelExports = KernelModule<'causalConvWeightGrad' | 'causalConvForward'>;
 const kernelModule = lazyModule<'causalConvWeightGrad' | 'causalConvForward'>('causalConv.wasm');
 
 export type Tap = readonly [number, number];
