@@ -5,7 +5,8 @@
 //     the forward pass, the weight gradient, and the input gradient of every layer but the first
 //     (whose input is data) — about 3× the forward flops;
 //   - the backend's own plain matMul GFLOP/s measured in the same run, and the fraction;
-//   - data-parallel training with 1 and N worker threads (train/workers.ts) and the speedup;
+//   - data-parallel training with 1 and N worker threads (train/workers.ts) and the speedup, beside
+//     the machine's own ceiling for it (bench/threadCeiling.ts: the same work in N threads, no engine);
 //   - the naive baseline: what a user would write — conv2d with masked weights, autodiff, on the
 //     pure-JS cpu backend — timed over a few steps (median) at batch 1 (it is linear in the batch), and
 //     the ratio of images/s;
@@ -33,6 +34,7 @@ import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
 import { workerEngine, type WorkerEngine } from '../src/train/workers.js';
 import { benchQuality } from './quality.js';
+import { threadCeiling, type ThreadCeiling } from './threadCeiling.js';
 import { benchRecurrent } from './recurrent.js';
 import { benchSampling } from './sampling.js';
 import { benchRecurrentSampling } from './samplingRecurrent.js';
@@ -295,6 +297,9 @@ const main = async () => {
   } finally {
     await Promise.all(pools.map((e) => e.close()));
   }
+  // The machine's limit for the same split, no engine in the way (bench/threadCeiling.ts).
+  const ceiling: ThreadCeiling | null =
+    counts.length > 1 && workersWanted > 1 ? await threadCeiling({ threads: workersWanted, batch, backend: info.name, convImpl, rounds: quick ? 2 : 3 }) : null;
   const single = figures[0]!;
   const workerRuns: (TrainFigures & { workers: number; overheadMs: number })[] = counts.map((n, p) => ({
     ...figures[p + 1]!,
@@ -337,6 +342,10 @@ const main = async () => {
   if (naive && naive.image !== `${spec.height}×${spec.width}`) say(`naive baseline ${naive.note}`);
   if (naive) say(`speed-up over the naive baseline: ${(single.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (1 thread)${wn ? `, ${(wn.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (${wn.workers} workers)` : ''}`);
   if (w1 && wn) say(`workers: ${wn.workers} vs 1 = ${(wn.imagesPerSecond / w1.imagesPerSecond).toFixed(2)}×`);
+  if (ceiling)
+    say(
+      `  this machine's ceiling: the same gradient work in ${ceiling.threads} threads with no coordination = ${ceiling.medianRatio.toFixed(2)}× one thread (rounds: ${ceiling.ratios.map((r) => r.toFixed(2)).join(', ')})`,
+    );
   for (const w of workerRuns)
     say(`  ${w.workers} worker${w.workers > 1 ? 's' : ''}: ${w.overheadMs.toFixed(1)} ms per step outside the workers' compute (params out, grads back, average, update) of ${(w.medianStepSeconds * 1000).toFixed(0)} ms`);
   say(`peak RSS: ${(rssAfterTraining / 2 ** 20).toFixed(0)} MiB (whole process, worker threads included)`);
@@ -372,7 +381,9 @@ const main = async () => {
             usefulOverBestStandaloneMatMul: single.usefulGflops / matmulBest,
             overNaive: naive ? single.imagesPerSecond / naive.imagesPerSecond : null,
             workersSpeedup: w1 && wn ? wn.imagesPerSecond / w1.imagesPerSecond : null,
+            threadCeiling: ceiling?.medianRatio ?? null,
           },
+          threadCeiling: ceiling,
           peakRssBytesAfterTraining: rssAfterTraining,
           peakRssBytesWholeBench: process.resourceUsage().maxRSS * 1024,
           profile,
