@@ -33,6 +33,7 @@ import { localEngine, type GradientEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
 import { workerEngine, type WorkerEngine } from '../src/train/workers.js';
+import { plainMatMulGflops } from './matmul.js';
 import { benchQuality } from './quality.js';
 import { threadCeiling, type ThreadCeiling } from './threadCeiling.js';
 import { benchRecurrent } from './recurrent.js';
@@ -196,21 +197,7 @@ const matMulGflops = (spec: PixelCnnSpec, batch: number, repeats: number) => {
     [`[${rows}×${5 * spec.hidden}]·[${5 * spec.hidden}×${spec.hidden}]`, rows, 5 * spec.hidden, spec.hidden],
     ['[1024×1024]·[1024×1024]', 1024, 1024, 1024],
   ];
-  return shapes.map(([shape, m, k, n]) => {
-    const a = tf.randomNormal([m, k]) as tf.Tensor2D;
-    const b = tf.randomNormal([k, n]) as tf.Tensor2D;
-    const once = () => {
-      const t0 = performance.now();
-      const c = tf.matMul(a, b);
-      c.dataSync();
-      c.dispose();
-      return (performance.now() - t0) / 1000;
-    };
-    once();
-    const t = median(Array.from({ length: repeats }, once));
-    tf.dispose([a, b]);
-    return { shape, gflops: (2 * m * k * n) / t / 1e9 };
-  });
+  return shapes.map(([shape, m, k, n]) => ({ shape, gflops: plainMatMulGflops(m, k, n, repeats) }));
 };
 
 /**

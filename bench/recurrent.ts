@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import { defaultConvImpl } from '../src/layers/maskedConv.js';
 import { pixelRnnShapes } from '../src/models/pixelrnn.js';
+import { plainMatMulGflops } from './matmul.js';
 import { initModel, presets } from '../src/models/registry.js';
 import type { RecurrentSpec } from '../src/models/spec.js';
 import { Rng } from '../src/rng.js';
@@ -45,23 +46,6 @@ export const recurrentTrainFlops = (spec: RecurrentSpec): { forward: number; tra
   return { forward, train: 3 * forward - 2 * first };
 };
 
-const plainMatMulGflops = (): number => {
-  const [m, k, n] = [12544, 320, 64];
-  const a = tf.randomNormal([m, k]) as tf.Tensor2D;
-  const b = tf.randomNormal([k, n]) as tf.Tensor2D;
-  const once = () => {
-    const t0 = performance.now();
-    const c = tf.matMul(a, b);
-    c.dataSync();
-    c.dispose();
-    return (performance.now() - t0) / 1000;
-  };
-  once();
-  const t = median([once(), once(), once()]);
-  tf.dispose([a, b]);
-  return (2 * m * k * n) / t / 1e9;
-};
-
 export interface RecurrentBench {
   readonly backend: string;
   readonly results: RecurrentFigures[];
@@ -91,7 +75,7 @@ const timeTraining = (spec: RecurrentSpec, batch: number, warmup: number, steps:
   disposeAll(state.params, state.slots);
   x.dispose();
   const stepSeconds = median(times);
-  const matMulGflops = plainMatMulGflops();
+  const matMulGflops = plainMatMulGflops(12544, 320, 64, 3);
   return {
     family: spec.family,
     config: `${spec.height}×${spec.width}×${spec.channels}, K=${spec.levels}, h=${spec.hidden}, ${spec.layers} layers, first ${spec.firstKernel}×${spec.firstKernel}, head ${spec.headHidden}, residual ${spec.residual}, skip ${spec.skip}`,
