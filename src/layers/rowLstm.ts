@@ -94,7 +94,8 @@ export const rowLstm = (s: RowLstmLayerSpec, params: NamedTensors, x: Tensor4D, 
     const wss = params[`${s.name}.ss.w`] as Tensor2D; //                             [3h, 4h]
     if (lstmScanAvailable(s.hidden)) {
       // the whole scan in our wasm kernel: steps are rows, the line a row's columns, taps left/centre/right
-      const scan = lstmScan({ batch: b, mode: 'rows', height, width, offsets: [-1, 0, 1], reverse: false, hidden: s.hidden });
+      const offsets = Array.from({ length: STATE_KERNEL }, (_, t) => t - Math.floor(STATE_KERNEL / 2)); // as stateToState's taps
+      const scan = lstmScan({ batch: b, mode: 'rows', height, width, offsets, reverse: false, hidden: s.hidden });
       return tf.reshape(scan(gatesIn, wss, params[`${s.name}.h0`]!, params[`${s.name}.c0`]!), [b, height, width, s.hidden]) as Tensor4D; // [B, H, W, h]
     }
     const rows = splitLeading(tf.transpose(gatesIn, [1, 0, 2, 3])); //                H × [B, W, 4h]
