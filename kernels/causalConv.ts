@@ -232,8 +232,3 @@ export function causalConvForward(
     }
   }
 }
-
-/** First free byte after the module's own static data (exp tables and the like): arguments go from here. */
-export function dataEnd(): usize {
-  return __heap_base;
-}

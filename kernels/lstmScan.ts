@@ -285,8 +285,3 @@ export function lstmScanBackward(
     }
   }
 }
-
-/** First free byte after the module's own static data: arguments go from here. */
-export function dataEnd(): usize {
-  return __heap_base;
-}

@@ -11,6 +11,14 @@ const script = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scri
 const commands = script.split(' && ').map((c) => c.split(' '));
 
 describe('npm run build:kernels', () => {
+  it.each(commands.map((c) => c[c.indexOf('--outFile') + 1]!))('%s imports its memory and writes nothing into it when instantiated (it runs on the tfjs heap)', (file) => {
+    const api = (globalThis as unknown as { WebAssembly: { Memory: new (d: { initial: number }) => { buffer: ArrayBuffer }; Module: new (b: Uint8Array) => object; Instance: new (m: object, i: object) => object } }).WebAssembly;
+    const memory = new api.Memory({ initial: 2 });
+    new Uint8Array(memory.buffer).fill(0xa5);
+    new api.Instance(new api.Module(readFileSync(join(root, file))), { env: { memory } });
+    expect(new Uint8Array(memory.buffer).every((v) => v === 0xa5)).toBe(true);
+  });
+
   it('builds every kernel under src/kernels', () => {
     expect(commands.map((c) => c[0])).toEqual(commands.map(() => 'asc'));
     expect(commands.map((c) => c[c.indexOf('--outFile') + 1]).sort()).toEqual(['src/kernels/causalConv.wasm', 'src/kernels/lstmScan.wasm']);

@@ -1,7 +1,8 @@
 // A causal (masked) convolution as tfjs kernels of our own, for the wasm backend: kernels/causalConv.ts
 // (AssemblyScript, wasm SIMD) compiled to causalConv.wasm beside this file by `npm run build:kernels`.
 // The layer's weights are compact — [taps·in, out], only the taps that exist (5 of a 3×3 mask B's
-// 9) — and so is the work here: no zero rows, no rectangle, no im2col or transposed copies.
+// 9) — and so is the work here: no zero rows, no rectangle, no im2col or transposed copies; the
+// kernels read and write the tensors where the backend keeps them (module.ts: onHeap).
 //   - forward:        y = bias + Σ_t x shifted by tap t · w_t;
 //   - input gradient: the same kernel with the taps negated and each w_t transposed;
 //   - weight and bias gradient: Σ over pixels of (x shifted by tap t)ᵀ · dy, and Σ dy.
@@ -13,12 +14,13 @@
 // whose last row is the centre row (rectangleTaps).
 
 import { tf } from '../tf.js';
-import { heapOutput, layout, lazyModule, type WasmHeap } from './module.js';
+import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
 
-const kernelModule = lazyModule<'causalConvWeightGrad' | 'causalConvForward'>('causalConv.wasm');
+type Functions = 'causalConvWeightGrad' | 'causalConvForward';
+const own = ownModule<Functions>('causalConv.wasm');
 
 export type Tap = readonly [number, number];
 type Shape4 = readonly [number, number, number, number];
@@ -36,68 +38,96 @@ const checkSizes = (what: string, x: Float32Array, [b, h, w, c]: Shape4, g: Floa
   if (x.length !== b * h * w * c || g.length !== b * h * w * gc) throw new Error(`${what}: sizes do not match the shape`);
 };
 
-/**
- * dW [taps·C, O] and db [O] (row-major f32) — views into the kernel's memory, valid until its next
- * call: copy them out.
- */
-export const causalConvWeightGrad = (x: Float32Array, dy: Float32Array, shape: Shape4, outC: number, taps: readonly Tap[]) => {
-  const [b, h, w, c] = shape;
-  if (!weightGradSupports(c, outC)) throw new Error(`causalConvWeightGrad: needs out % 16 = 0, got ${outC}`);
-  checkSizes('causalConvWeightGrad', x, shape, dy, outC);
-  const k = kernelModule();
-  const [xAt, gAt, tapsAt, dkAt, dbAt] = layout(k, [x.byteLength, dy.byteLength, taps.length * 8, taps.length * c * outC * 4, outC * 4]) as [number, number, number, number, number];
-  const buffer = k.memory.buffer;
-  new Float32Array(buffer, xAt, x.length).set(x);
-  new Float32Array(buffer, gAt, dy.length).set(dy);
-  new Int32Array(buffer, tapsAt, taps.length * 2).set(taps.flat());
-  k.causalConvWeightGrad(xAt, gAt, tapsAt, taps.length, dkAt, dbAt, b, h, w, c, outC);
-  return { dW: new Float32Array(buffer, dkAt, taps.length * c * outC), db: new Float32Array(buffer, dbAt, outC) };
+// ---- the calls, on pointers into an arena (the backend's heap, or the module's own memory) ----
+
+/** dW [taps·C, O] at dk and db [O] at db, from x and g [B, H, W, ·] at their pointers. */
+const weightGradAt = (k: KernelModule<Functions>, arena: Arena, x: number, g: number, [b, h, w, c]: Shape4, outC: number, taps: readonly Tap[], dk: number, db: number) => {
+  const tapsAt = arena.alloc(taps.length * 8);
+  arena.i32().set(taps.flat(), tapsAt / 4);
+  k.causalConvWeightGrad(x, g, tapsAt, taps.length, dk, db, b, h, w, c, outC);
 };
 
-/**
- * y [B, H, W, O] = bias + Σ_t x shifted by tap t · weights[t] (weights [taps, C, O] row-major; zeros
- * outside the image) — a view into the kernel's memory, valid until its next call: copy it out.
- */
-export const causalConvForward = (x: Float32Array, shape: Shape4, weights: Float32Array, bias: Float32Array | null, outC: number, taps: readonly Tap[]) => {
-  const [b, h, w, c] = shape;
-  if (!forwardSupports(outC)) throw new Error(`causalConvForward: needs out % 16 = 0, got ${outC}`);
-  checkSizes('causalConvForward', x, shape, new Float32Array(0), 0);
-  if (weights.length !== taps.length * c * outC) throw new Error('causalConvForward: weights do not match the taps and channels');
+/** y [B, H, W, O] at y = bias + Σ_t x shifted by tap t · weights[t], weights [taps, C, O] at w; bias 0: none. */
+const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: readonly Tap[], y: number) => {
   const padTop = Math.max(0, ...taps.map(([ry]) => -ry));
   const padBottom = Math.max(0, ...taps.map(([ry]) => ry));
   const padLeft = Math.max(0, ...taps.map(([, rx]) => -rx));
   const padRight = Math.max(0, ...taps.map(([, rx]) => rx)) + 1; // + a spare column: pixels go in pairs
   const [hp, wp] = [h + padTop + padBottom, w + padLeft + padRight];
-  const k = kernelModule();
-  const [xAt, wAt, biasAt, tapsAt, yAt] = layout(k, [b * hp * wp * c * 4, weights.byteLength, outC * 4, taps.length * 4, b * h * w * outC * 4]) as [number, number, number, number, number];
-  const buffer = k.memory.buffer;
-  const padded = new Float32Array(buffer, xAt, b * hp * wp * c);
-  padded.fill(0);
+  const padded = arena.alloc(b * hp * wp * c * 4);
+  const tapsAt = arena.alloc(taps.length * 4);
+  const f32 = arena.f32(); // after the last allocation: a heap that grows detaches earlier views
+  const at = padded / 4;
+  f32.fill(0, at, at + b * hp * wp * c);
   for (let n = 0; n < b; n++)
     for (let row = 0; row < h; row++) {
-      const from = (n * h + row) * w * c;
-      padded.set(x.subarray(from, from + w * c), ((n * hp + row + padTop) * wp + padLeft) * c);
+      const from = x / 4 + (n * h + row) * w * c;
+      f32.copyWithin(at + ((n * hp + row + padTop) * wp + padLeft) * c, from, from + w * c);
     }
-  new Float32Array(buffer, wAt, weights.length).set(weights);
-  if (bias) new Float32Array(buffer, biasAt, outC).set(bias);
-  new Int32Array(buffer, tapsAt, taps.length).set(taps.map(([ry, rx]) => (ry * wp + rx) * c * 4));
-  k.causalConvForward(xAt, wAt, biasAt, bias ? 1 : 0, tapsAt, taps.length, yAt, b, h, w, hp, wp, padTop, padLeft, c, outC);
-  return new Float32Array(buffer, yAt, b * h * w * outC);
+  arena.i32().set(taps.map(([ry, rx]) => (ry * wp + rx) * c * 4), tapsAt / 4);
+  k.causalConvForward(padded, weights, bias, bias ? 1 : 0, tapsAt, taps.length, y, b, h, w, hp, wp, padTop, padLeft, c, outC);
 };
 
 /** Per tap, [C, O] → [O, C]: the weights of the input gradient. */
-export const transposeTaps = (weights: Float32Array, taps: number, inC: number, outC: number): Float32Array => {
-  const t = new Float32Array(weights.length);
+const transposeTaps = (from: Float32Array, fromAt: number, to: Float32Array, toAt: number, taps: number, inC: number, outC: number): void => {
   for (let k = 0; k < taps; k++)
     for (let i = 0; i < inC; i++)
-      for (let o = 0; o < outC; o++) t[(k * outC + o) * inC + i] = weights[(k * inC + i) * outC + o]!;
-  return t;
+      for (let o = 0; o < outC; o++) to[toAt + (k * outC + o) * inC + i] = from[fromAt + (k * inC + i) * outC + o]!;
 };
 
-/** dx [B, H, W, C] of y = causal conv(x) given dy [B, H, W, O]: the forward kernel, taps negated, weights transposed. */
+/** dx [B, H, W, C] at dx of y = causal conv(x), given dy [B, H, W, O] at dy: the forward kernel, taps negated, weights transposed. */
+const inputGradAt = (k: KernelModule<Functions>, arena: Arena, dy: number, [b, h, w, outC]: Shape4, weights: number, inC: number, taps: readonly Tap[], dx: number) => {
+  const transposed = arena.alloc(taps.length * inC * outC * 4);
+  const f32 = arena.f32();
+  transposeTaps(f32, weights / 4, f32, transposed / 4, taps.length, inC, outC);
+  forwardAt(k, arena, dy, [b, h, w, outC], transposed, 0, inC, taps.map(([ry, rx]) => [-ry, -rx] as const), dx);
+};
+
+// ---- on plain arrays: copied into the module's own memory, results copied out ----
+
+/** dW [taps·C, O] and db [O] (row-major f32). */
+export const causalConvWeightGrad = (x: Float32Array, dy: Float32Array, shape: Shape4, outC: number, taps: readonly Tap[]) => {
+  const [, , , c] = shape;
+  if (!weightGradSupports(c, outC)) throw new Error(`causalConvWeightGrad: needs out % 16 = 0, got ${outC}`);
+  checkSizes('causalConvWeightGrad', x, shape, dy, outC);
+  const { module, arena } = own();
+  const [xAt, gAt, dkAt, dbAt] = [x.byteLength, dy.byteLength, taps.length * c * outC * 4, outC * 4].map(arena.alloc) as [number, number, number, number];
+  const f32 = arena.f32();
+  f32.set(x, xAt / 4);
+  f32.set(dy, gAt / 4);
+  weightGradAt(module, arena, xAt, gAt, shape, outC, taps, dkAt, dbAt);
+  const out = arena.f32();
+  return { dW: out.slice(dkAt / 4, dkAt / 4 + taps.length * c * outC), db: out.slice(dbAt / 4, dbAt / 4 + outC) };
+};
+
+/** y [B, H, W, O] = bias + Σ_t x shifted by tap t · weights[t] (weights [taps, C, O] row-major; zeros outside the image). */
+export const causalConvForward = (x: Float32Array, shape: Shape4, weights: Float32Array, bias: Float32Array | null, outC: number, taps: readonly Tap[]) => {
+  const [b, h, w, c] = shape;
+  if (!forwardSupports(outC)) throw new Error(`causalConvForward: needs out % 16 = 0, got ${outC}`);
+  checkSizes('causalConvForward', x, shape, new Float32Array(0), 0);
+  if (weights.length !== taps.length * c * outC) throw new Error('causalConvForward: weights do not match the taps and channels');
+  const { module, arena } = own();
+  const [xAt, wAt, biasAt, yAt] = [x.byteLength, weights.byteLength, outC * 4, b * h * w * outC * 4].map(arena.alloc) as [number, number, number, number];
+  const f32 = arena.f32();
+  f32.set(x, xAt / 4);
+  f32.set(weights, wAt / 4);
+  if (bias) f32.set(bias, biasAt / 4);
+  forwardAt(module, arena, xAt, shape, wAt, bias ? biasAt : 0, outC, taps, yAt);
+  return arena.f32().slice(yAt / 4, yAt / 4 + b * h * w * outC);
+};
+
+/** dx [B, H, W, C] of y = causal conv(x) given dy [B, H, W, O] and the layer's weights [taps, C, O]. */
 export const causalConvInputGrad = (dy: Float32Array, shape: Shape4, weights: Float32Array, inC: number, taps: readonly Tap[]) => {
   const [b, h, w, outC] = shape;
-  return causalConvForward(dy, [b, h, w, outC], transposeTaps(weights, taps.length, inC, outC), null, inC, taps.map(([ry, rx]) => [-ry, -rx] as const));
+  if (!forwardSupports(inC)) throw new Error(`causalConvInputGrad: needs in % 16 = 0, got ${inC}`);
+  checkSizes('causalConvInputGrad', dy, shape, new Float32Array(0), 0);
+  const { module, arena } = own();
+  const [gAt, wAt, dxAt] = [dy.byteLength, weights.byteLength, b * h * w * inC * 4].map(arena.alloc) as [number, number, number];
+  const f32 = arena.f32();
+  f32.set(dy, gAt / 4);
+  f32.set(weights, wAt / 4);
+  inputGradAt(module, arena, gAt, shape, wAt, inC, taps, dxAt);
+  return arena.f32().slice(dxAt / 4, dxAt / 4 + b * h * w * inC);
 };
 
 // ---- as tfjs kernels on the wasm backend ----
@@ -127,14 +157,16 @@ export const registerCausalConvKernels = (): void => {
       const { cy, cx, kw, taps, mode } = attrs as unknown as ConvAttrs;
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const rect = rectangleTaps(cy, cx, kw, taps);
-      const weights = heap.typedArrayFromHeap(w);
-      if (mode === 'input-gradient') {
-        const inC = w.shape[0]! / taps;
-        return heapOutput(heap, [b, h, wd, inC], causalConvInputGrad(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, inC, rect));
+      const inC = mode === 'input-gradient' ? w.shape[0]! / taps : c;
+      const out = heap.makeOutput([b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'float32');
+      const { module, arena, release } = onHeap<Functions>('causalConv.wasm', heap);
+      try {
+        if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
+        else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
+      } finally {
+        release();
       }
-      const outC = w.shape[1]!;
-      const bias = heap.typedArrayFromHeap(inputs['bias'] as tf.TensorInfo);
-      return heapOutput(heap, [b, h, wd, outC], causalConvForward(heap.typedArrayFromHeap(x), [b, h, wd, c], weights, bias, outC, rect));
+      return out;
     },
   });
   tf.registerKernel({
@@ -147,8 +179,15 @@ export const registerCausalConvKernels = (): void => {
       const { cy, cx, kw, taps } = attrs as unknown as ConvAttrs;
       const [b, h, w, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
-      const { dW, db } = causalConvWeightGrad(heap.typedArrayFromHeap(x), heap.typedArrayFromHeap(dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps));
-      return [heapOutput(heap, [taps * c, outC], dW), heapOutput(heap, [outC], db)];
+      const dW = heap.makeOutput([taps * c, outC], 'float32');
+      const db = heap.makeOutput([outC], 'float32');
+      const { module, arena, release } = onHeap<Functions>('causalConv.wasm', heap);
+      try {
+        weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
+      } finally {
+        release();
+      }
+      return [dW, db];
     },
   });
 };

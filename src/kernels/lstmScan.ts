@@ -9,12 +9,13 @@
 // h at l + offsets[k] (zero off the line; h0 before the first step).
 
 import { tf, type Tensor, type Tensor2D } from '../tf.js';
-import { heapOutput, layout, lazyModule, type WasmHeap } from './module.js';
+import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const lstmScanKernelName = 'PixelstreamsLstmScan';
 export const lstmScanGradKernelName = 'PixelstreamsLstmScanGrad';
 
-const kernelModule = lazyModule<'lstmScanForward' | 'lstmScanBackward'>('lstmScan.wasm');
+type Functions = 'lstmScanForward' | 'lstmScanBackward';
+const own = ownModule<Functions>('lstmScan.wasm');
 
 export type ScanMode = 'rows' | 'diagonal' | 'mirrored-diagonal';
 const modeCode = { rows: 0, diagonal: 1, 'mirrored-diagonal': 2 } as const;
@@ -40,62 +41,69 @@ export const lstmScanSupports = (hidden: number): boolean => hidden % 4 === 0;
 
 const args = (g: ScanGeometry) => [g.batch, steps(g), line(g), g.width, modeCode[g.mode]] as const;
 
-/** states [B·H·W, h] and tape [scan positions, 7h] — views into the kernel's memory: copy them out. */
+// ---- the calls, on pointers into an arena (the backend's heap, or the module's own memory) ----
+
+const offsetsAt = (arena: Arena, g: ScanGeometry): number => {
+  const at = arena.alloc(g.offsets.length * 4);
+  arena.i32().set(g.offsets, at / 4);
+  return at;
+};
+
+/** states [B·H·W, h] at states, tape [scan positions, 7h] at tape, from pre [B·H·W, 4h], w [k·h, 4h], h0, c0 [h]. */
+const forwardAt = (k: KernelModule<Functions>, arena: Arena, pre: number, w: number, h0: number, c0: number, states: number, tape: number, g: ScanGeometry) => {
+  const gates = arena.alloc(4 * g.hidden * 4);
+  const offsets = offsetsAt(arena, g);
+  k.lstmScanForward(pre, w, h0, c0, states, tape, gates, ...args(g), offsets, g.offsets.length, g.reverse ? 1 : 0, g.hidden);
+};
+
+/** dPre [B·H·W, 4h], dW [k·h, 4h], dh0 and dc0 [h] at their pointers, from dStates [B·H·W, h], the tape, w, h0, c0. */
+const backwardAt = (
+  k: KernelModule<Functions>, arena: Arena, dStates: number, tape: number, w: number, h0: number, c0: number,
+  dPre: number, dW: number, dh0: number, dc0: number, g: ScanGeometry,
+) => {
+  const h = g.hidden;
+  const kh = g.offsets.length * h;
+  const lanes = g.batch * line(g);
+  const [wT, rec, recNext, dc, dPreStep] = [kh * 4 * h * 4, lanes * h * 4, lanes * h * 4, lanes * h * 4, lanes * 4 * h * 4].map(arena.alloc) as [number, number, number, number, number];
+  const offsets = offsetsAt(arena, g);
+  const f32 = arena.f32(); // W [k·h, 4h] → wT [4h, k·h]
+  for (let r = 0; r < kh; r++) for (let c = 0; c < 4 * h; c++) f32[wT / 4 + c * kh + r] = f32[w / 4 + r * 4 * h + c]!;
+  k.lstmScanBackward(dStates, tape, wT, h0, c0, dPre, dW, dh0, dc0, rec, recNext, dc, dPreStep, ...args(g), offsets, g.offsets.length, g.reverse ? 1 : 0, h);
+};
+
+// ---- on plain arrays: copied into the module's own memory, results copied out ----
+
+/** states [B·H·W, h] and tape [scan positions, 7h]. */
 export const lstmScanForward = (pre: Float32Array, w: Float32Array, h0: Float32Array, c0: Float32Array, g: ScanGeometry) => {
   const h = g.hidden;
   const n = pixels(g);
   if (!lstmScanSupports(h)) throw new Error(`lstmScan: needs hidden % 4 = 0, got ${h}`);
   if (pre.length !== n * 4 * h || w.length !== g.offsets.length * h * 4 * h || h0.length !== h || c0.length !== h)
     throw new Error('lstmScan: sizes do not match the geometry');
-  const k = kernelModule();
-  const [preAt, wAt, h0At, c0At, statesAt, tapeAt, gatesAt, offsetsAt] = layout(k, [
-    pre.byteLength, w.byteLength, h * 4, h * 4, n * h * 4, scanPositions(g) * 7 * h * 4, 4 * h * 4, g.offsets.length * 4,
-  ]) as number[] as [number, number, number, number, number, number, number, number];
-  const buffer = k.memory.buffer;
-  new Float32Array(buffer, preAt, pre.length).set(pre);
-  new Float32Array(buffer, wAt, w.length).set(w);
-  new Float32Array(buffer, h0At, h).set(h0);
-  new Float32Array(buffer, c0At, h).set(c0);
-  new Int32Array(buffer, offsetsAt, g.offsets.length).set(g.offsets);
-  k.lstmScanForward(preAt, wAt, h0At, c0At, statesAt, tapeAt, gatesAt, ...args(g), offsetsAt, g.offsets.length, g.reverse ? 1 : 0, h);
-  return { states: new Float32Array(buffer, statesAt, n * h), tape: new Float32Array(buffer, tapeAt, scanPositions(g) * 7 * h) };
+  const { module, arena } = own();
+  const [preAt, wAt, h0At, c0At, statesAt, tapeAt] = [pre.byteLength, w.byteLength, h * 4, h * 4, n * h * 4, scanPositions(g) * 7 * h * 4].map(arena.alloc) as [number, number, number, number, number, number];
+  const f32 = arena.f32();
+  [[pre, preAt], [w, wAt], [h0, h0At], [c0, c0At]].forEach(([v, at]) => f32.set(v as Float32Array, (at as number) / 4));
+  forwardAt(module, arena, preAt, wAt, h0At, c0At, statesAt, tapeAt, g);
+  const out = arena.f32();
+  return { states: out.slice(statesAt / 4, statesAt / 4 + n * h), tape: out.slice(tapeAt / 4, tapeAt / 4 + scanPositions(g) * 7 * h) };
 };
 
-/** W [k·h, 4h] → [4h, k·h]. */
-const transpose = (w: Float32Array, rows: number, cols: number): Float32Array => {
-  const t = new Float32Array(w.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) t[c * rows + r] = w[r * cols + c]!;
-  return t;
-};
-
-/** dPre [B·H·W, 4h], dW [k·h, 4h], dh0 [h], dc0 [h] — views into the kernel's memory: copy them out. */
+/** dPre [B·H·W, 4h], dW [k·h, 4h], dh0 [h], dc0 [h]. */
 export const lstmScanBackward = (dStates: Float32Array, tape: Float32Array, w: Float32Array, h0: Float32Array, c0: Float32Array, g: ScanGeometry) => {
   const h = g.hidden;
   const n = pixels(g);
   const kh = g.offsets.length * h;
   if (dStates.length !== n * h || tape.length !== scanPositions(g) * 7 * h || w.length !== kh * 4 * h)
     throw new Error('lstmScan gradient: sizes do not match the geometry');
-  const k = kernelModule();
-  const lanes = g.batch * line(g);
-  const [dsAt, tapeAt, wTAt, h0At, c0At, dPreAt, dWAt, dh0At, dc0At, recAt, recNextAt, dcAt, dPreStepAt, offsetsAt] = layout(k, [
-    dStates.byteLength, tape.byteLength, w.byteLength, h * 4, h * 4,
-    n * 4 * h * 4, w.byteLength, h * 4, h * 4, lanes * h * 4, lanes * h * 4, lanes * h * 4, lanes * 4 * h * 4, g.offsets.length * 4,
-  ]) as number[] as [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
-  const buffer = k.memory.buffer;
-  new Float32Array(buffer, dsAt, dStates.length).set(dStates);
-  new Float32Array(buffer, tapeAt, tape.length).set(tape);
-  new Float32Array(buffer, wTAt, w.length).set(transpose(w, kh, 4 * h));
-  new Float32Array(buffer, h0At, h).set(h0);
-  new Float32Array(buffer, c0At, h).set(c0);
-  new Int32Array(buffer, offsetsAt, g.offsets.length).set(g.offsets);
-  k.lstmScanBackward(dsAt, tapeAt, wTAt, h0At, c0At, dPreAt, dWAt, dh0At, dc0At, recAt, recNextAt, dcAt, dPreStepAt,
-    ...args(g), offsetsAt, g.offsets.length, g.reverse ? 1 : 0, h);
-  return {
-    dPre: new Float32Array(buffer, dPreAt, n * 4 * h),
-    dW: new Float32Array(buffer, dWAt, kh * 4 * h),
-    dh0: new Float32Array(buffer, dh0At, h),
-    dc0: new Float32Array(buffer, dc0At, h),
-  };
+  const { module, arena } = own();
+  const [dsAt, tapeAt, wAt, h0At, c0At, dPreAt, dWAt, dh0At, dc0At] = [dStates.byteLength, tape.byteLength, w.byteLength, h * 4, h * 4, n * 4 * h * 4, w.byteLength, h * 4, h * 4].map(arena.alloc) as number[] as [number, number, number, number, number, number, number, number, number];
+  const f32 = arena.f32();
+  [[dStates, dsAt], [tape, tapeAt], [w, wAt], [h0, h0At], [c0, c0At]].forEach(([v, at]) => f32.set(v as Float32Array, (at as number) / 4));
+  backwardAt(module, arena, dsAt, tapeAt, wAt, h0At, c0At, dPreAt, dWAt, dh0At, dc0At, g);
+  const out = arena.f32();
+  const read = (at: number, size: number) => out.slice(at / 4, at / 4 + size);
+  return { dPre: read(dPreAt, n * 4 * h), dW: read(dWAt, kh * 4 * h), dh0: read(dh0At, h), dc0: read(dc0At, h) };
 };
 
 // ---- as tfjs kernels on the wasm backend ----
@@ -116,9 +124,16 @@ export const registerLstmScanKernels = (): void => {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const heap = backend as unknown as WasmHeap;
       const g = fromAttrs(attrs as unknown as GeometryAttrs);
-      const read = (name: string) => heap.typedArrayFromHeap(inputs[name] as tf.TensorInfo);
-      const { states, tape } = lstmScanForward(read('pre'), read('w'), read('h0'), read('c0'), g);
-      return [heapOutput(heap, [pixels(g), g.hidden], states), heapOutput(heap, [scanPositions(g), 7 * g.hidden], tape)];
+      const at = (name: string) => pointer(heap, inputs[name] as tf.TensorInfo);
+      const states = heap.makeOutput([pixels(g), g.hidden], 'float32');
+      const tape = heap.makeOutput([scanPositions(g), 7 * g.hidden], 'float32');
+      const { module, arena, release } = onHeap<Functions>('lstmScan.wasm', heap);
+      try {
+        forwardAt(module, arena, at('pre'), at('w'), at('h0'), at('c0'), pointer(heap, states), pointer(heap, tape), g);
+      } finally {
+        release();
+      }
+      return [states, tape];
     },
   });
   tf.registerKernel({
@@ -127,15 +142,17 @@ export const registerLstmScanKernels = (): void => {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const heap = backend as unknown as WasmHeap;
       const g = fromAttrs(attrs as unknown as GeometryAttrs);
-      const read = (name: string) => heap.typedArrayFromHeap(inputs[name] as tf.TensorInfo);
-      const r = lstmScanBackward(read('dStates'), read('tape'), read('w'), read('h0'), read('c0'), g);
+      const at = (name: string) => pointer(heap, inputs[name] as tf.TensorInfo);
       const h = g.hidden;
-      return [
-        heapOutput(heap, [pixels(g), 4 * h], r.dPre),
-        heapOutput(heap, [g.offsets.length * h, 4 * h], r.dW),
-        heapOutput(heap, [h], r.dh0),
-        heapOutput(heap, [h], r.dc0),
-      ];
+      const outs = [[pixels(g), 4 * h], [g.offsets.length * h, 4 * h], [h], [h]].map((shape) => heap.makeOutput(shape, 'float32'));
+      const [dPre, dW, dh0, dc0] = outs.map((t) => pointer(heap, t)) as [number, number, number, number];
+      const { module, arena, release } = onHeap<Functions>('lstmScan.wasm', heap);
+      try {
+        backwardAt(module, arena, at('dStates'), at('tape'), at('w'), at('h0'), at('c0'), dPre, dW, dh0, dc0, g);
+      } finally {
+        release();
+      }
+      return outs;
     },
   });
 };

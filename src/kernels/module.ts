@@ -1,6 +1,10 @@
 // Loading our own wasm kernels (kernels/*.ts, AssemblyScript, built by `npm run build:kernels`) and
-// laying out their arguments in the module's own memory, and the wasm backend's heap seen from a
-// kernel function.
+// giving them memory. The modules import their memory and have no static data, so one binary runs
+// two ways:
+//   - on the wasm backend's own heap (`onHeap`): tensors are read and written where tfjs keeps them,
+//     scratch comes from its allocator — no copies in or out;
+//   - on a memory of their own (`ownModule`), for plain Float32Arrays (tests, direct use).
+// Either way the kernel sees an Arena: a way to get scratch and a view of the bytes.
 
 import { readFileSync } from 'node:fs';
 import type { tf } from '../tf.js';
@@ -11,51 +15,103 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 const { WebAssembly: wasmApi } = globalThis as unknown as {
-  WebAssembly: { Module: new (bytes: Uint8Array) => object; Instance: new (module: object, imports: object) => { exports: unknown } };
-};
-
-/** A kernel module's exports: its memory, where its own static data ends, and functions of numbers (pointers and sizes). */
-export type KernelModule<F extends string> = { readonly memory: WasmMemory; dataEnd(): number } & Record<F, (...args: number[]) => void>;
-
-/** Instantiates `file` (beside this module) once, on first use. */
-export const lazyModule = <F extends string>(file: string): (() => KernelModule<F>) => {
-  let instance: KernelModule<F> | null = null;
-  return () => {
-    if (instance) return instance;
-    const bytes = readFileSync(new URL(`./${file}`, import.meta.url));
-    instance = new wasmApi.Instance(new wasmApi.Module(bytes), {}).exports as KernelModule<F>;
-    return instance;
+  WebAssembly: {
+    Module: new (bytes: Uint8Array) => object;
+    Instance: new (module: object, imports: object) => { exports: unknown };
+    Memory: new (descriptor: { initial: number }) => WasmMemory;
   };
 };
+
+/** A kernel module's functions of numbers (pointers and sizes). */
+export type KernelModule<F extends string> = Record<F, (...args: number[]) => void>;
+
+/** Where a kernel call gets scratch, and its view of the memory (take views after allocating). */
+export interface Arena {
+  alloc(bytes: number): number;
+  readonly f32: () => Float32Array;
+  readonly i32: () => Int32Array;
+}
+
+const compiled = new Map<string, object>();
+const compile = (file: string): object => {
+  let m = compiled.get(file);
+  if (!m) {
+    m = new wasmApi.Module(readFileSync(new URL(`./${file}`, import.meta.url)));
+    compiled.set(file, m);
+  }
+  return m;
+};
+
+const instantiate = <F extends string>(file: string, memory: WasmMemory): KernelModule<F> =>
+  new wasmApi.Instance(compile(file), { env: { memory } }).exports as KernelModule<F>;
 
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
 /**
- * Consecutive 64-byte-aligned blocks of these byte sizes after the module's static data (which must
- * not be overwritten: Mathf.exp reads its tables there); grows the memory to hold them.
+ * The module on a memory of its own, and a bump arena over it that starts afresh on every call
+ * (`fresh()`): for kernels called on plain arrays, whose inputs are copied in and results copied out.
  */
-export const layout = <F extends string>(k: KernelModule<F>, sizes: readonly number[]): number[] => {
-  const memory = k.memory;
-  const at: number[] = [];
-  let end = align(k.dataEnd());
-  for (const s of sizes) {
-    at.push(end);
-    end = align(end + s);
-  }
-  const missing = end - memory.buffer.byteLength;
-  if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-  return at;
+export const ownModule = <F extends string>(file: string): (() => { module: KernelModule<F>; arena: Arena }) => {
+  let state: { module: KernelModule<F>; memory: WasmMemory } | null = null;
+  return () => {
+    if (!state) {
+      const memory = new wasmApi.Memory({ initial: 1 });
+      state = { module: instantiate<F>(file, memory), memory };
+    }
+    const { memory } = state;
+    let end = 64;
+    const arena: Arena = {
+      alloc: (bytes) => {
+        const at = end;
+        end = align(end + bytes);
+        const missing = end - memory.buffer.byteLength;
+        if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+        return at;
+      },
+      f32: () => new Float32Array(memory.buffer),
+      i32: () => new Int32Array(memory.buffer),
+    };
+    return { module: state.module, arena };
+  };
 };
 
-/** The wasm backend, as a kernel function sees it. */
+/** The wasm backend, as a kernel function sees it (BackendWasm and its emscripten module). */
 export interface WasmHeap {
-  typedArrayFromHeap(info: tf.TensorInfo): Float32Array;
+  getMemoryOffset(dataId: object): number;
   makeOutput(shape: number[], dtype: 'float32'): tf.TensorInfo;
+  readonly wasm: {
+    readonly asm: { readonly memory: WasmMemory };
+    readonly HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(pointer: number): void;
+  };
 }
 
-/** A new wasm tensor holding a copy of `values` (read every heap view first: makeOutput may grow the heap). */
-export const heapOutput = (heap: WasmHeap, shape: number[], values: Float32Array): tf.TensorInfo => {
-  const info = heap.makeOutput(shape, 'float32');
-  heap.typedArrayFromHeap(info).set(values);
-  return info;
+const onHeaps = new Map<string, WeakMap<WasmMemory, KernelModule<string>>>();
+
+/**
+ * The module instantiated on the backend's own memory (once per backend), and an arena whose scratch
+ * comes from the backend's allocator; `release()` frees that scratch.
+ */
+export const onHeap = <F extends string>(file: string, heap: WasmHeap): { module: KernelModule<F>; arena: Arena; release: () => void } => {
+  const memory = heap.wasm.asm.memory;
+  let byMemory = onHeaps.get(file);
+  if (!byMemory) onHeaps.set(file, (byMemory = new WeakMap()));
+  let module = byMemory.get(memory) as KernelModule<F> | undefined;
+  if (!module) byMemory.set(memory, (module = instantiate<F>(file, memory)));
+  const taken: number[] = [];
+  const arena: Arena = {
+    alloc: (bytes) => {
+      const at = heap.wasm._malloc(bytes) >>> 0;
+      if (at === 0) throw new Error(`${file}: the wasm heap could not provide ${bytes} bytes`);
+      taken.push(at);
+      return at;
+    },
+    f32: () => new Float32Array(heap.wasm.HEAPU8.buffer),
+    i32: () => new Int32Array(heap.wasm.HEAPU8.buffer),
+  };
+  return { module, arena, release: () => taken.splice(0).forEach((p) => heap.wasm._free(p)) };
 };
+
+/** Where a tensor's values start in the backend's heap (bytes). */
+export const pointer = (heap: WasmHeap, t: tf.TensorInfo): number => heap.getMemoryOffset(t.dataId);
