@@ -159,13 +159,10 @@ export const registerCausalConvKernels = (): void => {
       const rect = rectangleTaps(cy, cx, kw, taps);
       const inC = mode === 'input-gradient' ? w.shape[0]! / taps : c;
       const out = heap.makeOutput([b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'float32');
-      const { module, arena, release } = onHeap<Functions>('causalConv.wasm', heap);
-      try {
+      onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
         else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
-      } finally {
-        release();
-      }
+      });
       return out;
     },
   });
@@ -181,12 +178,9 @@ export const registerCausalConvKernels = (): void => {
       const outC = dy.shape[3]!;
       const dW = heap.makeOutput([taps * c, outC], 'float32');
       const db = heap.makeOutput([outC], 'float32');
-      const { module, arena, release } = onHeap<Functions>('causalConv.wasm', heap);
-      try {
+      onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
-      } finally {
-        release();
-      }
+      });
       return [dW, db];
     },
   });

@@ -127,12 +127,9 @@ export const registerLstmScanKernels = (): void => {
       const at = (name: string) => pointer(heap, inputs[name] as tf.TensorInfo);
       const states = heap.makeOutput([pixels(g), g.hidden], 'float32');
       const tape = heap.makeOutput([scanPositions(g), 7 * g.hidden], 'float32');
-      const { module, arena, release } = onHeap<Functions>('lstmScan.wasm', heap);
-      try {
+      onHeap<Functions>('lstmScan.wasm', heap, (module, arena) => {
         forwardAt(module, arena, at('pre'), at('w'), at('h0'), at('c0'), pointer(heap, states), pointer(heap, tape), g);
-      } finally {
-        release();
-      }
+      });
       return [states, tape];
     },
   });
@@ -146,12 +143,9 @@ export const registerLstmScanKernels = (): void => {
       const h = g.hidden;
       const outs = [[pixels(g), 4 * h], [g.offsets.length * h, 4 * h], [h], [h]].map((shape) => heap.makeOutput(shape, 'float32'));
       const [dPre, dW, dh0, dc0] = outs.map((t) => pointer(heap, t)) as [number, number, number, number];
-      const { module, arena, release } = onHeap<Functions>('lstmScan.wasm', heap);
-      try {
+      onHeap<Functions>('lstmScan.wasm', heap, (module, arena) => {
         backwardAt(module, arena, at('dStates'), at('tape'), at('w'), at('h0'), at('c0'), dPre, dW, dh0, dc0, g);
-      } finally {
-        release();
-      }
+      });
       return outs;
     },
   });

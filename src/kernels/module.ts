@@ -90,10 +90,11 @@ export interface WasmHeap {
 const onHeaps = new Map<string, WeakMap<WasmMemory, KernelModule<string>>>();
 
 /**
- * The module instantiated on the backend's own memory (once per backend), and an arena whose scratch
- * comes from the backend's allocator; `release()` frees that scratch.
+ * Runs `call` with the module instantiated on the backend's own memory (once per backend) and an
+ * arena whose scratch comes from the backend's allocator; the scratch is freed when `call` returns
+ * or throws.
  */
-export const onHeap = <F extends string>(file: string, heap: WasmHeap): { module: KernelModule<F>; arena: Arena; release: () => void } => {
+export const onHeap = <F extends string>(file: string, heap: WasmHeap, call: (module: KernelModule<F>, arena: Arena) => void): void => {
   const memory = heap.wasm.asm.memory;
   let byMemory = onHeaps.get(file);
   if (!byMemory) onHeaps.set(file, (byMemory = new WeakMap()));
@@ -110,7 +111,11 @@ export const onHeap = <F extends string>(file: string, heap: WasmHeap): { module
     f32: () => new Float32Array(heap.wasm.HEAPU8.buffer),
     i32: () => new Int32Array(heap.wasm.HEAPU8.buffer),
   };
-  return { module, arena, release: () => taken.splice(0).forEach((p) => heap.wasm._free(p)) };
+  try {
+    call(module, arena);
+  } finally {
+    for (const p of taken) heap.wasm._free(p);
+  }
 };
 
 /** Where a tensor's values start in the backend's heap (bytes). */
