@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -59,6 +59,8 @@ describe('pixelstreams CLI', () => {
     expect(readdirSync(join(runDir, 'checkpoints')).sort()).toEqual(['step-00000003', 'step-00000006']);
     const report = JSON.parse(readFileSync(join(runDir, 'report.json'), 'utf8'));
     expect(report.backend.name).toBe('wasm');
+    expect(report.workers).toBe(availableParallelism()); // one worker thread per core by default
+    expect(trained.stderr).toMatch(availableParallelism() > 1 ? /gradients: \d+ workers \(wasm\)/ : /gradients: in-process/);
     expect(report.training.step).toBe(6);
     expect(report.evaluation.images).toBe(24);
     expect(report.evaluation.bitsPerDim).toBeGreaterThan(0);
@@ -78,6 +80,26 @@ describe('pixelstreams CLI', () => {
     if (E.isLeft(a) || E.isLeft(b)) throw new Error('checkpoint did not load');
     for (const [name, t] of Object.entries(a.right.params))
       expect(Array.from(b.right.params[name]!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+    disposeCheckpoint(a.right);
+    disposeCheckpoint(b.right);
+  });
+
+  it('train --workers 1 trains in-process, to the loss and weights of --workers 2 within 1e-4', async () => {
+    const [inProcess, workers] = [join(root, 'in-process'), join(root, 'workers')];
+    const r = await run('train', ...tiny, '--steps', '6', '--samples', '0', '--out', inProcess, '--workers', '1');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/gradients: in-process/);
+    expect((await run('train', ...tiny, '--steps', '6', '--samples', '0', '--out', workers, '--workers', '2')).code).toBe(0);
+    const [one, many] = [inProcess, workers].map((d) => JSON.parse(readFileSync(join(d, 'report.json'), 'utf8')));
+    expect([one.workers, many.workers]).toEqual([1, 2]);
+    expect(Math.abs(one.training.lastLoss - many.training.lastLoss)).toBeLessThan(1e-4);
+    const a = loadCheckpoint(join(inProcess, 'checkpoints', 'step-00000006'));
+    const b = loadCheckpoint(join(workers, 'checkpoints', 'step-00000006'));
+    if (E.isLeft(a) || E.isLeft(b)) throw new Error('checkpoint did not load');
+    for (const [name, t] of Object.entries(a.right.params)) {
+      const other = b.right.params[name]!.dataSync();
+      t.dataSync().forEach((x, i) => expect(Math.abs(x - other[i]!), `${name}[${i}]`).toBeLessThan(1e-4));
+    }
     disposeCheckpoint(a.right);
     disposeCheckpoint(b.right);
   });

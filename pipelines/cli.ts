@@ -6,6 +6,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { selectBackend, BACKENDS, type BackendInfo } from '../src/backend.js';
 import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
@@ -129,10 +130,16 @@ const resolveSpec = (flags: TrainFlags, cfg: RunConfig, shape: ImageSet['shape']
   return orFail(decodeSpec({ ...base, ...(cfg.model as object) }, flags.config ? `${flags.config}: model` : 'model'));
 };
 
+/** Worker threads when --workers is not given: one per core where the backend itself runs on one
+ *  thread (wasm, cpu); tensorflow's native kernels use every core already. */
+export const defaultWorkers = (backend: BackendInfo): number => (backend.engine === 'tensorflow' ? 1 : availableParallelism());
+
+/** The gradient engine for --workers: none (in-process) for 1, else that many worker threads. */
 const makeEngine = async (workers: number | undefined, backend: BackendInfo): Promise<GradientEngine | undefined> => {
-  if (!workers || workers <= 1) return undefined;
+  const count = workers ?? defaultWorkers(backend);
+  if (count <= 1) return undefined;
   const { workerEngine } = await import('../src/train/workers.js');
-  return workerEngine({ workers, backend: backend.name });
+  return workerEngine({ workers: count, backend: backend.name });
 };
 
 /** Flags given on the command line that contradict the run being resumed. */
@@ -195,6 +202,7 @@ const trainCommand = async (flags: TrainFlags, command: Command) => {
   process.on('SIGTERM', onTerm);
 
   const engine = await makeEngine(flags.workers, backend);
+  log(`gradients: ${engine ? engine.description : 'in-process'}${engine ? ' (--workers 1 trains in-process)' : ''}`);
   const t0 = performance.now();
   const trained = await runTraining(cfg, spec, sets, {
     outDir,
@@ -417,7 +425,7 @@ export const buildProgram = (): Command => {
     .option('--samples <n>', 'images sampled at the end (default 16)', int('--samples'))
     .option('--temperature <t>', 'sampling temperature (default 1)', num('--temperature'))
     .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written)', num('--time-limit'))
-    .option('--workers <n>', 'data-parallel worker threads (default 1: in-process)', int('--workers', 1))
+    .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1))
     .addOption(backendOption())
     .option('--out <dir>', 'run folder (default runs/<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')

@@ -6,6 +6,7 @@ import { bitsPerDim, meanNll } from '../likelihood.js';
 import type { BaseSpec, ForwardOptions } from '../model.js';
 import { familyOf } from '../models/registry.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
+import { applyGradientsFlat, type UpdateWithNorms } from './flatUpdate.js';
 import { applyGradients, initSlots, type OptimizerConfig } from './optimizers.js';
 
 export interface TrainState<S extends BaseSpec = BaseSpec> {
@@ -66,6 +67,26 @@ export const lossAndGradients = (
 export const globalNorm = (grads: NamedTensors): tf.Scalar =>
   tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
 
+/** Backends whose tensors live in this process's memory: there one loop beats a few hundred small ops. */
+const flatUpdateBackends = new Set(['wasm', 'cpu']);
+
+/** The update and the two norms applyStep checks: one pass over read-back values on wasm and cpu
+ *  (flatUpdate.ts), tfjs ops elsewhere (tensorflow: native kernels, maybe a GPU). */
+const updateWithNorms = (
+  optimizer: OptimizerConfig,
+  params: NamedTensors,
+  slots: NamedTensors,
+  grads: NamedTensors,
+  step: number,
+): UpdateWithNorms => {
+  if (flatUpdateBackends.has(tf.getBackend())) return applyGradientsFlat(optimizer, params, slots, grads, step);
+  const update = applyGradients(optimizer, params, slots, grads, step);
+  const checks = tf.tidy(() => tf.stack([globalNorm(grads), globalNorm(update.params)]));
+  const [gradNorm, paramNorm] = Array.from(checks.dataSync());
+  checks.dispose();
+  return { ...update, gradNorm: gradNorm!, paramNorm: paramNorm! };
+};
+
 export const disposeAll = (...maps: NamedTensors[]): void => {
   for (const m of maps) for (const t of Object.values(m)) t.dispose();
 };
@@ -95,16 +116,13 @@ export const applyStep = <S extends BaseSpec>(
   const step = state.step + 1;
   // The update is computed first, then the gradient norm and the new weights' finiteness are read
   // back together: one sync per step, and an overflow in the update is caught like a NaN gradient.
-  const update = applyGradients(state.optimizer, state.params, state.slots, grads, step);
-  const checks = tf.tidy(() => tf.stack([globalNorm(grads), globalNorm(update.params)]));
-  const [gradNorm, paramNorm] = Array.from(checks.dataSync());
-  checks.dispose();
+  const { gradNorm, paramNorm, ...update } = updateWithNorms(state.optimizer, state.params, state.slots, grads, step);
   disposeAll(grads);
   const bad = !Number.isFinite(lossValue)
     ? 'loss'
-    : !Number.isFinite(gradNorm!)
+    : !Number.isFinite(gradNorm)
       ? 'gradient'
-      : !Number.isFinite(paramNorm!)
+      : !Number.isFinite(paramNorm)
         ? 'parameters'
         : null;
   if (bad) {
@@ -115,14 +133,14 @@ export const applyStep = <S extends BaseSpec>(
     return {
       state: { ...state, step },
       skipped: true,
-      metrics: { step, loss: lossValue, bitsPerDim: NaN, gradNorm: gradNorm!, images },
+      metrics: { step, loss: lossValue, bitsPerDim: NaN, gradNorm, images },
     };
   }
   disposeAll(state.params, state.slots);
   return {
     state: { ...state, params: update.params, slots: update.slots, step },
     skipped: false,
-    metrics: { step, loss: lossValue, bitsPerDim: bitsPerDim(lossValue, state.spec), gradNorm: gradNorm!, images },
+    metrics: { step, loss: lossValue, bitsPerDim: bitsPerDim(lossValue, state.spec), gradNorm, images },
   };
 };
 
