@@ -7,6 +7,7 @@
 // group c holding channel c's K logits. With head 'bernoulli' (K = 2) it has C features, one sigmoid
 // logit each, returned as the softmax logits [0, ℓ] so that every consumer sees [B, H, W, C, K].
 
+import { headLogits } from '../layers/head.js';
 import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../layers/maskedConv.js';
 import type { ForwardOptions, ModelFamily } from '../model.js';
 import { Rng } from '../rng.js';
@@ -54,11 +55,6 @@ export const pixelCnn: ModelFamily<PixelCnnSpec> = {
         features = tf.add(features, conv(layer, params, tf.relu(features))); // [B, H, W, h]   3×3 mask B, residual
       const hidden = conv(head0, params, tf.relu(features)); //                 [B, H, W, h']  1×1 mask B
       const out = conv(head1, params, tf.relu(hidden)); //                      [B, H, W, C·K] or [B, H, W, C]
-
-      if (s.head === 'bernoulli') {
-        const logit = tf.reshape(out, [b, h, w, c, 1]); //                      [B, H, W, C, 1]
-        return tf.concat([tf.zerosLike(logit), logit], 4) as Tensor5D; //       [B, H, W, C, 2]
-      }
-      return tf.reshape(out, [b, h, w, c, s.levels]) as Tensor5D; //            [B, H, W, C, K]
+      return headLogits(out, s); //                                             [B, H, W, C, K]
     }),
 };

@@ -12,6 +12,7 @@
 // Parameter names carry a prefix so that two networks can share one parameter record.
 
 import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../layers/diagonalBiLstm.js';
+import { headLogits } from '../layers/head.js';
 import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../layers/maskedConv.js';
 import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../layers/rowLstm.js';
 import type { ForwardOptions, ImageShape } from '../model.js';
@@ -79,16 +80,6 @@ export const initPixelRnn = (s: RecurrentSpec, rng: Rng, prefix = '', conditionF
 
 /** Levels 0..K−1 to [−1, 1]. [B, H, W, C] */
 export const toUnit = (x: Tensor4D, levels: number): Tensor4D => tf.sub(tf.mul(x, 2 / (levels - 1)), 1) as Tensor4D;
-
-/** Head output [B, H, W, C·K] (or [B, H, W, C] for 'bernoulli') as logits [B, H, W, C, K]. */
-export const headLogits = (out: Tensor4D, s: ImageShape & { head: 'softmax' | 'bernoulli' }): Tensor5D => {
-  const [b, h, w] = out.shape;
-  if (s.head === 'bernoulli') {
-    const logit = tf.reshape(out, [b, h, w, s.channels, 1]); //                      [B, H, W, C, 1]
-    return tf.concat([tf.zerosLike(logit), logit], 4) as Tensor5D; //                [B, H, W, C, 2]
-  }
-  return tf.reshape(out, [b, h, w, s.channels, s.levels]) as Tensor5D; //           [B, H, W, C, K]
-};
 
 export const pixelRnnForward = (
   s: RecurrentSpec,
