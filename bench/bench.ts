@@ -6,14 +6,16 @@
 //     (whose input is data) — about 3× the forward flops;
 //   - the backend's own plain matMul GFLOP/s measured in the same run, and the fraction;
 //   - data-parallel training with 1 and N worker threads (train/workers.ts) and the speedup, beside
-//     the machine's own ceiling for it (bench/threadCeiling.ts: the same work in N threads, no engine);
+//     the machine's own ceiling for it, timed in the same rounds (bench/threadCeiling.ts: the same work
+//     in N threads, no engine), and the fraction of that ceiling the engine reaches, per round;
 //   - the naive baseline: what a user would write — conv2d with masked weights, autodiff, on the
 //     pure-JS cpu backend — timed over a few steps (median) at batch 1 (it is linear in the batch), and
 //     the ratio of images/s;
 //   - peak RSS; then PixelRNN training (bench/recurrent.ts) and cached vs naive sampling
 //     (bench/sampling.ts, bench/samplingRecurrent.ts).
 // Flags: --json (machine-readable on stdout, the table on stderr), --quick (fewer steps, skips
-// sampling and recurrent), --workers N (default os.availableParallelism()), --backend NAME,
+// sampling and recurrent), --steps N (timed training rounds; default 8, 3 in --quick),
+// --workers N (default os.availableParallelism()), --backend NAME,
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
@@ -35,7 +37,7 @@ import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/t
 import { workerEngine, type WorkerEngine } from '../src/train/workers.js';
 import { plainMatMulGflops } from './matmul.js';
 import { benchQuality } from './quality.js';
-import { threadCeiling, type ThreadCeiling } from './threadCeiling.js';
+import { startCeiling } from './threadCeiling.js';
 import { benchRecurrent } from './recurrent.js';
 import { benchSampling } from './sampling.js';
 import { benchRecurrentSampling } from './samplingRecurrent.js';
@@ -95,6 +97,8 @@ interface TrainFigures {
   readonly batch: number;
   readonly steps: number;
   readonly medianStepSeconds: number;
+  /** Every timed step, in order (round i of every engine is entry i). */
+  readonly stepSeconds: readonly number[];
   readonly imagesPerSecond: number;
   readonly usefulGflops: number;
   readonly losses: readonly number[];
@@ -121,7 +125,7 @@ const matMulProbe = (spec: PixelCnnSpec, batch: number) => {
  * Train `steps` timed steps (after `warmup`) through each engine, the engines taking turns step by
  * step (so that a shared machine's changing load hits all of them alike); the median step time of
  * each. After each timed step a plain matMul is timed too, so that the fraction compares work done
- * under the same machine load.
+ * under the same machine load. `afterRound` runs after every timed round (all engines stepped once).
  */
 const timeTraining = async (
   runs: readonly { readonly engine: GradientEngine; readonly afterStep?: (seconds: number) => void }[],
@@ -129,6 +133,7 @@ const timeTraining = async (
   batch: number,
   warmup: number,
   steps: number,
+  afterRound?: () => Promise<void>,
 ): Promise<TrainFigures[]> => {
   let states: TrainState[] = runs.map(() => initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop')));
   const times: number[][] = runs.map(() => []);
@@ -148,6 +153,7 @@ const timeTraining = async (
         probes[r]!.push(matMulProbe(spec, batch));
       }
     }
+    if (i >= warmup) await afterRound?.();
   }
   states.forEach((st) => disposeAll(st.params, st.slots));
   states = [];
@@ -159,6 +165,7 @@ const timeTraining = async (
       batch,
       steps,
       medianStepSeconds: step,
+      stepSeconds: times[r]!,
       imagesPerSecond: ips,
       usefulGflops: (ips * usefulTrainFlops(spec).train) / 1e9,
       losses: losses[r]!,
@@ -248,7 +255,7 @@ const main = async () => {
   const batch = 16;
   const convImpl: ConvImpl = info.engine === 'tensorflow' ? 'dense' : 'gather';
   const workersWanted = Number(option('workers') ?? availableParallelism());
-  const steps = quick ? 3 : 8;
+  const steps = Number(option('steps') ?? (quick ? 3 : 8));
   const warmup = quick ? 1 : 2;
   const flops = usefulTrainFlops(spec);
   const t0 = performance.now();
@@ -264,6 +271,11 @@ const main = async () => {
   const counts = !flag('no-workers') && info.engine !== 'tensorflow' ? [...new Set([1, workersWanted])] : [];
   const pools: WorkerEngine[] = counts.map((n) => workerEngine({ workers: n, backend: info.name, convImpl }));
   const overheads: number[][] = pools.map(() => []);
+  // The machine's limit for the same split, no engine in the way (bench/threadCeiling.ts), timed
+  // once per round between the engines' steps.
+  const ceilingThreads =
+    counts.length > 1 && workersWanted > 1 ? await startCeiling({ threads: workersWanted, batch, backend: info.name, convImpl }) : null;
+  const ceilingRatios: number[] = [];
   let figures: TrainFigures[];
   try {
     figures = await timeTraining(
@@ -280,13 +292,11 @@ const main = async () => {
       batch,
       warmup,
       steps,
+      ceilingThreads ? async () => void ceilingRatios.push(await ceilingThreads.round()) : undefined,
     );
   } finally {
-    await Promise.all(pools.map((e) => e.close()));
+    await Promise.all([...pools.map((e) => e.close()), ceilingThreads?.close()]);
   }
-  // The machine's limit for the same split, no engine in the way (bench/threadCeiling.ts).
-  const ceiling: ThreadCeiling | null =
-    counts.length > 1 && workersWanted > 1 ? await threadCeiling({ threads: workersWanted, batch, backend: info.name, convImpl, rounds: quick ? 2 : 3 }) : null;
   const single = figures[0]!;
   const workerRuns: (TrainFigures & { workers: number; overheadMs: number })[] = counts.map((n, p) => ({
     ...figures[p + 1]!,
@@ -325,14 +335,25 @@ const main = async () => {
   table(['plain matMul (same backend, same run)', 'GFLOP/s'], matmul.map((m) => [m.shape, m.gflops.toFixed(2)]));
   const w1 = workerRuns.find((w) => w.workers === 1);
   const wn = workerRuns.find((w) => w.workers === workersWanted && workersWanted > 1);
+  // Per round: the engine's N-vs-1 ratio, the ceiling's, and the fraction of the ceiling reached.
+  const scaling =
+    w1 && wn && ceilingRatios.length
+      ? (() => {
+          const engine = w1.stepSeconds.map((t, i) => t / wn.stepSeconds[i]!);
+          const ofCeiling = engine.map((e, i) => e / ceilingRatios[i]!);
+          return { threads: wn.workers, engine, ceiling: ceilingRatios, ofCeiling, median: { engine: median(engine), ceiling: median(ceilingRatios), ofCeiling: median(ofCeiling) } };
+        })()
+      : null;
   say();
   if (naive && naive.image !== `${spec.height}×${spec.width}`) say(`naive baseline ${naive.note}`);
   if (naive) say(`speed-up over the naive baseline: ${(single.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (1 thread)${wn ? `, ${(wn.imagesPerSecond / naive.imagesPerSecond).toFixed(0)}× (${wn.workers} workers)` : ''}`);
   if (w1 && wn) say(`workers: ${wn.workers} vs 1 = ${(wn.imagesPerSecond / w1.imagesPerSecond).toFixed(2)}×`);
-  if (ceiling)
-    say(
-      `  this machine's ceiling: the same gradient work in ${ceiling.threads} threads with no coordination = ${ceiling.medianRatio.toFixed(2)}× one thread (rounds: ${ceiling.ratios.map((r) => r.toFixed(2)).join(', ')})`,
-    );
+  if (scaling) {
+    const list = (xs: readonly number[]) => xs.map((x) => x.toFixed(2)).join(' ');
+    say(`  per round: engine ${scaling.median.engine.toFixed(2)}× (${list(scaling.engine)})`);
+    say(`  this machine's ceiling in the same rounds — the same gradient work in ${scaling.threads} threads, no coordination: ${scaling.median.ceiling.toFixed(2)}× (${list(scaling.ceiling)})`);
+    say(`  engine ÷ ceiling, per round: ${(100 * scaling.median.ofCeiling).toFixed(0)}% (${list(scaling.ofCeiling)})`);
+  }
   for (const w of workerRuns)
     say(`  ${w.workers} worker${w.workers > 1 ? 's' : ''}: ${w.overheadMs.toFixed(1)} ms per step outside the workers' compute (params out, grads back, average, update) of ${(w.medianStepSeconds * 1000).toFixed(0)} ms`);
   say(`peak RSS: ${(rssAfterTraining / 2 ** 20).toFixed(0)} MiB (whole process, worker threads included)`);
@@ -368,9 +389,10 @@ const main = async () => {
             usefulOverBestStandaloneMatMul: single.usefulGflops / matmulBest,
             overNaive: naive ? single.imagesPerSecond / naive.imagesPerSecond : null,
             workersSpeedup: w1 && wn ? wn.imagesPerSecond / w1.imagesPerSecond : null,
-            threadCeiling: ceiling?.medianRatio ?? null,
+            threadCeiling: scaling?.median.ceiling ?? null,
+            workersOfCeiling: scaling?.median.ofCeiling ?? null,
           },
-          threadCeiling: ceiling,
+          scaling,
           peakRssBytesAfterTraining: rssAfterTraining,
           peakRssBytesWholeBench: process.resourceUsage().maxRSS * 1024,
           profile,
