@@ -125,7 +125,8 @@ const matMulProbe = (spec: PixelCnnSpec, batch: number) => {
  * Train `steps` timed steps (after `warmup`) through each engine, the engines taking turns step by
  * step (so that a shared machine's changing load hits all of them alike); the median step time of
  * each. After each timed step a plain matMul is timed too, so that the fraction compares work done
- * under the same machine load. `afterRound` runs after every timed round (all engines stepped once).
+ * under the same machine load. `afterRound` runs once in every timed round, after the engines or
+ * (odd rounds, which also reverse the engines' order) before them.
  */
 const timeTraining = async (
   runs: readonly { readonly engine: GradientEngine; readonly afterStep?: (seconds: number) => void }[],
@@ -141,7 +142,10 @@ const timeTraining = async (
   const probes: number[][] = runs.map(() => []);
   for (let i = 0; i < warmup + steps; i++) {
     const b = batchOf(spec, batch, i);
-    for (const [r, run] of runs.entries()) {
+    // Odd rounds run everything in the opposite order, so no engine always follows an idle or a busy spell.
+    const reversed = i % 2 === 1;
+    if (i >= warmup && reversed) await afterRound?.();
+    for (const [r, run] of reversed ? [...runs.entries()].reverse() : runs.entries()) {
       const t0 = performance.now();
       const { loss, grads } = await run.engine.compute(spec, states[r]!.params, b);
       states[r] = applyStep(states[r]!, loss, grads, batch).state;
@@ -153,7 +157,7 @@ const timeTraining = async (
         probes[r]!.push(matMulProbe(spec, batch));
       }
     }
-    if (i >= warmup) await afterRound?.();
+    if (i >= warmup && !reversed) await afterRound?.();
   }
   states.forEach((st) => disposeAll(st.params, st.slots));
   states = [];

@@ -47,14 +47,26 @@ export const startCeiling = async (options: { threads: number; batch: number; ba
   const shard = Math.ceil(batch / threads);
   await Promise.all(workers.map((w) => run(w, shard, 1))); // warm-up, every thread
   await run(workers[0]!, batch, 1);
+  const one = async () => {
+    const t0 = performance.now();
+    await run(workers[0]!, batch, 1);
+    return batch / (performance.now() - t0);
+  };
+  const all = async () => {
+    const t0 = performance.now();
+    await Promise.all(workers.map((w) => run(w, shard, 1)));
+    return (shard * threads) / (performance.now() - t0);
+  };
+  let rounds = 0;
   return {
+    // Alternate which phase goes first, as bench.ts alternates the engines.
     round: async () => {
-      let t0 = performance.now();
-      await run(workers[0]!, batch, 1);
-      const one = batch / (performance.now() - t0);
-      t0 = performance.now();
-      await Promise.all(workers.map((w) => run(w, shard, 1)));
-      return (shard * threads) / (performance.now() - t0) / one;
+      if (rounds++ % 2 === 0) {
+        const a = await one();
+        return (await all()) / a;
+      }
+      const n = await all();
+      return n / (await one());
     },
     close: async () => {
       await Promise.all(workers.map((w) => w.terminate()));
