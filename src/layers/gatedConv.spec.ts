@@ -1,10 +1,11 @@
 // The LSTM input-to-state convolution through our wasm kernels against its tfjs path (slices, concat,
-// matMul): values and gradients, for the Row LSTM's 1×k and the Diagonal BiLSTM's 1×1, grey and RGB.
+// matMul): values and gradients, for the Row LSTM's 1×k and the Diagonal BiLSTM's 1×1, grey and RGB;
+// and the unmasked 1×1 (conditioning maps) likewise.
 import { describe, expect, it } from 'vitest';
 import { setCausalConvKernels } from '../kernels/causalConv.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
-import { gatedConv, initGatedConv, type GatedConvSpec } from './lstm.js';
+import { gatedConv, initGatedConv, pointwise, type GatedConvSpec } from './lstm.js';
 
 const valuesAndGrads = (s: GatedConvSpec, params: NamedTensors, x: Tensor4D, upstream: tf.Tensor) => {
   const f = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
@@ -48,5 +49,48 @@ describe('gatedConv through our kernels equals its tfjs path', () => {
     const moved = gatedConv(s, params, shifted);
     expect(worst(moved.dataSync() as Float32Array, ours[0]!)).toBeGreaterThan(1e-2);
     tf.dispose([x, upstream, shifted, moved, ...Object.values(params)]);
+  });
+});
+
+describe('pointwise (unmasked 1×1) through our kernel equals its matMul path', () => {
+  it.each([
+    [16, 64],
+    [32, 16],
+    [8, 64], // in not a multiple of 16: the matMul path either way
+  ])('%i → %i: values and both gradients', (cin, out) => {
+    const rng = Rng.fromSeed(cin + out, 4);
+    const x = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 5 * cin }, () => rng.normal()), [2, 3, 5, cin]);
+    const w = tf.tensor2d(Float32Array.from({ length: cin * out }, () => rng.normal()), [cin, out]);
+    const upstream = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 5 * out }, () => rng.normal()), [2, 3, 5, out]);
+    const run = (xx: tf.Tensor4D) => {
+      const f = (a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(pointwise(a as Tensor4D, b as tf.Tensor2D), upstream)) as tf.Scalar;
+      const y = pointwise(xx, w);
+      const { value, grads } = tf.valueAndGrads(f)([xx, w]);
+      const arrays = [y, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+      tf.dispose([y, value, ...grads]);
+      return arrays;
+    };
+    const ours = run(x);
+    setCausalConvKernels(false);
+    let theirs: Float32Array[];
+    try {
+      theirs = run(x);
+    } finally {
+      setCausalConvKernels(true);
+    }
+    ours.forEach((o, i) => expect(worst(o, theirs[i]!)).toBeLessThan(1e-5));
+    // a negative control: another input gives other values
+    const other = tf.reverse(x, 2) as Tensor4D;
+    expect(worst(run(other)[0]!, ours[0]!)).toBeGreaterThan(1e-2);
+    tf.dispose([x, w, upstream, other]);
+  });
+
+  it('runs as our kernel where it takes the widths', async () => {
+    const x = tf.ones([1, 2, 2, 16]) as Tensor4D;
+    const w = tf.ones([16, 32]) as tf.Tensor2D;
+    const profile = await tf.profile(() => tf.dispose(tf.grads((a: tf.Tensor) => tf.sum(pointwise(a as Tensor4D, w)))([x])));
+    expect(profile.kernelNames).toContain('PixelstreamsCausalConv');
+    expect(profile.kernelNames).not.toContain('BatchMatMul');
+    tf.dispose([x, w]);
   });
 });
