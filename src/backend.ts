@@ -97,3 +97,32 @@ export const selectBackend = async (requested?: string): Promise<E.Either<Error,
 };
 
 export const currentBackend = (): BackendInfo | undefined => current;
+
+/** Bytes the wasm backend's heap has grown to, or null on another backend. */
+const wasmHeapBytes = (): number | null => {
+  try {
+    const heap = (tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8;
+    return heap ? heap.buffer.byteLength : null;
+  } catch {
+    return null;
+  }
+};
+
+/** The messages a wasm heap that cannot grow any further gives: emscripten's abort, our kernels' scratch. */
+const outOfWasmMemory = /^Aborted\(|the wasm heap could not provide/;
+
+/**
+ * An error of a computation, explained where the engine's own message says nothing a user can act
+ * on: the wasm backend's heap is one 32-bit memory (at most 4 GiB per thread), and running out of it
+ * shows as "Aborted()". `what` names the computation (e.g. "step 3: gradients of 16 images").
+ */
+export const explainBackendError = (e: unknown, what: string): Error => {
+  const message = e instanceof Error ? e.message : String(e);
+  if (!outOfWasmMemory.test(message)) return e instanceof Error ? e : new Error(message);
+  const heap = wasmHeapBytes();
+  return new Error(
+    `${what}: the wasm backend ran out of memory (${message.split('\n')[0]}); a backend's heap holds at most 4 GiB` +
+      `${heap ? ` and this one had grown to ${Math.round(heap / 2 ** 20)} MiB` : ''}. ` +
+      'Use a smaller --batch-size, more --workers (each worker has a heap of its own), a smaller model, or the tensorflow backend.',
+  );
+};

@@ -29,6 +29,13 @@ export interface TrainEvent<S extends BaseSpec = BaseSpec> {
   readonly stepMs: number;
 }
 
+/** The same error with its message prefixed (the stack kept). */
+const prefixed = (e: unknown, prefix: string): Error => {
+  const error = e instanceof Error ? e : new Error(String(e));
+  error.message = prefix + error.message;
+  return error;
+};
+
 interface Acc<S extends BaseSpec> {
   readonly state: TrainState<S>;
   readonly event: TrainEvent<S> | null;
@@ -45,7 +52,9 @@ export const train =
       let inFlight: Promise<unknown> | null = null;
       const step = async (acc: Acc<S>, batch: RecordBatch): Promise<Acc<S>> => {
         const started = performance.now();
-        const { loss, grads } = await engine.compute(acc.state.spec, acc.state.params, batch);
+        const { loss, grads } = await engine.compute(acc.state.spec, acc.state.params, batch).catch((e: unknown) => {
+          throw prefixed(e, `step ${acc.state.step + 1}: `);
+        });
         const result = applyStep(acc.state, loss, grads, batch.records.length, options.onNonFinite ?? 'stop');
         live = result.state;
         if (result.skipped) skippedTotal++;

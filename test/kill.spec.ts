@@ -4,8 +4,9 @@
 // after the folder rename, while pruning an old checkpoint, while writing the report) — and is
 // stopped with SIGINT and SIGTERM (which must finish the step, checkpoint and exit 0). After each
 // interruption every checkpoint on disk must load, and `--resume` continues. At the end the final
-// weights must equal, byte for byte, those of an uninterrupted run (wasm, single thread, is
-// deterministic: same ops, same order, same floats).
+// weights must equal, byte for byte, those of an uninterrupted run (wasm is deterministic: same
+// ops, same order, same floats, in-process or split across the same number of workers — the CLI's
+// default, one per core).
 
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';

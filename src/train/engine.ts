@@ -1,6 +1,7 @@
 // Where gradients are computed: in this process, or split across worker threads. The train
 // operator takes any GradientEngine, so the same pipeline runs with or without workers.
 
+import { explainBackendError } from '../backend.js';
 import type { RecordBatch } from '../data/records.js';
 import { recordsToTensor } from '../data/toTensor.js';
 import type { BaseSpec, ForwardOptions } from '../model.js';
@@ -31,6 +32,8 @@ export const localEngine = (options: ForwardOptions): GradientEngine => ({
       const value = loss.dataSync()[0]!;
       loss.dispose();
       return { loss: value, grads };
+    } catch (e) {
+      throw explainBackendError(e, `gradients of ${batch.records.length} images`);
     } finally {
       x.dispose();
     }

@@ -2,7 +2,7 @@
 // gradients of one shard, summed over its images, everything of the step disposed.
 
 import { parentPort } from 'node:worker_threads';
-import { selectBackend } from '../backend.js';
+import { explainBackendError, selectBackend } from '../backend.js';
 import { defaultConvImpl, type ConvImpl } from '../layers/maskedConv.js';
 import { tf, type NamedTensors } from '../tf.js';
 import { lossAndGradients } from './step.js';
@@ -56,6 +56,6 @@ port.on('message', async (m: ToWorker) => {
       send(result, result.grads.map((g) => g.buffer as ArrayBuffer));
     }
   } catch (e) {
-    send({ type: 'error', id: m.id, message: (e as Error).message });
+    send({ type: 'error', id: m.id, message: explainBackendError(e, `gradients of ${m.count} images`).message });
   }
 });
