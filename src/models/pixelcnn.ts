@@ -47,7 +47,6 @@ export const pixelCnn: ModelFamily<PixelCnnSpec> = {
       const [input, ...rest] = pixelCnnLayers(s);
       const residual = rest.slice(0, s.residualLayers);
       const [head0, head1] = rest.slice(s.residualLayers) as [MaskedConvSpec, MaskedConvSpec];
-      const [b, h, w, c] = x.shape;
 
       const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
       let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)

@@ -13,6 +13,8 @@ const configs: OptimizerConfig[] = [defaultOptimizer('rmsprop', 0.01), defaultOp
 const tensorsOf = (values: Record<string, { shape: number[]; data: number[] }>): NamedTensors =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
 
+type Problem = { params: number[][]; grads: number[][]; shapes: [number, number][]; steps: number };
+
 /** Named tensors of random shapes and values: a few parameters, each with its gradient. */
 const problem: fc.Arbitrary<Problem> = fc
   .array(fc.tuple(fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 5 })), { minLength: 1, maxLength: 4 })
@@ -24,8 +26,6 @@ const problem: fc.Arbitrary<Problem> = fc
       steps: fc.integer({ min: 1, max: 3 }),
     }),
   );
-
-type Problem = { params: number[][]; grads: number[][]; shapes: [number, number][]; steps: number };
 
 const close = (a: Float32Array, b: Float32Array) => a.every((x, i) => Math.abs(x - b[i]!) <= 1e-5 * (1 + Math.abs(b[i]!)));
 
