@@ -1,5 +1,6 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
+import { meanNll } from '../likelihood.js';
 import type { AutoregressiveModel } from '../model.js';
 import { tf, type Tensor4D } from '../tf.js';
 import { defaultOptimizer } from '../train/optimizers.js';
@@ -188,5 +189,29 @@ describe('specs', () => {
   it('rejects an unknown family, listing the known ones', () => {
     const r = decodeSpec({ family: 'gru', height: 4, width: 4, channels: 1, levels: 2 });
     expect(E.isLeft(r) && r.left.message).toMatch(/family: expected .*'row-lstm'.*'diagonal-bilstm'/s);
+  });
+});
+
+describe('initial logits', () => {
+  // A binarized 28×28 batch, about one pixel in seven on.
+  const mnist = { height: 28, width: 28, channels: 1 as const, levels: 2 };
+  const uniform = 784 * Math.log(2);
+  const x = tf.tensor4d(Float32Array.from({ length: 2 * 784 }, (_, i) => ((i * 7919) % 7 === 0 ? 1 : 0)), [2, 28, 28, 1]);
+  const initialNll = (name: string, headScale = 1) => {
+    const spec = presets[name]!(mnist) as RecurrentSpec;
+    const params = familyOf(spec).init(spec, 1);
+    const head = params['head1.w']!;
+    params['head1.w'] = tf.mul(head, headScale);
+    head.dispose();
+    const nll = tf.tidy(() => meanNll(familyOf(spec).forward(spec, params, x, opts), x).dataSync()[0]!);
+    disposeAll(params);
+    return { nll, layers: spec.layers };
+  };
+
+  it.each(['mnist-row-lstm', 'mnist-diagonal-bilstm', 'small-diagonal-bilstm'])('%s starts within 1.5× of uniform; at the full head scale it would not', (name) => {
+    const { nll, layers } = initialNll(name);
+    expect(nll).toBeLessThan(1.5 * uniform);
+    // negative control: the logits layer at He scale (L² times larger) starts several times worse
+    expect(initialNll(name, layers ** 2).nll).toBeGreaterThan(2.5 * uniform);
   });
 });

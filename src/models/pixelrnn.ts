@@ -74,7 +74,12 @@ export const initPixelRnn = (s: RecurrentSpec, rng: Rng, prefix = '', conditionF
     // Residual branches start small so the initial network is close to the identity path.
     ...L.outputs.map((o) => initMaskedConv(o, rng, s.residual ? 0.5 : 1)),
     initMaskedConv(L.head0, rng),
-    initMaskedConv(L.head1, rng),
+    // The logits layer starts at 1/L² of its usual scale. The residual stream grows with depth and
+    // the skip connections sum every layer's map, so the initial logits grow about as L²: at full
+    // scale the paper's MNIST Diagonal BiLSTM (7 layers) started at 9,490 nats per binarized digit
+    // (uniform: 543), the CIFAR presets at 3× uniform. Near-uniform logits instead trained the small
+    // Diagonal BiLSTM to 98.4 nats in 60 CPU s where full scale reached 105.0. One layer: unchanged.
+    initMaskedConv(L.head1, rng, 1 / s.layers ** 2),
   ) as NamedTensors;
 };
 
