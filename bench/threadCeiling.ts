@@ -1,9 +1,9 @@
 // The machine's own limit for data-parallel training, measured in the same run as the worker engine:
 // the reference PixelCNN's gradient computation in N threads at once (batch B/N each) with no
 // coordination at all — no parameters sent, no gradients returned or averaged, no update — against
-// one thread at batch B, one step each per round. bench.ts runs a round after every round of
-// engine steps, so that both ratios meet the same machine load; a worker engine cannot beat this
-// ratio, and what is left between the two is the engine's own cost.
+// one thread at batch B, one step each per round. bench.ts runs a round in every round of engine
+// steps (after them, or before them in odd rounds), so that both ratios meet the same machine load;
+// a worker engine cannot beat this ratio, and what is left between the two is the engine's own cost.
 import { Worker } from 'node:worker_threads';
 import type { ConvImpl } from '../src/layers/maskedConv.js';
 

@@ -1,5 +1,5 @@
 import * as E from 'fp-ts/lib/Either.js';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { meanNll } from '../likelihood.js';
 import type { AutoregressiveModel } from '../model.js';
 import { tf, type Tensor4D } from '../tf.js';
@@ -214,4 +214,6 @@ describe('initial logits', () => {
     // negative control: the logits layer at He scale (L² times larger) starts several times worse
     expect(initialNll(name, layers ** 2).nll).toBeGreaterThan(2.5 * uniform);
   });
+
+  afterAll(() => x.dispose());
 });
