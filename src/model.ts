@@ -1,8 +1,14 @@
 // The one interface that ties every model family to training, evaluation, sampling and the
-// property library.
+// property library, and the value a family is.
 
+import type fc from 'fast-check';
+import type * as t from 'io-ts';
 import type { ConvImpl } from './layers/maskedConv.js';
-import type { NamedTensors, Tensor4D, Tensor5D } from './tf.js';
+import type { Likelihood, LikelihoodSpec } from './likelihoods/types.js';
+import type { Dependence } from './receptiveField.js';
+import type { IncrementalSampler, SamplingOrder } from './sampling/types.js';
+import type { ShapeConstraints } from './shapeArb.js';
+import { tf, type NamedTensors, type Tensor1D, type Tensor4D, type Tensor5D } from './tf.js';
 
 /** What every model spec shares: the image it models. */
 export interface ImageShape {
@@ -14,12 +20,14 @@ export interface ImageShape {
 
 export interface BaseSpec extends ImageShape {
   readonly family: string;
+  /** The likelihood the head parameterises, e.g. { kind: 'categorical' }. */
+  readonly likelihood: LikelihoodSpec;
 }
 
 export interface ForwardOptions {
   readonly convImpl: ConvImpl;
   /**
-   * Let gradients flow into the input x (the property library differentiates logits w.r.t. x).
+   * Let gradients flow into the input x (the property library differentiates through x).
    * Default false: x is data, and a model may skip computing its gradient.
    */
   readonly inputGradient?: boolean;
@@ -27,21 +35,57 @@ export interface ForwardOptions {
 
 /**
  * An autoregressive image model: x [B, H, W, C] holding integer levels 0..K-1 (as float32) maps to
- * logits [B, H, W, C, K]. The logits at (i, j, c) may depend on every channel of pixels before
- * (i, j) in raster order and on channels < c of (i, j) — nothing else.
+ * its head [B, H, W, C·F], which `likelihood` reads (F features per channel, channel c's block at
+ * [c·F, (c+1)·F)). The distribution of value (i, j, c) may depend on the values before it in the
+ * family's order (raster order, R → G → B within a pixel, for most) — nothing else.
  */
 export interface AutoregressiveModel<S extends BaseSpec = BaseSpec> {
   readonly spec: S;
   readonly params: NamedTensors;
-  logits(x: Tensor4D): Tensor5D;
+  readonly likelihood: Likelihood;
+  forward(x: Tensor4D): Tensor4D;
 }
 
-/** A family of models: how to make, shape and run one from its spec. Pure in (spec, params). */
+/** −log p(x) per image in nats. [B] */
+export const nllOf = (model: AutoregressiveModel, x: Tensor4D): Tensor1D =>
+  tf.tidy(() => model.likelihood.nll(model.forward(x), x));
+
+/** log p of every level at every value given what came before. [B, H, W, C, K] */
+export const logProbsOf = (model: AutoregressiveModel, x: Tensor4D): Tensor5D =>
+  tf.tidy(() => model.likelihood.logProbs(model.forward(x), x));
+
+/** A preset: a spec for an image shape (and the likelihood the presets choose for it). */
+export type Preset<S extends BaseSpec = BaseSpec> = (shape: ImageShape & { readonly channels: 1 | 3 }) => S;
+
+/**
+ * A model family, everything it is in one value (src/models/<family>/): registered once in
+ * src/models/registry.ts, read by training, sampling, the CLI, the bench and the property library.
+ * Pure in (spec, params).
+ */
 export interface ModelFamily<S extends BaseSpec = BaseSpec> {
   readonly family: S['family'];
+  /** One line for help texts. */
+  readonly summary: string;
+  /** Decodes the whole spec (image shape, likelihood and the family's fields); exact: no unknown keys. */
+  readonly codec: t.Type<S, unknown, unknown>;
+  /** Rules a codec cannot express ([] when none is broken), each naming its field. */
+  rules?(spec: S): string[];
+  /** Named sizes; `tiny` (tests) and `small` (a CPU in minutes) at least. */
+  readonly presets: Readonly<Record<string, Preset<S>>>;
   /** Expected shape of every parameter, by name. */
   shapes(spec: S): Record<string, number[]>;
   /** Fresh parameters, deterministic in the seed. */
   init(spec: S, seed: number): NamedTensors;
-  forward(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor5D;
+  /** The head [B, H, W, C·F] of images x [B, H, W, C]. */
+  forward(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D;
+  /** The order values are sampled in; raster order with R → G → B when absent. */
+  order?(spec: S): SamplingOrder;
+  /** An incremental sampler that computes only what each new value changes; the naive rerun when absent. */
+  cachedSampler?(model: AutoregressiveModel<S>, batch: number): IncrementalSampler;
+  /** The receptive field the architecture promises, computed apart from the model code (props' full-past law). */
+  referenceField?(spec: S): Dependence;
+  /** Small specs of this family for the property laws. */
+  specArb?(constraints?: ShapeConstraints): fc.Arbitrary<S>;
+  /** Floating-point operations of one training step per image (forward and backward), for the bench. */
+  trainingFlops?(spec: S): number;
 }

@@ -5,20 +5,28 @@ import type * as t from 'io-ts';
 /** One clause per failing field: `path: expected T, found V` (alternatives of a union joined by |). */
 export const formatValidationErrors = (errors: t.Errors): string => {
   const byPath = new Map<string, { expected: string[]; found: unknown }>();
+  const messages = new Map<string, string>();
   for (const e of errors) {
     const path =
       e.context
         .map((c) => c.key)
         .filter((k) => k !== '' && !/^\d+$/.test(k))
         .join('.') || '(root)';
+    if (e.message) {
+      messages.set(path, e.message); // a codec that says what is wrong in its own words
+      continue;
+    }
     const expected = e.context[e.context.length - 1]?.type.name ?? 'value';
     const entry = byPath.get(path) ?? { expected: [], found: e.value };
     if (!entry.expected.includes(expected)) entry.expected.push(expected);
     byPath.set(path, entry);
   }
-  return [...byPath]
-    .map(([path, { expected, found }]) => `${path}: expected ${expected.join(' | ')}, found ${describeValue(found)}`)
-    .join('; ');
+  return [
+    ...[...messages].map(([path, message]) => `${path}: ${message}`),
+    ...[...byPath]
+      .filter(([path]) => !messages.has(path))
+      .map(([path, { expected, found }]) => `${path}: expected ${expected.join(' | ')}, found ${describeValue(found)}`),
+  ].join('; ');
 };
 
 const describeValue = (v: unknown): string =>

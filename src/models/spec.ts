@@ -1,7 +1,10 @@
-// io-ts codecs for model specs: decoded at the boundary (CLI flags, config files, checkpoint
-// manifests), so that everything inside works on a validated, typed spec.
+// io-ts building blocks for model specs: decoded at the boundary (CLI flags, config files,
+// checkpoint manifests), so that everything inside works on a validated, typed spec. Each family's
+// own codec lives in its folder (src/models/<family>/spec.ts) and is built from these.
 
+import * as E from 'fp-ts/lib/Either.js';
 import * as t from 'io-ts';
+import { LikelihoodSpecCodec } from '../likelihoods/index.js';
 
 /** A number codec that accepts integers passing `ok`; `name` is what error messages expect. */
 export const intCodec = (name: string, ok: (n: number) => boolean) =>
@@ -12,105 +15,71 @@ export const intCodec = (name: string, ok: (n: number) => boolean) =>
     t.identity,
   );
 
+/** Sizes are bounded so that no spec can ask for more memory than a machine has. */
+export const MAX_SIDE = 4096;
+export const MAX_FEATURES = 16384;
+export const MAX_LAYERS = 1024;
+
 export const PositiveInt = intCodec('integer ≥ 1', (n) => n >= 1);
 export const NonNegativeInt = intCodec('integer ≥ 0', (n) => n >= 0);
+export const Side = intCodec(`integer in 1..${MAX_SIDE}`, (n) => n >= 1 && n <= MAX_SIDE);
+export const Features = intCodec(`integer in 1..${MAX_FEATURES}`, (n) => n >= 1 && n <= MAX_FEATURES);
+export const LayerCount = intCodec(`integer in 0..${MAX_LAYERS}`, (n) => n >= 0 && n <= MAX_LAYERS);
+export const PositiveLayerCount = intCodec(`integer in 1..${MAX_LAYERS}`, (n) => n >= 1 && n <= MAX_LAYERS);
 export const Levels = intCodec('integer in 2..65536', (n) => n >= 2 && n <= 65536);
 export const Channels = t.union([t.literal(1), t.literal(3)], '1 | 3');
-export const OddKernel = intCodec('odd integer ≥ 1', (n) => n >= 1 && n % 2 === 1);
+export const OddKernel = intCodec('odd integer in 1..63', (n) => n >= 1 && n <= 63 && n % 2 === 1);
 
-export const ImageShapeCodec = t.type({
-  height: PositiveInt,
-  width: PositiveInt,
+/** Every spec's image fields and its likelihood. */
+export const baseSpecFields = {
+  height: Side,
+  width: Side,
   channels: Channels,
   levels: Levels,
-});
-
-export const PixelCnnSpecCodec = t.intersection(
-  [
-    ImageShapeCodec,
-    t.type({
-      family: t.literal('pixelcnn'),
-      /** h: features in every hidden layer. */
-      hidden: PositiveInt,
-      /** Number of residual 3×3 mask-B layers after the 7×7 mask-A layer. */
-      residualLayers: NonNegativeInt,
-      firstKernel: OddKernel,
-      kernel: OddKernel,
-      /** Features of the two ReLU + 1×1 mask-B output layers. */
-      headHidden: PositiveInt,
-      /** 'softmax' over K levels, or 'bernoulli' (one sigmoid logit, K = 2). */
-      head: t.union([t.literal('softmax'), t.literal('bernoulli')]),
-    }),
-  ],
-  'PixelCnnSpec',
-);
-export type PixelCnnSpec = t.TypeOf<typeof PixelCnnSpecCodec>;
-
-// ── PixelRNN families (issue 4) ──────────────────────────────────────────────────────────────
-// A recurrent "body" is everything but the image shape, so that the Multi-Scale PixelRNN can reuse
-// it for its small (s×s) and large (n×n) networks.
-
-export const HeadCodec = t.union([t.literal('softmax'), t.literal('bernoulli')], "'softmax' | 'bernoulli'");
-
-const recurrentFields = {
-  /** h: features of the LSTM state; the maps between layers have 2h. */
-  hidden: PositiveInt,
-  /** Number of recurrent layers after the first masked convolution. */
-  layers: PositiveInt,
-  /** Kernel of the first convolution (mask A), 7 in the paper. */
-  firstKernel: OddKernel,
-  /** Features of the two ReLU + 1×1 mask-B output layers. */
-  headHidden: PositiveInt,
-  head: HeadCodec,
-  /** Residual connection around each recurrent layer (paper Table 2). */
-  residual: t.boolean,
-  /** Skip connections from every layer to the output head (paper Table 2). */
-  skip: t.boolean,
+  likelihood: LikelihoodSpecCodec,
 };
 
-export const RowLstmBodyCodec = t.type(
-  {
-    family: t.literal('row-lstm'),
-    ...recurrentFields,
-    /** k of the 1×k mask-B input-to-state convolution along the row (3 in the paper). */
-    rowKernel: OddKernel,
-  },
-  'RowLstmBody',
-);
-export type RowLstmBody = t.TypeOf<typeof RowLstmBodyCodec>;
+/** Edit distance, for "did you mean" in messages. */
+const distance = (a: string, b: string): number => {
+  const d = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return d[b.length]!;
+};
 
-export const DiagonalBiLstmBodyCodec = t.type(
-  { family: t.literal('diagonal-bilstm'), ...recurrentFields },
-  'DiagonalBiLstmBody',
-);
-export type DiagonalBiLstmBody = t.TypeOf<typeof DiagonalBiLstmBodyCodec>;
+/** The known key nearest to `key`, when one is close enough to be a typo. */
+export const nearestKey = (key: string, known: readonly string[]): string | undefined => {
+  const best = [...known].sort((x, y) => distance(key, x) - distance(key, y))[0];
+  return best !== undefined && distance(key, best) <= Math.max(2, Math.floor(best.length / 3)) ? best : undefined;
+};
 
-export const RecurrentBodyCodec = t.union([RowLstmBodyCodec, DiagonalBiLstmBodyCodec], 'RecurrentBody');
-export type RecurrentBody = t.TypeOf<typeof RecurrentBodyCodec>;
-
-export const RowLstmSpecCodec = t.intersection([ImageShapeCodec, RowLstmBodyCodec], 'RowLstmSpec');
-export type RowLstmSpec = t.TypeOf<typeof RowLstmSpecCodec>;
-
-export const DiagonalBiLstmSpecCodec = t.intersection([ImageShapeCodec, DiagonalBiLstmBodyCodec], 'DiagonalBiLstmSpec');
-export type DiagonalBiLstmSpec = t.TypeOf<typeof DiagonalBiLstmSpecCodec>;
-
-export type RecurrentSpec = RowLstmSpec | DiagonalBiLstmSpec;
-
-export const MultiscaleSpecCodec = t.intersection(
-  [
-    ImageShapeCodec,
-    t.type({
-      family: t.literal('multiscale'),
-      /** n / s: the small image takes every factor-th pixel of every factor-th row. */
-      factor: intCodec('integer ≥ 2', (n) => n >= 2),
-      /** c: features of the upsampled (deconvolved) small image that biases every large layer. */
-      conditionFeatures: PositiveInt,
-      /** Unconditional network over the s×s image. */
-      small: RecurrentBodyCodec,
-      /** Conditional network over the n×n image. */
-      large: RecurrentBodyCodec,
-    }),
-  ],
-  'MultiscaleSpec',
-);
-export type MultiscaleSpec = t.TypeOf<typeof MultiscaleSpecCodec>;
+/**
+ * An object codec with exactly these fields: an unknown key (a typo) fails, naming the key and the
+ * nearest known one; every field is required.
+ */
+export const strictType = <P extends t.Props>(props: P, name: string): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>, unknown> => {
+  const inner = t.type(props, name);
+  const known = Object.keys(props);
+  return new t.Type(
+    name,
+    inner.is,
+    (u, c) => {
+      if (typeof u !== 'object' || u === null || Array.isArray(u)) return t.failure(u, c, `expected an object (${name})`);
+      const unknown = Object.keys(u).filter((k) => !known.includes(k));
+      if (unknown.length) {
+        const k = unknown[0]!;
+        const near = nearestKey(k, known);
+        return t.failure(u, c, `unknown key '${k}'${near ? ` (did you mean '${near}'?)` : ''}; known keys: ${known.join(', ')}`);
+      }
+      return E.map((v) => v as t.TypeOf<t.TypeC<P>>)(inner.validate(u, c));
+    },
+    inner.encode,
+  );
+};

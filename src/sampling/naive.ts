@@ -1,21 +1,22 @@
 // The reference sampler: rerun the whole network for every value (H·W·C forward passes per batch)
-// and read back the logits of the one position being sampled. Works for every model family.
+// and read back the head at the one pixel being sampled. Works for every model family and order.
 
 import type { AutoregressiveModel } from '../model.js';
 import { tf, type Tensor4D } from '../tf.js';
 import type { IncrementalSampler } from './types.js';
 
 export const naiveSampler = (model: AutoregressiveModel, batch: number): IncrementalSampler => {
-  const { height: H, width: W, channels: C, levels: K } = model.spec;
+  const { height: H, width: W, channels: C } = model.spec;
+  const P = C * model.likelihood.featuresPerChannel;
   const x = new Float32Array(batch * H * W * C); // [B, H, W, C] levels; unsampled positions are 0
   return {
     batch,
     kind: 'naive',
-    logitsAt: (i, j, c) => {
+    headAt: (i, j) => {
       const picked = tf.tidy(() => {
         const input = tf.tensor4d(x, [batch, H, W, C]) as Tensor4D; //   [B, H, W, C]
-        const logits = model.logits(input); //                            [B, H, W, C, K]
-        return tf.reshape(tf.slice(logits, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]); // [B·K]
+        const head = model.forward(input); //                             [B, H, W, C·F]
+        return tf.reshape(tf.slice(head, [0, i, j, 0], [batch, 1, 1, P]), [batch * P]); // [B·C·F]
       });
       const out = picked.dataSync() as Float32Array;
       picked.dispose();

@@ -6,18 +6,24 @@
 import type { AutoregressiveModel } from '../model.js';
 
 /**
- * A sampler that produces logits one position at a time over a batch of B images.
+ * A sampler that produces the model's head one position at a time over a batch of B images.
  *
- * Protocol: positions are visited in raster/channel order; before `logitsAt(i, j, c)` every earlier
- * position must have been `commit`ted (sampled or known). A sampler may compute lazily: committing a
- * run of known positions (image completion) and then asking for logits is allowed.
+ * Protocol: positions are visited in the family's sampling order (raster order, R → G → B, for most);
+ * before `headAt(i, j, c)` every earlier position must have been `commit`ted (sampled or known). A
+ * sampler may compute lazily: committing a run of known positions (image completion) and then asking
+ * for the head is allowed.
  */
 export interface IncrementalSampler {
   readonly batch: number;
   /** Which scheme runs: 'naive' (rerun the network) or e.g. 'cached-pixelcnn'. */
   readonly kind: string;
-  /** Logits of channel c at (i, j) for every image: [B·K], image b at b·K. Owned by the caller. */
-  logitsAt(i: number, j: number, c: number): Float32Array;
+  /**
+   * The head features of pixel (i, j) for every image: [B·C·F], image b at b·C·F (the layout the
+   * model's likelihood reads). Block c is computed now; blocks < c hold what the earlier calls at
+   * this pixel computed (the loop asks for every channel of a sampled pixel in turn); later blocks
+   * are unspecified. Owned by the caller.
+   */
+  headAt(i: number, j: number, c: number): Float32Array;
   /** Fix the value (a level 0..K-1) of channel c at (i, j) for every image. */
   commit(i: number, j: number, c: number, values: ArrayLike<number>): void;
   /** Free whatever tensors or buffers it holds. Idempotent. */
@@ -26,13 +32,16 @@ export interface IncrementalSampler {
 
 export type SamplerFactory = (model: AutoregressiveModel, batch: number) => IncrementalSampler;
 
+/** The order values are sampled in: flat indices (i·W + j)·C + c, first to last. */
+export type SamplingOrder = Int32Array;
+
 export interface SampleOptions {
   /** Number of images in all (default 1; for completion, the number of known images). */
   readonly count?: number;
   /** Images sampled together (default min(count, 16)). */
   readonly batchSize?: number;
   readonly seed?: number;
-  /** Logits are divided by it before drawing; 0 draws the most likely value (default 1). */
+  /** Sharpens (< 1) or flattens (> 1) every draw as the likelihood states; 0 draws the most likely value (default 1). */
   readonly temperature?: number;
   /** Rows 0..keepRows-1 are taken from `known` and not sampled (default 0). */
   readonly keepRows?: number;

@@ -9,21 +9,21 @@
 //     mask lets it see (< c for mask A, ≤ c for mask B), then relu into the next layer's map. Groups < c
 //     at the pixel do not change when channel c is sampled (mask A hides channel c from groups ≤ c)
 //     and groups > c are computed at their own step, so every pixel is computed once in all;
-//   - the head's two 1×1 layers only for group c: channel c's K logits.
-// Per-pixel maths runs in plain JS (Float32Array weights, Float64 sums, zero inputs skipped — half of
-// every post-ReLU map — and 8 outputs per pass held in registers): on wasm one tiny tensor op costs
-// tens of µs, more than the arithmetic of a whole pixel layer. The big, regular part (rows above)
-// goes to the backend's matMul.
+//   - the head's two 1×1 layers only for group c: channel c's block of the head (what the likelihood reads).
+// Per-pixel maths runs in plain JS (sampling/positionMath.ts: Float32Array weights, Float64 sums, zero
+// inputs skipped — half of every post-ReLU map). The big, regular part (rows above) goes to the
+// backend's matMul. Layer roles come from the model's own layer list (network.ts pixelCnnLayers).
 
-import { convLayout, type MaskedConvSpec } from '../layers/maskedConv.js';
-import { channelGroup } from '../masks.js';
-import type { AutoregressiveModel } from '../model.js';
-import { pixelCnnLayers } from '../models/pixelcnn.js';
-import type { PixelCnnSpec } from '../models/spec.js';
-import { tf, type Tensor2D } from '../tf.js';
-import type { IncrementalSampler } from './types.js';
+import { convLayout, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import type { AutoregressiveModel } from '../../model.js';
+import { groupStarts, readParam, SparseRow } from '../../sampling/positionMath.js';
+import type { IncrementalSampler } from '../../sampling/types.js';
+import { tf, type Tensor2D } from '../../tf.js';
+import { pixelCnnLayers, type PixelCnnRole } from './network.js';
+import type { PixelCnnSpec } from './spec.js';
 
-type Role = 'input' | 'res' | 'head0' | 'head1';
+type Role = PixelCnnRole;
+const WHO = 'cachedPixelCnn';
 
 interface Layer {
   readonly role: Role;
@@ -44,22 +44,9 @@ interface Layer {
   readonly sum: Float64Array; // [B, out]: the layer's output at the current pixel
 }
 
-const readParam = (model: AutoregressiveModel, name: string): Float32Array => {
-  const t = model.params[name];
-  if (!t) throw new Error(`cachedPixelCnn: parameter '${name}' missing from the model`);
-  return Float32Array.from(t.dataSync() as Float32Array);
-};
-
-const groupStarts = (n: number, channels: number): Int32Array => {
-  const s = new Int32Array(channels + 1).fill(n);
-  for (let f = n - 1; f >= 0; f--) s[channelGroup(f, n, channels)] = f;
-  for (let g = channels - 1; g >= 0; g--) if (s[g]! > s[g + 1]!) s[g] = s[g + 1]!;
-  return s;
-};
-
 const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel, H: number, W: number, batch: number): Layer => {
   const { table, weightMask } = convLayout(spec);
-  const w = readParam(model, `${spec.name}.w`);
+  const w = readParam(model.params, `${spec.name}.w`, WHO);
   if (weightMask) for (let k = 0; k < w.length; k++) w[k]! *= weightMask[k]!;
   const C = spec.channels;
   const groupStart = groupStarts(spec.outFeatures, C);
@@ -83,7 +70,7 @@ const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel,
     inF: spec.inFeatures,
     outF: spec.outFeatures,
     w,
-    bias: readParam(model, `${spec.name}.b`),
+    bias: readParam(model.params, `${spec.name}.b`, WHO),
     above,
     left,
     aboveW: aboveRows > 0 ? tf.tensor2d(w.subarray(0, aboveRows * spec.outFeatures), [aboveRows, spec.outFeatures]) : null,
@@ -98,87 +85,19 @@ const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel,
   };
 };
 
-/**
- * A vector × matrix product over the non-zero inputs only: gather (weight row, value) pairs from
- * one or more input segments, then add Σ value · w[row, o] into acc[o0..o1), 8 outputs at a time.
- */
-class SparseRow {
-  private rows: Int32Array;
-  private vals: Float64Array;
-  private m = 0;
-  constructor(maxRows: number) {
-    this.rows = new Int32Array(maxRows);
-    this.vals = new Float64Array(maxRows);
-  }
-  reset(): void {
-    this.m = 0;
-  }
-  /** Inputs input[off .. off+n) meet weight rows row0 .. row0+n of a matrix with outF columns. */
-  gather(input: Float32Array, off: number, n: number, row0: number, outF: number): void {
-    let m = this.m;
-    const rows = this.rows;
-    const vals = this.vals;
-    for (let k = 0; k < n; k++) {
-      const a = input[off + k]!;
-      if (a !== 0) {
-        rows[m] = (row0 + k) * outF;
-        vals[m] = a;
-        m++;
-      }
-    }
-    this.m = m;
-  }
-  addInto(acc: Float64Array, at: number, w: Float32Array, o0: number, o1: number): void {
-    const m = this.m;
-    const rows = this.rows;
-    const vals = this.vals;
-    let o = o0;
-    for (; o + 8 <= o1; o += 8) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, s4 = 0, s5 = 0, s6 = 0, s7 = 0; // prettier-ignore
-      for (let t = 0; t < m; t++) {
-        const a = vals[t]!;
-        const r = rows[t]! + o;
-        s0 += a * w[r]!;
-        s1 += a * w[r + 1]!;
-        s2 += a * w[r + 2]!;
-        s3 += a * w[r + 3]!;
-        s4 += a * w[r + 4]!;
-        s5 += a * w[r + 5]!;
-        s6 += a * w[r + 6]!;
-        s7 += a * w[r + 7]!;
-      }
-      const q = at + o;
-      acc[q]! += s0;
-      acc[q + 1]! += s1;
-      acc[q + 2]! += s2;
-      acc[q + 3]! += s3;
-      acc[q + 4]! += s4;
-      acc[q + 5]! += s5;
-      acc[q + 6]! += s6;
-      acc[q + 7]! += s7;
-    }
-    for (; o < o1; o++) {
-      let s = 0;
-      for (let t = 0; t < m; t++) s += vals[t]! * w[rows[t]! + o]!;
-      acc[at + o]! += s;
-    }
-  }
-}
-
 export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number): IncrementalSampler => {
   const spec = model.spec as PixelCnnSpec;
   if (spec.family !== 'pixelcnn') throw new Error(`cachedPixelCnn: expected family 'pixelcnn', found '${spec.family}'`);
   const { height: H, width: W, channels: C, levels: K } = spec;
-  const specs = pixelCnnLayers(spec);
-  const roles: Role[] = specs.map((s, n) => (n === 0 ? 'input' : s.name.startsWith('res') ? 'res' : (s.name as Role)));
-  const layers = specs.map((s, n) => planLayer(s, roles[n]!, model, H, W, batch));
+  const layers = pixelCnnLayers(spec).map((l) => planLayer(l.conv, l.role, model, H, W, batch));
   const input = layers[0]!;
   const last = layers[layers.length - 1]!; // head1
   const h = spec.hidden;
   const stream = new Float64Array(batch * h); // residual stream at the current pixel [B, h]
   const sparse = new SparseRow(Math.max(...layers.map((l) => l.w.length / l.outF)));
-  const bernoulli = spec.head === 'bernoulli';
   const scale = 2 / (K - 1);
+  const P = last.outF; // head features per pixel, C·F
+  const head = new Float32Array(batch * P); // [B, C·F] at the current pixel: blocks ≤ c are final
 
   let row = -1; // row whose rowAcc is ready
   let pixel = 0; // current pixel (raster index)
@@ -268,7 +187,7 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
         }
       }
       const next = layers[n + 1];
-      if (l.role === 'input' || l.role === 'res') {
+      if (l.role === 'input' || l.role === 'residual') {
         // the residual stream: features = conv(x), then features += conv(relu(features)) per layer
         for (let b = 0; b < batch; b++)
           for (let o = o0; o < o1; o++) {
@@ -290,26 +209,20 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
   return {
     batch,
     kind: 'cached-pixelcnn',
-    logitsAt: (i, j, c) => {
+    headAt: (i, j, c) => {
       if (disposed) throw new Error('cachedPixelCnn: sampler used after dispose');
       const p = i * W + j;
       if (p < pixel || (p === pixel && c < groups))
-        throw new Error(`cachedPixelCnn: logitsAt(${i}, ${j}, ${c}) asked after that position was passed`);
+        throw new Error(`cachedPixelCnn: headAt(${i}, ${j}, ${c}) asked after that position was passed`);
       while (pixel < p) finishPixel();
       if (groups === 0) beginPixel(p);
       for (let g = groups; g < c; g++) computeGroup(p, g, false);
       computeGroup(p, c, true);
       groups = c + 1;
-      const v = new Float32Array(batch * K); // [B·K]
       const out = last.sum;
-      const outF = last.outF;
-      for (let b = 0; b < batch; b++) {
-        if (bernoulli) {
-          v[b * K] = 0;
-          v[b * K + 1] = out[b * outF + c]!;
-        } else for (let k = 0; k < K; k++) v[b * K + k] = out[b * outF + c * K + k]!;
-      }
-      return v;
+      const [f0, f1] = [last.groupStart[c]!, last.groupStart[c + 1]!];
+      for (let b = 0; b < batch; b++) for (let f = f0; f < f1; f++) head[b * P + f] = out[b * P + f]!;
+      return Float32Array.from(head);
     },
     commit: (i, j, c, values) => {
       const base = (i * W + j) * batch * C;

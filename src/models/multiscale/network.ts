@@ -14,37 +14,33 @@
 //
 //   −log p(x) = −log p_small(small) − Σ_{(i,j) not a small position} log p(x_ij | small, x_<ij)
 //
-// `logits(x)` (the family's forward) returns, at each small position, the small network's logits and,
-// everywhere else, the conditional network's — so nllPerImage / meanNll / trainStep compute exactly
-// this NLL of the n×m image (nats; bits/dim over n·m·C), and one train step trains both networks. The
-// conditional network's own logits at small positions are never used (the value is already known).
+// The family's forward returns, at each small position, the small network's head and, everywhere
+// else, the conditional network's — so the likelihood's NLL and the train step compute exactly this
+// NLL of the n×m image (nats; bits/dim over n·m·C), and one train step trains both networks. The
+// conditional network's own head at small positions is never used (the value is already known).
 //
-// What this means for the property laws: the combined logits are NOT causal in raster order (a pixel
-// depends on small positions further down). The laws apply to the two parts, each an ordinary
-// AutoregressiveModel: `smallModel` (unconditional, s×s') and `conditionalModel(small)` (the n×m
-// network for a fixed small image, causal in raster order). Sampling: small first, then the large image
-// in raster order with the small positions fixed — `sampleMultiscale` here, or the cached, streamed
-// version in src/sampling/multiscale.ts that `sample()` uses.
+// What this means for the property laws and sampling: the combined model is causal in the family's
+// own order (order.ts: small positions first, then the rest in raster order), not in raster order;
+// the laws read that order from the family. Its two parts are also ordinary AutoregressiveModels:
+// `smallModel` (unconditional, s×s') and `conditionalModel(small)` (the n×m network for a fixed small
+// image, causal in raster order), which the cached sampler (cachedSampler.ts) runs one after the other.
 
-import { pointwise } from '../layers/lstm.js';
-import { defaultConvImpl } from '../layers/maskedConv.js';
-import type { AutoregressiveModel, ForwardOptions, ModelFamily } from '../model.js';
-import { Rng } from '../rng.js';
-import { drawValue } from '../sampling/draw.js';
-import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D, type Tensor5D } from '../tf.js';
-import { initPixelRnn, pixelRnnForward, pixelRnnShapes, recurrentRules, toUnit, withImage } from './pixelrnn.js';
-import type { MultiscaleSpec, RecurrentSpec } from './spec.js';
+import { pointwise } from '../../layers/lstm.js';
+import { defaultConvImpl } from '../../layers/maskedConv.js';
+import { likelihoodFor } from '../../likelihoods/index.js';
+import type { AutoregressiveModel, ForwardOptions } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../../tf.js';
+import { initPixelRnn, pixelRnnForward, pixelRnnShapes, toUnit, withImage, type RecurrentSpec } from '../pixelrnn/network.js';
+import type { MultiscaleSpec } from './spec.js';
 
 /** The unconditional network's spec: the s×s' image. */
 export const smallSpecOf = (s: MultiscaleSpec): RecurrentSpec =>
-  withImage(
-    { height: s.height / s.factor, width: s.width / s.factor, channels: s.channels, levels: s.levels },
-    s.small,
-  );
+  withImage({ height: s.height / s.factor, width: s.width / s.factor, channels: s.channels, levels: s.levels, likelihood: s.likelihood }, s.small);
 
 /** The conditional network's spec: the n×m image. */
 export const largeSpecOf = (s: MultiscaleSpec): RecurrentSpec =>
-  withImage({ height: s.height, width: s.width, channels: s.channels, levels: s.levels }, s.large);
+  withImage({ height: s.height, width: s.width, channels: s.channels, levels: s.levels, likelihood: s.likelihood }, s.large);
 
 /** Every factor-th pixel of every factor-th row, starting at (0, 0): [B, n, m, C] → [B, n/f, m/f, C]. */
 export const subsample = (x: Tensor4D, factor: number): Tensor4D =>
@@ -56,20 +52,20 @@ export const subsample = (x: Tensor4D, factor: number): Tensor4D =>
     return tf.reshape(cols, [b, s, s2, c]) as Tensor4D; //                            [B, s, s', C]
   });
 
-/** 1 at the small positions (f·i, f·j), 0 elsewhere: [1, n, m, 1, 1]. */
+/** 1 at the small positions (f·i, f·j), 0 elsewhere: [1, n, m, 1]. */
 const smallPositions = (n: number, m: number, f: number): tf.Tensor =>
   tf.tensor(
     Float32Array.from({ length: n * m }, (_, k) => (Math.floor(k / m) % f === 0 && (k % m) % f === 0 ? 1 : 0)),
-    [1, n, m, 1, 1],
+    [1, n, m, 1],
   );
 
-/** Put [B, s, s', C, K] at the small positions of a zero [B, n, m, C, K] (pad/reshape only). */
-const placeSmall = (ls: Tensor5D, factor: number): Tensor5D => {
-  const [b, s, s2, c, k] = ls.shape;
+/** Put [B, s, s', P] at the small positions of a zero [B, n, m, P] (pad/reshape only). */
+const placeSmall = (hs: Tensor4D, factor: number): Tensor4D => {
+  const [b, s, s2, p] = hs.shape;
   const m = s2 * factor;
-  const inRow = tf.pad(tf.reshape(ls, [b * s, s2, 1, c * k]), [[0, 0], [0, 0], [0, factor - 1], [0, 0]]); // [B·s, s', f, CK]
-  const rows = tf.pad(tf.reshape(inRow, [b * s, 1, m, c * k]), [[0, 0], [0, factor - 1], [0, 0], [0, 0]]); // [B·s, f, m, CK]
-  return tf.reshape(rows, [b, s * factor, m, c, k]) as Tensor5D; //                                      [B, n, m, C, K]
+  const inRow = tf.pad(tf.reshape(hs, [b * s, s2, 1, p]), [[0, 0], [0, 0], [0, factor - 1], [0, 0]]); //   [B·s, s', f, P]
+  const rows = tf.pad(tf.reshape(inRow, [b * s, 1, m, p]), [[0, 0], [0, factor - 1], [0, 0], [0, 0]]); //  [B·s, f, m, P]
+  return tf.reshape(rows, [b, s * factor, m, p]) as Tensor4D; //                                          [B, n, m, P]
 };
 
 const upName = (w: 'w' | 'b') => `large.up.${w}`;
@@ -104,18 +100,18 @@ export const conditionMap = (spec: MultiscaleSpec, params: NamedTensors, small: 
     return tf.relu(tf.add(up, params[upName('b')]!)) as Tensor4D;
   });
 
-/** Logits of the unconditional s×s' network. [B, s, s', C, K] */
-export const smallLogits = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, options: ForwardOptions): Tensor5D =>
+/** Head of the unconditional s×s' network. [B, s, s', C·F] */
+export const smallHead = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, options: ForwardOptions): Tensor4D =>
   pixelRnnForward(smallSpecOf(spec), params, small, options, 'small.');
 
-/** Logits of the n×m network given the small image (batch B, or 1 broadcast over x's batch). [B, n, m, C, K] */
-export const conditionalLogits = (
+/** Head of the n×m network given the small image (batch B, or 1 broadcast over x's batch). [B, n, m, C·F] */
+export const conditionalHead = (
   spec: MultiscaleSpec,
   params: NamedTensors,
   x: Tensor4D,
   small: Tensor4D,
   options: ForwardOptions,
-): Tensor5D =>
+): Tensor4D =>
   tf.tidy(() => {
     let condition = conditionMap(spec, params, small); //                            [B or 1, n, m, c]
     if (condition.shape[0] !== x.shape[0])
@@ -123,27 +119,26 @@ export const conditionalLogits = (
     return pixelRnnForward(largeSpecOf(spec), params, x, options, 'large.', condition);
   });
 
-/** Combined logits of x: small network at the small positions, conditional network elsewhere. */
-const combinedLogits = (spec: MultiscaleSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor5D =>
+/** Combined head of x: small network at the small positions, conditional network elsewhere. [B, n, m, C·F] */
+export const combinedHead = (spec: MultiscaleSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D =>
   tf.tidy(() => {
     const small = subsample(x, spec.factor); //                                      [B, s, s', C]
-    const ls = smallLogits(spec, params, small, options); //                         [B, s, s', C, K]
-    const lc = conditionalLogits(spec, params, x, small, options); //                 [B, n, m, C, K]
-    const at = smallPositions(spec.height, spec.width, spec.factor); //              [1, n, m, 1, 1]
-    return tf.add(placeSmall(ls, spec.factor), tf.mul(lc, tf.sub(1, at))) as Tensor5D; // [B, n, m, C, K]
+    const hs = smallHead(spec, params, small, options); //                           [B, s, s', C·F]
+    const hc = conditionalHead(spec, params, x, small, options); //                   [B, n, m, C·F]
+    const at = smallPositions(spec.height, spec.width, spec.factor); //              [1, n, m, 1]
+    return tf.add(placeSmall(hs, spec.factor), tf.mul(hc, tf.sub(1, at))) as Tensor4D; // [B, n, m, C·F]
   });
 
-export const multiscale: ModelFamily<MultiscaleSpec> = {
-  family: 'multiscale',
-  shapes: (s) => ({
+export const multiscaleShapes = (s: MultiscaleSpec): Record<string, number[]> => ({
     ...pixelRnnShapes(smallSpecOf(s), 'small.'),
     ...pixelRnnShapes(largeSpecOf(s), 'large.', s.conditionFeatures),
     [smoothName('w')]: [9 * s.channels, s.conditionFeatures],
     [smoothName('b')]: [s.conditionFeatures],
     [upName('w')]: [s.conditionFeatures, s.factor * s.factor * s.conditionFeatures],
     [upName('b')]: [s.conditionFeatures],
-  }),
-  init: (s, seed) => {
+});
+
+export const initMultiscale = (s: MultiscaleSpec, seed: number): NamedTensors => {
     const up = Rng.fromSeed(seed, 4);
     const normal = (rows: number, cols: number) =>
       tf.tensor2d(Float32Array.from({ length: rows * cols }, () => up.normal() * Math.sqrt(2 / rows)), [rows, cols]);
@@ -156,18 +151,7 @@ export const multiscale: ModelFamily<MultiscaleSpec> = {
       [upName('w')]: normal(c, s.factor * s.factor * c),
       [upName('b')]: tf.zeros([c]),
     };
-  },
-  forward: combinedLogits,
 };
-
-/** Rules a codec cannot express. */
-export const multiscaleRules = (s: MultiscaleSpec): string[] => [
-  ...(s.height % s.factor !== 0 || s.width % s.factor !== 0
-    ? [`factor: expected a divisor of height ${s.height} and width ${s.width}, found ${s.factor}`]
-    : []),
-  ...recurrentRules({ ...s, ...s.small }, 'small.'),
-  ...recurrentRules({ ...s, ...s.large }, 'large.'),
-];
 
 /** NLL per image in nats, split as the paper reports it: −log p(small) and −log p(rest of x | small). */
 export const multiscaleNll = (
@@ -177,10 +161,11 @@ export const multiscaleNll = (
   options: ForwardOptions = { convImpl: defaultConvImpl() },
 ): { small: Tensor1D; conditional: Tensor1D; total: Tensor1D } => {
   const [small, conditional] = tf.tidy(() => {
-    const logits = combinedLogits(spec, params, x, options); //                      [B, n, m, C, K]
+    const head = combinedHead(spec, params, x, options); //                          [B, n, m, C·F]
+    const logProbs = likelihoodFor(spec.likelihood, spec).logProbs(head, x); //     [B, n, m, C, K]
     const target = tf.oneHot(tf.cast(x, 'int32'), spec.levels); //                   [B, n, m, C, K]
-    const perValue = tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), target), 4)); //   [B, n, m, C]
-    const at = tf.reshape(smallPositions(spec.height, spec.width, spec.factor), [1, spec.height, spec.width, 1]);
+    const perValue = tf.neg(tf.sum(tf.mul(logProbs, target), 4)); //                [B, n, m, C]
+    const at = smallPositions(spec.height, spec.width, spec.factor); //              [1, n, m, 1]
     const small = tf.sum(tf.mul(perValue, at), [1, 2, 3]) as Tensor1D; //           [B]
     const rest = tf.sum(tf.mul(perValue, tf.sub(1, at)), [1, 2, 3]) as Tensor1D; // [B]
     return [small, rest];
@@ -196,7 +181,8 @@ export const smallModel = (
 ): AutoregressiveModel<RecurrentSpec> => ({
   spec: smallSpecOf(spec),
   params,
-  logits: (x) => smallLogits(spec, params, x, options),
+  likelihood: likelihoodFor(spec.likelihood, spec),
+  forward: (x) => smallHead(spec, params, x, options),
 });
 
 /**
@@ -211,71 +197,6 @@ export const conditionalModel = (
 ): AutoregressiveModel<RecurrentSpec> => ({
   spec: largeSpecOf(spec),
   params,
-  logits: (x) => conditionalLogits(spec, params, x, small, options),
+  likelihood: likelihoodFor(spec.likelihood, spec),
+  forward: (x) => conditionalHead(spec, params, x, small, options),
 });
-
-/** Logits of one position (i, j, c) for every image, read back: [B·K]. */
-const logitsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i: number, j: number, c: number): Float32Array => {
-  const { height: H, width: W, channels: C, levels: K } = model.spec;
-  const picked = tf.tidy(() => {
-    const logits = model.logits(tf.tensor4d(x, [batch, H, W, C]) as Tensor4D); //   [B, H, W, C, K]
-    return tf.reshape(tf.slice(logits, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]);
-  });
-  const out = Float32Array.from(picked.dataSync());
-  picked.dispose();
-  return out;
-};
-
-/**
- * Draw every position of `model` not marked known, in raster order, into x (levels, [B, H, W, C]),
- * rerunning the network per value. known(i, j) = true keeps x's value at (i, j).
- */
-const fillRaster = (
-  model: AutoregressiveModel,
-  x: Float32Array,
-  batch: number,
-  rng: Rng,
-  known: (i: number, j: number) => boolean,
-): void => {
-  const { height: H, width: W, channels: C, levels: K } = model.spec;
-  for (let i = 0; i < H; i++)
-    for (let j = 0; j < W; j++) {
-      if (known(i, j)) continue;
-      for (let c = 0; c < C; c++) {
-        const l = logitsAt(model, x, batch, i, j, c);
-        for (let b = 0; b < batch; b++) x[((b * H + i) * W + j) * C + c] = drawValue(l, b * K, K, 1, rng).value;
-      }
-    }
-};
-
-/**
- * Sample `count` n×m images: the small image first (unconditional network), then the large image in
- * raster order given it, with the small positions fixed to the small image's values. Returns levels
- * [count, n, m, C] as a Float32Array. Reruns the networks per value (slow; for tiny models and tests).
- */
-export const sampleMultiscale = (
-  spec: MultiscaleSpec,
-  params: NamedTensors,
-  count: number,
-  seed: number,
-  options: ForwardOptions = { convImpl: defaultConvImpl() },
-): Float32Array => {
-  const rng = Rng.fromSeed(seed, 7);
-  const f = spec.factor;
-  const [s, s2, C] = [spec.height / f, spec.width / f, spec.channels];
-  const small = new Float32Array(count * s * s2 * C);
-  fillRaster(smallModel(spec, params, options), small, count, rng, () => false);
-  const x = new Float32Array(count * spec.height * spec.width * C);
-  for (let b = 0; b < count; b++)
-    for (let i = 0; i < s; i++)
-      for (let j = 0; j < s2; j++)
-        for (let c = 0; c < C; c++)
-          x[((b * spec.height + i * f) * spec.width + j * f) * C + c] = small[((b * s + i) * s2 + j) * C + c]!;
-  const smallTensor = tf.tensor4d(small, [count, s, s2, C]) as Tensor4D;
-  try {
-    fillRaster(conditionalModel(spec, params, smallTensor, options), x, count, rng, (i, j) => i % f === 0 && j % f === 0);
-  } finally {
-    smallTensor.dispose();
-  }
-  return x;
-};

@@ -30,69 +30,16 @@
 // (mask applied to the weights) over a finished row — run as one backend matMul per layer per row;
 // the sampler owns those few weight tensors until dispose().
 //
-// Measured (bench/samplingRecurrent.ts, wasm, batch 16, 28×28×1 K=2 h=16 7 layers, loaded 2-core
-// machine): Diagonal BiLSTM cached 3.1 s vs naive ≈ 3700 s (≈ 1200×; 0.8× one forward pass), Row LSTM
-// 3.2 s vs ≈ 680 s (≈ 216×; 2.3× one forward pass).
+// Speed against the naive rerun: `npx tsx bench/samplingRecurrent.ts`.
 
-import { convLayout } from '../layers/maskedConv.js';
-import type { AutoregressiveModel } from '../model.js';
-import { pixelRnnLayout } from '../models/pixelrnn.js';
-import type { RecurrentSpec } from '../models/spec.js';
-import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../tf.js';
-import type { IncrementalSampler, SamplerFactory } from './types.js';
+import { convLayout } from '../../layers/maskedConv.js';
+import type { AutoregressiveModel } from '../../model.js';
+import { gemvAdd, groupStarts, mat, readParam as readNamed, type Mat } from '../../sampling/positionMath.js';
+import type { IncrementalSampler, SamplerFactory } from '../../sampling/types.js';
+import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../../tf.js';
+import { pixelRnnLayout, type RecurrentSpec } from './network.js';
 
-/** Feature f of n belongs to group ⌊f·C/n⌋ (masks.ts): group g is features [start[g], start[g+1]). */
-const groupStarts = (n: number, C: number): Int32Array => Int32Array.from({ length: C + 1 }, (_, g) => Math.ceil((g * n) / C));
-
-const readParam = (params: NamedTensors, name: string): Float32Array => {
-  const t = params[name];
-  if (!t) throw new Error(`cachedPixelRnn: parameter '${name}' missing from the model`);
-  return Float32Array.from(t.dataSync() as Float32Array);
-};
-
-/** A weight matrix [rows, m] kept transposed, [m, rows] in Float64: a dot product reads both operands contiguously. */
-interface Mat {
-  readonly t: Float64Array;
-  readonly rows: number;
-}
-
-const mat = (w: Float32Array, m: number): Mat => {
-  const rows = w.length / m;
-  const t = new Float64Array(w.length);
-  for (let r = 0; r < rows; r++) for (let o = 0; o < m; o++) t[o * rows + r] = w[r * m + o]!;
-  return { t, rows };
-};
-
-/** acc[a0 + o] += Σ_{k<n} x[x0 + k] · w[r0 + k, o] for o ∈ [o0, o1); four outputs per pass. */
-const gemvAdd = (acc: Float64Array, a0: number, x: Float64Array, x0: number, n: number, w: Mat, r0: number, o0: number, o1: number): void => {
-  const t = w.t;
-  const rows = w.rows;
-  let o = o0;
-  for (; o + 4 <= o1; o += 4) {
-    const p0 = o * rows + r0;
-    const p1 = p0 + rows;
-    const p2 = p1 + rows;
-    const p3 = p2 + rows;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
-    for (let k = 0; k < n; k++) {
-      const v = x[x0 + k]!;
-      s0 += v * t[p0 + k]!;
-      s1 += v * t[p1 + k]!;
-      s2 += v * t[p2 + k]!;
-      s3 += v * t[p3 + k]!;
-    }
-    acc[a0 + o]! += s0;
-    acc[a0 + o + 1]! += s1;
-    acc[a0 + o + 2]! += s2;
-    acc[a0 + o + 3]! += s3;
-  }
-  for (; o < o1; o++) {
-    const p0 = o * rows + r0;
-    let s0 = 0;
-    for (let k = 0; k < n; k++) s0 += x[x0 + k]! * t[p0 + k]!;
-    acc[a0 + o]! += s0;
-  }
-};
+const readParam = (params: NamedTensors, name: string): Float32Array => readNamed(params, name, 'cachedPixelRnn');
 
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
@@ -205,8 +152,7 @@ export const cachedPixelRnn = (
   const F = 2 * hid; // residual stream features
   const G = 4 * hid; // gate features
   const HH = spec.headHidden;
-  const bern = spec.head === 'bernoulli';
-  const outHead = bern ? C : C * K;
+  const outHead = Ly.head1.outFeatures; // C·F
   const gC = groupStarts(C, C);
   const gF = groupStarts(F, C);
   const gH = groupStarts(hid, C);
@@ -469,12 +415,12 @@ export const cachedPixelRnn = (
     }
   };
 
-  const out = new Float32Array(B * K);
+  const out = new Float32Array(B * outHead); // [B, C·F] at the current pixel: blocks ≤ c are final
   let disposed = false;
   return {
     batch,
     kind: row ? 'cached-row-lstm' : 'cached-diagonal-bilstm',
-    logitsAt: (i, j, c) => {
+    headAt: (i, j, c) => {
       if (disposed) throw new Error('cachedPixelRnn: sampler used after dispose');
       const pos = (i * W + j) * C + c;
       if (pos + 1 < next && Math.floor(pos / C) !== Math.floor((next - 1) / C))
@@ -494,10 +440,7 @@ export const cachedPixelRnn = (
         for (let a = 0; a < a1; a++) hidBuf[b * HH + a] = Math.max(0, hidBuf[b * HH + a]!);
         for (let o = o0; o < o1; o++) logits[b * outHead + o] = h1B[o]!;
         gemvAdd(logits, b * outHead, hidBuf, b * HH, a1, h1W, 0, o0, o1);
-        if (bern) {
-          out[b * K] = 0;
-          out[b * K + 1] = logits[b * outHead + c]!;
-        } else for (let k = 0; k < K; k++) out[b * K + k] = logits[b * outHead + c * K + k]!;
+        for (let o = o0; o < o1; o++) out[b * outHead + o] = logits[b * outHead + o]!;
       }
       return Float32Array.from(out);
     },

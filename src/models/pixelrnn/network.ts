@@ -4,21 +4,27 @@
 //   x ─ 7×7 conv, mask A (C → 2h) ─┬─ [recurrent layer (2h → h) ─ 1×1 mask B (h → 2h) ─ (+)] × L ─┐
 //                                  └──────────────── residual (switchable) ───────────┘            │
 //   skip (switchable): Σ over layers of every layer's output map ─────────────────────────────────┤
-//                                             ReLU ─ 1×1 mask B ─ ReLU ─ 1×1 mask B ─ logits ──────┘
+//                                             ReLU ─ 1×1 mask B ─ ReLU ─ 1×1 mask B ─ head ────────┘
 //
 // Without skip connections the head reads the last layer's output only. Every map is split into C
 // channel groups; the recurrent layers keep the grouping per gate (see layers/lstm.ts). An optional
 // conditioning map [B, H, W, c] biases every layer's input-to-state gates (Multi-Scale PixelRNN).
 // Parameter names carry a prefix so that two networks can share one parameter record.
 
-import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../layers/diagonalBiLstm.js';
-import { headLogits } from '../layers/head.js';
-import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../layers/maskedConv.js';
-import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../layers/rowLstm.js';
-import type { ForwardOptions, ImageShape } from '../model.js';
-import { Rng } from '../rng.js';
-import { tf, type NamedTensors, type Tensor4D, type Tensor5D } from '../tf.js';
-import type { RecurrentBody, RecurrentSpec } from './spec.js';
+import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../../layers/diagonalBiLstm.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../../layers/rowLstm.js';
+import { likelihoodFor } from '../../likelihoods/index.js';
+import type { LikelihoodSpec } from '../../likelihoods/types.js';
+import type { ForwardOptions, ImageShape } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { tf, type NamedTensors, type Tensor4D } from '../../tf.js';
+import type { DiagonalBiLstmSpec } from '../diagonalBiLstm/index.js';
+import type { RowLstmSpec } from '../rowLstm/index.js';
+import type { RecurrentBody } from './spec.js';
+
+/** A Row LSTM or Diagonal BiLSTM spec: an image, a likelihood and a recurrent body. */
+export type RecurrentSpec = RowLstmSpec | DiagonalBiLstmSpec;
 
 export interface PixelRnnLayout {
   readonly input: MaskedConvSpec;
@@ -43,7 +49,7 @@ export const pixelRnnLayout = (s: RecurrentSpec, prefix = '', conditionFeatures 
     recurrent,
     outputs: Array.from({ length: s.layers }, (_, l) => conv(`l${l}.out`, 1, 'B', h, 2 * h)),
     head0: conv('head0', 1, 'B', 2 * h, s.headHidden),
-    head1: conv('head1', 1, 'B', s.headHidden, s.head === 'bernoulli' ? s.channels : s.channels * s.levels),
+    head1: conv('head1', 1, 'B', s.headHidden, s.channels * likelihoodFor(s.likelihood, s).featuresPerChannel),
   };
 };
 
@@ -93,7 +99,7 @@ export const pixelRnnForward = (
   options: ForwardOptions,
   prefix = '',
   condition?: Tensor4D,
-): Tensor5D =>
+): Tensor4D =>
   tf.tidy(() => {
     const conv = maskedConv(options.convImpl);
     const cf = condition ? condition.shape[3] : 0;
@@ -114,20 +120,9 @@ export const pixelRnnForward = (
     });
     const top = s.skip ? skips! : map; //                                           [B, H, W, 2h]
     const hidden = conv(L.head0, params, tf.relu(top)); //                           [B, H, W, h']  1×1 mask B
-    const out = conv(L.head1, params, tf.relu(hidden)); //                           [B, H, W, C·K] or [B, H, W, C]
-    return headLogits(out, s);
+    return conv(L.head1, params, tf.relu(hidden)); //                                [B, H, W, C·F]  1×1 mask B
   });
 
-/** A full recurrent spec from an image shape and a body (used by Multi-Scale and presets). */
-export const withImage = (img: ImageShape, body: RecurrentBody): RecurrentSpec => ({ ...img, ...body }) as RecurrentSpec;
-
-/** Rules a codec cannot express; `where` prefixes every message. */
-export const recurrentRules = (s: ImageShape & RecurrentBody, where = ''): string[] => {
-  const errs: string[] = [];
-  if (s.head === 'bernoulli' && s.levels !== 2)
-    errs.push(`${where}head: 'bernoulli' needs levels = 2, found levels = ${s.levels}`);
-  if (s.hidden < s.channels) errs.push(`${where}hidden: expected ≥ channels (${s.channels}), found ${s.hidden}`);
-  if (s.headHidden < s.channels)
-    errs.push(`${where}headHidden: expected ≥ channels (${s.channels}), found ${s.headHidden}`);
-  return errs;
-};
+/** A full recurrent spec from an image shape, a likelihood and a body (used by Multi-Scale). */
+export const withImage = (img: ImageShape & { readonly likelihood: LikelihoodSpec }, body: RecurrentBody): RecurrentSpec =>
+  ({ height: img.height, width: img.width, channels: img.channels, levels: img.levels, likelihood: img.likelihood, ...body }) as RecurrentSpec;

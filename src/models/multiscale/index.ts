@@ -1,0 +1,25 @@
+// The Multi-Scale PixelRNN family as one value (van den Oord et al. 2016, §3.5): an s×s subsampled
+// image from an unconditional PixelRNN, then the full image from a PixelRNN conditioned on it.
+
+import type { ModelFamily } from '../../model.js';
+import { multiscaleSpecArb } from './arbitrary.js';
+import { cachedMultiscaleSampler } from './cachedSampler.js';
+import { combinedHead, initMultiscale, multiscaleShapes } from './network.js';
+import { multiscaleSamplingOrder } from './order.js';
+import { MultiscaleSpecCodec, multiscalePresets, multiscaleRules, type MultiscaleSpec } from './spec.js';
+
+export type { MultiscaleSpec } from './spec.js';
+
+export const multiscale: ModelFamily<MultiscaleSpec> = {
+  family: 'multiscale',
+  summary: 'Multi-Scale PixelRNN: an s×s subsampled image, then the full image conditioned on it',
+  codec: MultiscaleSpecCodec,
+  rules: multiscaleRules,
+  presets: multiscalePresets,
+  shapes: multiscaleShapes,
+  init: initMultiscale,
+  forward: combinedHead,
+  order: multiscaleSamplingOrder,
+  cachedSampler: cachedMultiscaleSampler,
+  specArb: multiscaleSpecArb,
+};

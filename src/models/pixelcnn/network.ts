@@ -1,0 +1,63 @@
+// PixelCNN (van den Oord et al. 2016, §3.4 and Figure 4), read top to bottom:
+//
+//   x ─ 7×7 conv, mask A ─┬─ [ReLU ─ 3×3 conv, mask B ─ (+)] × N ─ ReLU ─ 1×1 mask B ─ ReLU ─ 1×1 mask B ─ head
+//                         └──────────── residual ─────────┘
+//
+// Every hidden layer has h features split into C channel groups; the last layer has C·F features
+// (F per channel, as the likelihood asks: K logits for a softmax, one for a Bernoulli), group c
+// holding channel c's block.
+
+import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { likelihoodFor } from '../../likelihoods/index.js';
+import type { ForwardOptions } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { tf, type NamedTensors, type Tensor4D } from '../../tf.js';
+import type { PixelCnnSpec } from './spec.js';
+
+/** What a layer does in the stack: the cached sampler reads roles from here, not from names. */
+export type PixelCnnRole = 'input' | 'residual' | 'head0' | 'head1';
+
+export interface PixelCnnLayer {
+  readonly role: PixelCnnRole;
+  readonly conv: MaskedConvSpec;
+}
+
+/** Head features per pixel: C·F for the spec's likelihood. */
+export const headFeatures = (s: PixelCnnSpec): number => s.channels * likelihoodFor(s.likelihood, s).featuresPerChannel;
+
+/** The masked convolutions of a PixelCNN, in order, with their roles. */
+export const pixelCnnLayers = (s: PixelCnnSpec): PixelCnnLayer[] => {
+  const conv = squareConv(s.channels);
+  return [
+    { role: 'input', conv: conv('input', s.firstKernel, 'A', s.channels, s.hidden) },
+    ...Array.from({ length: s.residualLayers }, (_, l) => ({ role: 'residual' as const, conv: conv(`res${l}`, s.kernel, 'B', s.hidden, s.hidden) })),
+    { role: 'head0', conv: conv('head0', 1, 'B', s.hidden, s.headHidden) },
+    { role: 'head1', conv: conv('head1', 1, 'B', s.headHidden, headFeatures(s)) },
+  ];
+};
+
+export const pixelCnnShapes = (s: PixelCnnSpec): Record<string, number[]> =>
+  Object.assign({}, ...pixelCnnLayers(s).map((l) => maskedConvShapes(l.conv)));
+
+export const initPixelCnn = (s: PixelCnnSpec, seed: number): NamedTensors => {
+  const rng = Rng.fromSeed(seed, 1);
+  // Residual branches start small so the initial network is close to the identity path.
+  return Object.assign({}, ...pixelCnnLayers(s).map((l) => initMaskedConv(l.conv, rng, l.role === 'residual' ? 0.5 : 1))) as NamedTensors;
+};
+
+export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D =>
+  tf.tidy(() => {
+    const conv = maskedConv(options.convImpl);
+    const layers = pixelCnnLayers(s);
+    const of = (role: PixelCnnRole) => layers.filter((l) => l.role === role).map((l) => l.conv);
+    const [input] = of('input');
+    const [head0] = of('head0');
+    const [head1] = of('head1');
+
+    const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
+    let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
+    for (const layer of of('residual'))
+      features = tf.add(features, conv(layer, params, tf.relu(features))); // [B, H, W, h]   3×3 mask B, residual
+    const hidden = conv(head0!, params, tf.relu(features)); //               [B, H, W, h']  1×1 mask B
+    return conv(head1!, params, tf.relu(hidden)); //                          [B, H, W, C·F] 1×1 mask B
+  });
