@@ -9,9 +9,21 @@ export { tf } from './src/tf.js';
 export { selectBackend, currentBackend, BACKENDS, type BackendInfo, type BackendName } from './src/backend.js';
 export * from './src/masks.js';
 export { maskedConv, denseKernel, convLayout, defaultConvImpl, type ConvImpl, type MaskedConvSpec } from './src/layers/maskedConv.js';
-export type { AutoregressiveModel, ModelFamily, BaseSpec, ImageShape, ForwardOptions } from './src/model.js';
-export { decodeSpec, bindModel, initModel, familyOf, presets, presetFor, ModelSpecCodec, type ModelSpec } from './src/models/registry.js';
-export { nllPerImage, meanNll, bitsPerDim, dimensions } from './src/likelihood.js';
+export { nllOf, logProbsOf, type AutoregressiveModel, type ModelFamily, type BaseSpec, type ImageShape, type ForwardOptions, type Preset } from './src/model.js';
+export {
+  decodeSpec, bindModel, initModel, familyOf, familyOrNull, families, familyNames, registerFamily, presets, presetFor, presetNames,
+  type ModelSpec,
+} from './src/models/registry.js';
+export { pixelCnn, type PixelCnnSpec } from './src/models/pixelcnn/index.js';
+export { rowLstm, type RowLstmSpec } from './src/models/rowLstm/index.js';
+export { diagonalBiLstm, type DiagonalBiLstmSpec } from './src/models/diagonalBiLstm/index.js';
+export { multiscale, type MultiscaleSpec } from './src/models/multiscale/index.js';
+export { strictType, baseSpecFields } from './src/models/spec.js';
+export {
+  bernoulli, categorical, bitsPerDim, dimensions, defaultLikelihood, likelihoodFor, likelihoodKinds, registerLikelihood,
+  LikelihoodSpecCodec, type Draw, type Likelihood, type LikelihoodKind, type LikelihoodSpec,
+} from './src/likelihoods/index.js';
+export type { Dependence } from './src/receptiveField.js';
 export { defaultOptimizer, applyGradients, initSlots, type OptimizerConfig } from './src/train/optimizers.js';
 export { initTrainState, trainStep, applyStep, lossAndGradients, NonFiniteError, disposeAll, type TrainState, type StepMetrics } from './src/train/step.js';
 export { localEngine, type GradientEngine } from './src/train/engine.js';
@@ -19,7 +31,10 @@ export * from './src/checkpoint/checkpoint.js';
 export { writeFileAtomic } from './src/fsAtomic.js';
 export * from './src/data/index.js';
 export { Rng, permutation, seedState } from './src/rng.js';
-export type { SampleEvent, SampleOptions, IncrementalSampler } from './src/sampling/types.js';
+export type { SampleEvent, SampleOptions, IncrementalSampler, SamplerFactory, SamplingOrder } from './src/sampling/types.js';
+export { naiveSampler } from './src/sampling/naive.js';
+export { rasterOrder } from './src/sampling/order.js';
+export { samplingSteps, samplerFor } from './src/sampling/session.js';
 export { renderLive } from './src/sampling/liveView.js';
 
 export { fromImageSet } from './streams/fromImageSet.js';

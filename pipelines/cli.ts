@@ -124,9 +124,9 @@ const buildRunConfig = (flags: TrainFlags, fileConfig: Record<string, unknown>):
 
 const resolveSpec = (flags: TrainFlags, cfg: RunConfig, shape: ImageSet['shape']): ModelSpec => {
   const preset = presetFor(flags.model, flags.preset);
-  if (!preset)
-    return fail(new Error(`--model/--preset: expected one of ${presetNames().join(', ')}, found ${flags.model}/${flags.preset}`));
-  const base = preset({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: shape.levels });
+  if (E.isLeft(preset))
+    return fail(new Error(`--model/--preset: ${preset.left.message} (every pair: ${presetNames().join(', ')})`));
+  const base = preset.right({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: shape.levels });
   return orFail(decodeSpec({ ...base, ...(cfg.model as object) }, flags.config ? `${flags.config}: model` : 'model'));
 };
 
@@ -155,7 +155,7 @@ const resumeConflicts = (flags: TrainFlags, given: (name: string) => boolean, st
   check('--batch-size', 'batchSize');
   if (given('model') || given('preset')) {
     const preset = presetFor(flags.model, flags.preset);
-    const wanted = preset?.({ height: storedSpec.height, width: storedSpec.width, channels: storedSpec.channels as 1 | 3, levels: storedSpec.levels });
+    const wanted = E.isRight(preset) && preset.right({ height: storedSpec.height, width: storedSpec.width, channels: storedSpec.channels as 1 | 3, levels: storedSpec.levels });
     if (!same(wanted, storedSpec)) out.push(`--model/--preset: the run's model is ${JSON.stringify(storedSpec)}, found ${flags.model}/${flags.preset}`);
   }
   if (given('config')) out.push('--config: a resumed run keeps its stored config; only --steps and run-time options may change');

@@ -1,6 +1,6 @@
 // Runners: measure a model, apply a law, return Either<Counterexample, Summary>.
 //
-//   checkCausality(model)        gradient and perturbation: nothing at or after (i, j, c) moves its logits
+//   checkCausality(model)        gradient and perturbation: nothing at or after (i, j, c) moves its distribution
 //   checkChannelOrder(model)     R sees no channel of its pixel, G sees R, B sees R and G
 //   checkFullPast(model)         the dependence set equals the family's reference receptive field
 //   checkNormalisation(model)    Σ over every image of p(x) = 1 (tiny images)
@@ -8,9 +8,7 @@
 //   checkDeterminism(model)      same seed, same samples
 
 import * as E from 'fp-ts/lib/Either.js';
-import { nllPerImage } from '../src/likelihood.js';
-import type { AutoregressiveModel } from '../src/model.js';
-import type { ModelSpec } from '../src/models/registry.js';
+import { nllOf, type AutoregressiveModel } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { tf, type Tensor1D, type Tensor4D } from '../src/tf.js';
 import { gradientDependence, perturbationDependence, type Measured } from './dependence.js';
@@ -20,7 +18,7 @@ import { causalityLaw, channelOrderLaw, determinismLaw, fullPastLaw, normalisati
 import { referenceSampler, type Sampler } from './sampler.js';
 import { valuesPerImage, type CheckResult } from './types.js';
 
-/** A model under test; `logProb` overrides the default likelihood −NLL(softmax(logits)) when given. */
+/** A model under test; `logProb` overrides the model's own likelihood (−NLL of its head) when given. */
 export interface CheckableModel extends AutoregressiveModel {
   /** log p(x) per image in nats: [B]. */
   logProb?(x: Tensor4D): Tensor1D;
@@ -115,11 +113,11 @@ export interface FullPastOptions extends DependenceOptions {
 
 /** The dependence set equals the reference receptive field: nothing outside it, nothing of it missing. */
 export const checkFullPast = (model: AutoregressiveModel, o: FullPastOptions = {}): CheckResult => {
-  const reference = o.reference ?? referenceFieldOf(model.spec as ModelSpec);
+  const reference = o.reference ?? referenceFieldOf(model.spec);
   if (!reference)
     return E.left({
       law: 'full-past',
-      message: `no reference receptive field for family '${model.spec.family}': register one in props/field.ts referenceFields or pass options.reference`,
+      message: `no reference receptive field for family '${model.spec.family}': give the family a referenceField (src/models/<family>/) or pass options.reference`,
     });
   return fullPastLaw(model.spec, measureDependence(model, o), reference, imagesFor(model, o));
 };
@@ -151,7 +149,7 @@ export const logProbabilities = (model: CheckableModel, images: readonly (readon
     for (let r = 0; r < b; r++) xs.set(images[start + r]!, r * n);
     const t = tf.tidy(() => {
       const x = tf.tensor4d(xs, [b, H, W, C]); //                               [b, H, W, C]
-      return model.logProb ? model.logProb(x) : tf.neg(nllPerImage(model.logits(x), x)); // [b]
+      return model.logProb ? model.logProb(x) : tf.neg(nllOf(model, x)); // [b]
     });
     out.set(t.dataSync(), start);
     t.dispose();

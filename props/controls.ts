@@ -9,8 +9,9 @@
 //    every law — that is checked too, so a control fails for its break and not for this code.
 
 import { maskTable, type Tap } from '../src/masks.js';
+import { likelihoodFor } from '../src/likelihoods/index.js';
 import type { AutoregressiveModel } from '../src/model.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { Rng } from '../src/rng.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D, type Tensor5D } from '../src/tf.js';
 import type { CheckableModel } from './check.js';
@@ -69,7 +70,7 @@ const tapConv = (l: StackLayer, layout: StackLayout, params: NamedTensors, x: Te
 export type StackVariant = 'faithful' | 'mask-b-first' | 'hide-left';
 
 const stackLayers = (s: PixelCnnSpec, variant: StackVariant): StackLayer[] => {
-  const out = s.head === 'bernoulli' ? s.channels : s.channels * s.levels;
+  const out = s.channels * likelihoodFor(s.likelihood, s).featuresPerChannel;
   return [
     {
       name: 'input',
@@ -88,7 +89,7 @@ const stackLayers = (s: PixelCnnSpec, variant: StackVariant): StackLayer[] => {
   ];
 };
 
-/** A PixelCNN (same architecture as src/models/pixelcnn.ts) over explicit tap lists, possibly broken. */
+/** A PixelCNN (same architecture as src/models/pixelcnn/network.ts) over explicit tap lists, possibly broken. */
 export const maskedStack = (s: PixelCnnSpec, variant: StackVariant, seed: number, weights: WeightKind = 'signed'): AutoregressiveModel<PixelCnnSpec> => {
   const layers = stackLayers(s, variant);
   const layouts = layers.map((l) => layoutOf(l, s.channels));
@@ -110,62 +111,62 @@ export const maskedStack = (s: PixelCnnSpec, variant: StackVariant, seed: number
   return {
     spec: s,
     params,
-    logits: (x: Tensor4D): Tensor5D =>
+    likelihood: likelihoodFor(s.likelihood, s),
+    forward: (x: Tensor4D): Tensor4D =>
       tf.tidy(() => {
-        const [b, h, w, c] = x.shape;
         const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //     [B, H, W, C]
         let f = conv(input!, unit); //                                              [B, H, W, h]
         for (const r of residual) f = tf.add(f, conv(r, tf.relu(f))); //          [B, H, W, h]
         const hid = conv(head0!, tf.relu(f)); //                                    [B, H, W, h']
-        const out = conv(head1!, tf.relu(hid)); //                                  [B, H, W, C·K] or [B, H, W, C]
-        if (s.head === 'bernoulli') {
-          const l = tf.reshape(out, [b, h, w, c, 1]);
-          return tf.concat([tf.zerosLike(l), l], 4) as Tensor5D; //                 [B, H, W, C, 2]
-        }
-        return tf.reshape(out, [b, h, w, c, s.levels]) as Tensor5D; //              [B, H, W, C, K]
+        return conv(head1!, tf.relu(hid)); //                                       [B, H, W, C·F]
       }),
   };
 };
 
 // ---------------------------------------------------------------- wrappers around a real model
 
-/** R and B logits swapped: R is predicted by the group that sees R and G of its own pixel. */
+/** R and B head blocks swapped: R is predicted by the group that sees R and G of its own pixel. */
 export const swapRedBlue = (m: AutoregressiveModel): AutoregressiveModel => ({
-  spec: m.spec,
-  params: m.params,
-  logits: (x) =>
+  ...m,
+  forward: (x) =>
     tf.tidy(() => {
-      const l = m.logits(x); //                                                     [B, H, W, 3, K]
-      const [b, h, w, c, k] = l.shape;
-      const flat = tf.reshape(l, [b * h * w, c, k]); //                              [B·H·W, 3, K]
+      const head = m.forward(x); //                                                 [B, H, W, 3·F]
+      const [b, h, w, p] = head.shape;
+      const flat = tf.reshape(head, [b * h * w, 3, p / 3]); //                       [B·H·W, 3, F]
       // reverse on the channel axis swaps R and B (rank 3: 5-D concat/split are very slow on wasm)
-      return tf.reshape(tf.reverse(flat, 1), [b, h, w, c, k]) as Tensor5D; //        [B, H, W, 3, K]
+      return tf.reshape(tf.reverse(flat, 1), [b, h, w, p]) as Tensor4D; //          [B, H, W, 3·F]
     }),
 });
 
 /** Peeks one pixel ahead: the net sees the input shifted left by one column (x'[i, j] = x[i, j+1]). */
 export const peekAhead = (m: AutoregressiveModel): AutoregressiveModel => ({
-  spec: m.spec,
-  params: m.params,
-  logits: (x) =>
+  ...m,
+  forward: (x) =>
     tf.tidy(() => {
       const [b, h, w, c] = x.shape;
       const shifted = tf.concat([tf.slice(x, [0, 0, 1, 0], [b, h, w - 1, c]), tf.zeros([b, h, 1, c])], 2) as Tensor4D; // [B, H, W, C]
-      return m.logits(shifted); //                                                   [B, H, W, C, K]
+      return m.forward(shifted); //                                                  [B, H, W, C·F]
     }),
 });
 
+/** The per-channel logits of a softmax or Bernoulli head (a Bernoulli logit ℓ as the pair [0, ℓ]). [B, H, W, C, K] */
+const headLogits = (m: AutoregressiveModel, head: Tensor4D): Tensor5D => {
+  const [b, h, w] = head.shape;
+  const { channels: C, levels: K } = m.spec;
+  if (m.likelihood.featuresPerChannel === K) return tf.reshape(head, [b, h, w, C, K]) as Tensor5D;
+  const l = tf.reshape(head, [b, h, w, C, 1]);
+  return tf.concat([tf.zerosLike(l), l], 4) as Tensor5D;
+};
+
 /**
- * An unnormalised head: log p(x) = Σ (logit of the value − max logit), a "stable softmax" that
- * forgot the log Σ exp. Every factor is ≤ 1 but they sum to more than 1 over the levels.
+ * An unnormalised likelihood: log p(x) = Σ (logit of the value − max logit), a "stable softmax"
+ * that forgot the log Σ exp. Every factor is ≤ 1 but they sum to more than 1 over the levels.
  */
 export const unnormalisedHead = (m: AutoregressiveModel): CheckableModel => ({
-  spec: m.spec,
-  params: m.params,
-  logits: (x) => m.logits(x),
+  ...m,
   logProb: (x) =>
     tf.tidy(() => {
-      const l = m.logits(x); //                                                      [B, H, W, C, K]
+      const l = headLogits(m, m.forward(x)); //                                      [B, H, W, C, K]
       const picked = tf.sum(tf.mul(l, tf.oneHot(tf.cast(x, 'int32'), m.spec.levels)), 4); // [B, H, W, C]
       return tf.sum(tf.sub(picked, tf.max(l, 4)), [1, 2, 3]) as Tensor1D; //        [B]
     }),
@@ -237,11 +238,11 @@ export const faithfulStack = (s: PixelCnnSpec, seed: number, w: WeightKind): Che
 /** Ignores the seed (Math.random): breaks determinism. */
 export const unseededSampler: Sampler = (model, count) => referenceSampler(model, count, Math.floor(Math.random() * 2 ** 31));
 
-/** Draws at temperature t ≠ 1 (logits divided by t): breaks sampler–likelihood agreement. */
+/** Draws at temperature t ≠ 1 (the head's logits divided by t): breaks sampler–likelihood agreement. */
 export const temperatureSampler =
   (t: number): Sampler =>
   (model, count, seed) =>
-    referenceSampler({ spec: model.spec, params: model.params, logits: (x) => tf.tidy(() => tf.div(model.logits(x), t)) }, count, seed);
+    referenceSampler({ ...model, forward: (x) => tf.tidy(() => tf.div(model.forward(x), t) as Tensor4D) }, count, seed);
 
 export interface SamplerControl {
   readonly name: string;

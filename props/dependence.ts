@@ -1,12 +1,14 @@
-// Measuring what a model's logits depend on, two independent ways, batched so that one forward
-// (and one backward) pass covers every (logit, input) pair of an image:
+// Measuring what a model's distributions depend on, two independent ways, batched so that one
+// forward (and one backward) pass covers every (value, input) pair of an image. "The distribution of
+// value p" is its K log-probabilities under the model's likelihood (logProbsOf: for a softmax, the
+// log-softmax of its logits), called logits below for short:
 //  - by gradient: B = n copies of the image; the scalar Σ_b u · logits[b, p = b] has, in copy b,
 //    exactly the gradient of logit p with respect to every input (copies do not interact);
 //  - by perturbation: copy q has input q changed to another level; logit p moved when it differs
 //    from the unchanged image's.
 // n = H·W·C. Rows are chunked so that no tensor holds more than ~2M logits.
 
-import type { AutoregressiveModel } from '../src/model.js';
+import { logProbsOf, type AutoregressiveModel } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { emptyDependence, type Dependence } from './field.js';
@@ -57,7 +59,7 @@ export const gradientDependence = (
         const x = tf.tensor4d(xs, [b, H, W, C]); //                    [b, H, W, C]
         const sel = tf.tensor3d(select, [b, n, K]); //                 [b, n, K]
         const f = (input: tf.Tensor) =>
-          tf.sum(tf.mul(tf.reshape(model.logits(input as Tensor4D), [b, n, K]), sel)); // []
+          tf.sum(tf.mul(tf.reshape(logProbsOf(model, input as Tensor4D), [b, n, K]), sel)); // []
         return tf.grad(f)(x); //                                        [b, H, W, C]
       });
       const gv = g.dataSync();
@@ -130,13 +132,13 @@ export const perturbationDependence = (
   return { dependence: { size: n, has: hits }, magnitude, witness: { image: witnessImage, to: witnessTo } };
 };
 
-/** Logits of a batch of flat images, read back: [B·n·K]. */
+/** Log-probabilities of every level of every value of a batch of flat images, read back: [B·n·K]. */
 export const readLogits = (model: AutoregressiveModel, images: readonly (readonly number[])[]): Float32Array => {
   const { height: H, width: W, channels: C } = model.spec;
   const n = valuesPerImage(model.spec);
   const xs = new Float32Array(images.length * n);
   images.forEach((im, b) => xs.set(im, b * n));
-  const t = tf.tidy(() => model.logits(tf.tensor4d(xs, [images.length, H, W, C])));
+  const t = tf.tidy(() => logProbsOf(model, tf.tensor4d(xs, [images.length, H, W, C])));
   const out = t.dataSync() as Float32Array;
   t.dispose();
   return out;

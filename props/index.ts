@@ -27,7 +27,7 @@ export {
   type ShapeConstraints,
 } from './arbitraries.js';
 
-export { byRank, familyOrders, multiscaleOrder, orderOf, rasterOrder } from './order.js';
+export { byRank, multiscaleOrder, orderOf, rasterOrder } from './order.js';
 
 export {
   allowedField,
@@ -36,7 +36,6 @@ export {
   pixelCnnField,
   pixelCnnReferenceLayers,
   referenceFieldOf,
-  referenceFields,
   rowLstmField,
   stackField,
   unionDependence,

@@ -1,12 +1,11 @@
 // Samplers as the property library sees them, and a minimal reference sampler of its own: a plain
-// loop over positions in raster/channel order that reruns the model and draws from the softmax of
-// the one position's logits (temperature 1). Independent of src/sampling, so the two can be
-// compared; `fromIncremental` and `streamSampler` adapt the project's samplers (src/sampling,
-// streams/sample.ts) to the same shape.
+// loop over positions in the family's order that reruns the model and draws from the likelihood's
+// full log-probabilities at the one position (temperature 1). Independent of src/sampling and of the
+// likelihood's own `draw`, so the two can be compared; `fromIncremental` and `streamSampler` adapt
+// the project's samplers (src/sampling, streams/sample.ts) to the same shape.
 
-import type { AutoregressiveModel } from '../src/model.js';
+import { logProbsOf, type AutoregressiveModel } from '../src/model.js';
 import { Rng } from '../src/rng.js';
-import { drawValue } from '../src/sampling/draw.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { sampleImages } from '../streams/sample.js';
@@ -20,12 +19,12 @@ export type Sampler = (
   seed: number,
 ) => readonly ArrayLike<number>[] | Promise<readonly ArrayLike<number>[]>;
 
-/** The logits of one position for the whole batch, read back: [B·K]. */
-const logitsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i: number, j: number, c: number): Float32Array => {
+/** The log-probabilities of one position for the whole batch, read back: [B·K]. */
+const logProbsAt = (model: AutoregressiveModel, x: Float32Array, batch: number, i: number, j: number, c: number): Float32Array => {
   const { height: H, width: W, channels: C, levels: K } = model.spec;
   const t = tf.tidy(() => {
-    const logits = model.logits(tf.tensor4d(x, [batch, H, W, C]) as Tensor4D); //   [B, H, W, C, K]
-    return tf.reshape(tf.slice(logits, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]); // [B·K]
+    const lp = logProbsOf(model, tf.tensor4d(x, [batch, H, W, C]) as Tensor4D); //    [B, H, W, C, K]
+    return tf.reshape(tf.slice(lp, [0, i, j, c, 0], [batch, 1, 1, 1, K]), [batch * K]); // [B·K]
   });
   const out = Float32Array.from(t.dataSync());
   t.dispose();
@@ -46,7 +45,7 @@ export const referenceSampler: Sampler = (model, count, seed) => {
     const c = q % C;
     const j = ((q - c) / C) % W;
     const i = Math.floor((q - c) / C / W);
-    const logits = logitsAt(model, x, count, i, j, c); // [B·K]
+    const logits = logProbsAt(model, x, count, i, j, c); // [B·K]
     for (let b = 0; b < count; b++) {
       let max = -Infinity;
       for (let k = 0; k < K; k++) max = Math.max(max, logits[b * K + k]!);
@@ -58,15 +57,17 @@ export const referenceSampler: Sampler = (model, count, seed) => {
 };
 
 /**
- * A project sampler (an IncrementalSampler factory such as src/sampling/naive.ts) driven at
- * temperature 1 with src/sampling/draw.ts, in batches of `batchSize`.
+ * A project sampler (an IncrementalSampler factory such as src/sampling/naive.ts) driven in the
+ * family's order at temperature 1 with the likelihood's own draw, in batches of `batchSize`.
  */
 export const fromIncremental =
   (factory: SamplerFactory, batchSize = 256): Sampler =>
   (model, count, seed) => {
-    const { height: H, width: W, channels: C, levels: K } = model.spec;
+    const { width: W, channels: C } = model.spec;
+    const P = C * model.likelihood.featuresPerChannel;
     const n = valuesPerImage(model.spec);
     const rng = Rng.fromSeed(seed, 0);
+    const order = byRank(orderOf(model.spec));
     const images: Int32Array[] = [];
     for (let start = 0; start < count; start += batchSize) {
       const batch = Math.min(batchSize, count - start);
@@ -74,16 +75,17 @@ export const fromIncremental =
       try {
         const out = Array.from({ length: batch }, () => new Int32Array(n));
         const values = new Float32Array(batch);
-        for (let i = 0; i < H; i++)
-          for (let j = 0; j < W; j++)
-            for (let c = 0; c < C; c++) {
-              const logits = sampler.logitsAt(i, j, c);
-              for (let b = 0; b < batch; b++) {
-                values[b] = drawValue(logits, b * K, K, 1, rng).value;
-                out[b]![(i * W + j) * C + c] = values[b]!;
-              }
-              sampler.commit(i, j, c, values);
-            }
+        for (const q of order) {
+          const c = q % C;
+          const j = ((q - c) / C) % W;
+          const i = (q - c - j * C) / (W * C);
+          const head = sampler.headAt(i, j, c);
+          for (let b = 0; b < batch; b++) {
+            values[b] = model.likelihood.draw(head, b * P, c, out[b]!, q - c, 1, rng).value;
+            out[b]![q] = values[b]!;
+          }
+          sampler.commit(i, j, c, values);
+        }
         images.push(...out);
       } finally {
         sampler.dispose();

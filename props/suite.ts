@@ -3,7 +3,6 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import type { AutoregressiveModel } from '../src/model.js';
-import type { ModelSpec } from '../src/models/registry.js';
 import type { ShapeConstraints } from './arbitraries.js';
 import {
   checkCausality,
@@ -82,7 +81,7 @@ export const checkAll = async (model: CheckableModel | AutoregressiveModel, o: C
     causality: checkCausality(model, { seed }),
     'channel-order': checkChannelOrder(model, { seed }),
   };
-  if (referenceFieldOf(model.spec as ModelSpec)) report['full-past'] = checkFullPast(model, { seed });
+  if (referenceFieldOf(model.spec)) report['full-past'] = checkFullPast(model, { seed });
   if (count <= (o.maxImages ?? 4096)) report.normalisation = checkNormalisation(model);
   if (count <= (o.maxSamplerImages ?? 256))
     report['sampler-agreement'] = await checkSamplerAgreement(model, { seed, ...(o.sampler ? { sampler: o.sampler } : {}) });

@@ -1,12 +1,17 @@
-// The evaluation operator: batches in, a running total out — mean NLL (nats per image) and bits per
-// dimension over everything seen so far. The last emission is the figure for the whole split
-// (pipe `last()` for just that).
+// The evaluation operator: batches of records in, a running total out.
+//
+// Emits, for every batch, the mean NLL (nats per image, −log p(x) under the model's likelihood) and
+// bits per dimension over everything seen so far; the last emission is the figure for the whole split
+// (pipe `last()` for just that). Completes when the source completes (emitting nothing for an empty
+// source) and errors when it errors or a batch does not fit the model. Each batch is computed
+// synchronously inside `next`, its tensors freed before the emission; unsubscribing stops before the
+// next batch.
 
 import { map, scan, type OperatorFunction } from 'rxjs';
 import type { RecordBatch } from '../src/data/records.js';
 import { recordsToTensor } from '../src/data/toTensor.js';
-import { bitsPerDim, nllPerImage } from '../src/likelihood.js';
-import type { AutoregressiveModel } from '../src/model.js';
+import { bitsPerDim } from '../src/likelihoods/index.js';
+import { nllOf, type AutoregressiveModel } from '../src/model.js';
 import { tf } from '../src/tf.js';
 
 export interface EvalProgress {
@@ -19,7 +24,7 @@ export interface EvalProgress {
 export const batchNll = (model: AutoregressiveModel, batch: RecordBatch): number => {
   const total = tf.tidy(() => {
     const x = recordsToTensor(batch.shape, batch.records); // [B, H, W, C]
-    return tf.sum(nllPerImage(model.logits(x), x)); //        []
+    return tf.sum(nllOf(model, x)); //                      []
   });
   const value = total.dataSync()[0]!;
   total.dispose();

@@ -1,9 +1,9 @@
 // The sampling source: a cold Observable of typed events — each value as it is sampled (image, row,
 // column, channel, value, probability), each finished row, each finished image — for a batch of
 // images sampled together, pixel by pixel in raster order, channel by channel (R, G, B).
-// Exception: a Multi-Scale model samples in its own order (src/sampling/multiscale.ts) — the value
-// events of its small positions (every factor-th pixel of every factor-th row) come first, then the
-// other values in raster order; row and image events still mean that the row / image is finished.
+// A family may sample in its own order (ModelFamily.order): a Multi-Scale model's small positions
+// (every factor-th pixel of every factor-th row) come first, then the other values in raster order;
+// row and image events still mean that the row / image is finished.
 //
 // Work runs in slices of about `sliceMs` on the scheduler (a macrotask each with the default
 // asyncScheduler), so the event loop stays responsive and unsubscribing stops the work at once:
@@ -19,7 +19,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { asyncScheduler, filter, lastValueFrom, map, Observable, toArray, type SchedulerLike } from 'rxjs';
 import type { AutoregressiveModel } from '../src/model.js';
 import { resolveSampleOptions } from '../src/sampling/options.js';
-import { samplingStepsFor } from '../src/sampling/registry.js';
+import { samplingSteps } from '../src/sampling/session.js';
 import type { ImageEvent, SampleEvent, SampleOptions, SamplerFactory } from '../src/sampling/types.js';
 
 export type { SampleEvent, SampleOptions } from '../src/sampling/types.js';
@@ -28,8 +28,8 @@ export interface StreamSampleOptions extends SampleOptions {
   /** Longest run of work between two scheduler turns, in ms (default 10; at least one position). */
   readonly sliceMs?: number;
   readonly scheduler?: SchedulerLike;
-  /** Override the sampler, run in raster order (default: the family's cached one if `cached`, else
-   * naive; Multi-Scale: small image first, see src/sampling/multiscale.ts). */
+  /** Override the incremental sampler (default: the family's cached one if `cached`, else the naive
+   * rerun); it is run in the family's sampling order. */
   readonly sampler?: SamplerFactory;
 }
 
@@ -40,7 +40,7 @@ export const sample = (model: AutoregressiveModel, options: StreamSampleOptions 
       subscriber.error(resolved.left);
       return;
     }
-    const steps = samplingStepsFor(model, resolved.right, options.sampler); // lazy: nothing runs until pulled
+    const steps = samplingSteps(model, resolved.right, options.sampler); // lazy: nothing runs until pulled
     const sliceMs = options.sliceMs ?? 10;
     const action = (options.scheduler ?? asyncScheduler).schedule(function () {
       const until = performance.now() + sliceMs;
@@ -94,7 +94,7 @@ export async function* sampleAsync(
   if (E.isLeft(resolved)) throw resolved.left;
   const sliceMs = options.sliceMs ?? 10;
   let until = performance.now() + sliceMs;
-  for (const events of samplingStepsFor(model, resolved.right, options.sampler)) {
+  for (const events of samplingSteps(model, resolved.right, options.sampler)) {
     yield* events;
     if (performance.now() >= until) {
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -14,7 +14,7 @@ import { multiscale } from './multiscale/index.js';
 import { pixelCnn } from './pixelcnn/index.js';
 import type { DiagonalBiLstmSpec } from './diagonalBiLstm/index.js';
 import type { MultiscaleSpec } from './multiscale/spec.js';
-import type { PixelCnnSpec } from './pixelcnn/spec.js';
+import { pixelCnnPresets, type PixelCnnSpec } from './pixelcnn/spec.js';
 import { rowLstm, type RowLstmSpec } from './rowLstm/index.js';
 
 /** The specs of the built-in families. */
@@ -106,4 +106,4 @@ export const presetFor = (family: string, name: string): E.Either<Error, Preset>
 export const presetNames = (): string[] => families().flatMap((f) => Object.keys(f.presets).map((p) => `${f.family}/${p}`));
 
 /** PixelCNN's presets (the README's examples start from these). */
-export const presets = pixelCnn.presets;
+export const presets = pixelCnnPresets;

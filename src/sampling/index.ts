@@ -8,15 +8,12 @@ export type {
   ValueEvent,
   RowEvent,
   ImageEvent,
+  SamplingOrder,
 } from './types.js';
 export { naiveSampler } from './naive.js';
-export { cachedPixelCnnSampler } from './cachedPixelCnn.js';
-export { cachedPixelRnnSampler, cachedPixelRnn, type CachedPixelRnnOptions } from './cachedPixelRnn.js';
-export { multiscaleSteps, smallSampler, conditionalSampler } from './multiscale.js';
-export { registerCachedSampler, cachedSamplerFor, samplerFactory, makeSampler, samplingStepsFor } from './registry.js';
 export { resolveSampleOptions } from './options.js';
-export { samplingSteps, sampleAll, imageRng } from './session.js';
-export { drawValue, type Draw } from './draw.js';
+export { samplingSteps, sampleAll, imageRng, samplerFor, samplingOrderOf } from './session.js';
+export { rasterOrder, rankOf } from './order.js';
 export {
   compareSamplers,
   cachedMatchesNaive,

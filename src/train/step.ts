@@ -2,7 +2,7 @@
 // an optimizer update. The state is plain data — spec, parameters, optimizer slots, step — so that
 // it can be checkpointed, resumed exactly, and split across workers (gradients of shards averaged).
 
-import { bitsPerDim, meanNll } from '../likelihood.js';
+import { bitsPerDim, likelihoodFor } from '../likelihoods/index.js';
 import type { BaseSpec, ForwardOptions } from '../model.js';
 import { familyOf } from '../models/registry.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
@@ -56,9 +56,10 @@ export const lossAndGradients = (
   options: ForwardOptions,
 ): LossAndGrads => {
   const family = familyOf(spec);
+  const likelihood = likelihoodFor(spec.likelihood, spec);
   const names = Object.keys(params);
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
-    meanNll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options), x),
+    tf.mean(likelihood.nll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options), x)),
   )(names.map((n) => params[n]!));
   return { loss: value as unknown as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
 };
