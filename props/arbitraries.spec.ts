@@ -16,7 +16,7 @@ describe('arbitraries', () => {
         expect([2, 4, 256]).toContain(s.levels);
         expect(s.hidden).toBeGreaterThanOrEqual(s.channels);
         expect(s.headHidden).toBeGreaterThanOrEqual(s.channels);
-        if (s.head === 'bernoulli') expect(s.levels).toBe(2);
+        if (s.likelihood.kind === 'bernoulli') expect(s.levels).toBe(2);
       }),
       { seed: 1, numRuns: 200 },
     );

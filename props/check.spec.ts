@@ -4,7 +4,7 @@
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { initModel } from '../src/models/registry.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { tf } from '../src/tf.js';
 import {
   allImages,
@@ -20,7 +20,7 @@ import { disposeModel, genericModel, upperHalfImages } from './models.js';
 
 const spec: PixelCnnSpec = {
   family: 'pixelcnn', height: 2, width: 3, channels: 3, levels: 4, hidden: 6, residualLayers: 1, firstKernel: 3,
-  kernel: 3, headHidden: 6, head: 'softmax',
+  kernel: 3, headHidden: 6, likelihood: { kind: 'categorical' },
 };
 
 describe('runners', () => {

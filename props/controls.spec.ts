@@ -11,7 +11,7 @@ import { checkCausality, checkDeterminism, checkSamplerAgreement } from './check
 import { disposeModel, genericModel, upperHalfImages } from './models.js';
 import { modelProperty, mustFail, type ModelBuilder } from './runner.js';
 import { lawSetups } from './suite.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { propertyTest } from './vitest.js';
 
 const setups = lawSetups();
@@ -58,7 +58,7 @@ describe('negative controls are caught', () => {
   it('a counterexample names the logit, the input that changed and by how much', () => {
     const spec: PixelCnnSpec = {
       family: 'pixelcnn', height: 2, width: 3, channels: 3, levels: 4, hidden: 6, residualLayers: 1, firstKernel: 3,
-      kernel: 3, headHidden: 6, head: 'softmax',
+      kernel: 3, headHidden: 6, likelihood: { kind: 'categorical' },
     };
     const m = controls.find((c) => c.name === 'peek-ahead')!.build(spec, 1, 'positive');
     try {
@@ -84,7 +84,7 @@ describe('negative controls are caught', () => {
 describe('sampler controls are caught', () => {
   const spec: PixelCnnSpec = {
     family: 'pixelcnn', height: 2, width: 2, channels: 1, levels: 2, hidden: 4, residualLayers: 1, firstKernel: 3,
-    kernel: 3, headHidden: 4, head: 'softmax',
+    kernel: 3, headHidden: 4, likelihood: { kind: 'categorical' },
   };
   for (const c of samplerControls)
     it(`${c.caughtBy.join(', ')} catches ${c.name}`, async () => {

@@ -1,9 +1,11 @@
-// The PixelRNN families (src/models/rowLstm.ts, diagonalBiLstm.ts, multiscale.ts) under the same
+// The PixelRNN families (src/models/rowLstm/, diagonalBiLstm/, multiscale/) under the same
 // laws, on small shapes (their recurrences are sequential: every law costs more than for PixelCNN).
-// Multi-Scale is checked in its own order (props/order.ts: the small image first).
+// Multi-Scale is checked in its own order (its family's `order`: the small image first).
 
 import { describe } from 'vitest';
 import { familySpecArbs } from './arbitraries.js';
+
+const arbs = familySpecArbs();
 import { modelProperty, registryBuilder } from './runner.js';
 import { streamSampler } from './sampler.js';
 import { lawSetups } from './suite.js';
@@ -16,15 +18,15 @@ const small = { maxHeight: 4, maxWidth: 4, maxHidden: 5 };
 const families = [
   {
     name: 'Row LSTM',
-    arb: familySpecArbs['row-lstm']!,
+    arb: arbs['row-lstm']!,
     laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as LawName[],
   },
   {
     name: 'Diagonal BiLSTM',
-    arb: familySpecArbs['diagonal-bilstm']!,
+    arb: arbs['diagonal-bilstm']!,
     laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as LawName[],
   },
-  { name: 'Multi-Scale PixelRNN', arb: familySpecArbs.multiscale!, laws: ['causality', 'normalisation', 'sampler-agreement'] as LawName[] },
+  { name: 'Multi-Scale PixelRNN', arb: arbs.multiscale!, laws: ['causality', 'normalisation', 'sampler-agreement'] as LawName[] },
 ];
 
 describe('PixelRNN families', () => {

@@ -4,7 +4,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { maskTable } from '../src/masks.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { pixelCnnSpecArb } from './arbitraries.js';
 import { allowedField, diagonalBiLstmField, pixelCnnField, rowLstmField, stackField, unionDependence } from './field.js';
 import { multiscaleOrder } from './order.js';
@@ -12,7 +12,7 @@ import { flatIndex } from './types.js';
 
 const spec = (o: Partial<PixelCnnSpec>): PixelCnnSpec => ({
   family: 'pixelcnn', height: 3, width: 5, channels: 1, levels: 2, hidden: 4, residualLayers: 0, firstKernel: 3,
-  kernel: 3, headHidden: 4, head: 'softmax', ...o,
+  kernel: 3, headHidden: 4, likelihood: { kind: 'categorical' }, ...o,
 });
 
 describe('autoregressive orders', () => {
@@ -77,7 +77,7 @@ describe('reference receptive field', () => {
   });
 
   it('PixelRNNs: the Diagonal BiLSTM sees the whole past, the Row LSTM a triangle above the pixel', () => {
-    const body = { hidden: 3, headHidden: 3, layers: 1, firstKernel: 3, head: 'softmax' as const, residual: false, skip: false };
+    const body = { hidden: 3, headHidden: 3, layers: 1, firstKernel: 3, likelihood: { kind: 'categorical' }, residual: false, skip: false };
     for (const shape of [{ height: 4, width: 5, channels: 1 as const, levels: 2 }, { height: 3, width: 3, channels: 3 as const, levels: 2 }]) {
       const diag = diagonalBiLstmField({ ...shape, family: 'diagonal-bilstm', ...body });
       expect(Array.from(diag.has)).toEqual(Array.from(allowedField(shape).has));

@@ -2,7 +2,7 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import type { PixelCnnSpec } from '../src/models/spec.js';
+import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { tf } from '../src/tf.js';
 import { pixelCnnSpecArb } from './arbitraries.js';
 import { checkCausality, checkFullPast } from './check.js';

@@ -1,6 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { filter, lastValueFrom, take, toArray } from 'rxjs';
 import { bindModel, initModel, presets } from '../src/models/registry.js';
+import { logProbsOf } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { naiveSampler } from '../src/sampling/naive.js';
 import type { ImageEvent, RowEvent, SampleEvent, SamplerFactory, ValueEvent } from '../src/sampling/types.js';
@@ -9,7 +10,7 @@ import { disposeAll } from '../src/train/step.js';
 import { complete, sample, sampleAsync, sampleImages } from './sample.js';
 
 const shape = { height: 4, width: 3, channels: 3 as const, levels: 4 };
-const model = initModel(presets.tiny!(shape), 7);
+const model = initModel(presets.tiny(shape), 7);
 const size = shape.height * shape.width * shape.channels;
 
 /** A naive sampler that counts its forward passes. */
@@ -17,7 +18,7 @@ const counting = () => {
   const calls = { n: 0 };
   const factory: SamplerFactory = (m, b) => {
     const s = naiveSampler(m, b);
-    return { ...s, logitsAt: (i, j, c) => (calls.n++, s.logitsAt(i, j, c)) };
+    return { ...s, headAt: (i, j, c) => (calls.n++, s.headAt(i, j, c)) };
   };
   return { calls, factory };
 };
@@ -68,7 +69,7 @@ describe('sample source', () => {
     const [warm] = await sampleImages(biased, { count: 1, seed: 2, temperature: 1 });
     expect(cold).toEqual(greedy);
     expect(warm).not.toEqual(greedy);
-    const logits = tf.tidy(() => biased.logits(tf.tensor4d(Float32Array.from(greedy!), [1, 4, 3, 3]))); // [1, H, W, C, K]
+    const logits = tf.tidy(() => logProbsOf(biased, tf.tensor4d(Float32Array.from(greedy!), [1, 4, 3, 3]))); // [1, H, W, C, K]
     const argmax = tf.tidy(() => tf.argMax(logits, 4)); // [1, H, W, C]
     expect(Array.from(argmax.dataSync())).toEqual(Array.from(greedy!));
     tf.dispose([logits, argmax, bias]);
@@ -103,7 +104,7 @@ describe('sample source', () => {
       'temperature: expected a finite number ≥ 0, found -1',
     );
     await expect(lastValueFrom(complete(model, [new Uint8Array(5)], 1))).rejects.toThrow('known[0]: expected 36 values');
-    const broken: SamplerFactory = (m, b) => ({ ...naiveSampler(m, b), logitsAt: () => { throw new Error('boom'); } });
+    const broken: SamplerFactory = (m, b) => ({ ...naiveSampler(m, b), headAt: () => { throw new Error('boom'); } });
     await expect(lastValueFrom(sample(model, { sampler: broken }))).rejects.toThrow('boom');
   });
 

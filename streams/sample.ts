@@ -20,7 +20,7 @@ import { asyncScheduler, filter, lastValueFrom, map, Observable, toArray, type S
 import type { AutoregressiveModel } from '../src/model.js';
 import { resolveSampleOptions } from '../src/sampling/options.js';
 import { samplingSteps } from '../src/sampling/session.js';
-import type { ImageEvent, SampleEvent, SampleOptions, SamplerFactory } from '../src/sampling/types.js';
+import type { ImageEvent, SampleEvent, SampleOptions, SamplerFactory, SamplingOrder } from '../src/sampling/types.js';
 
 export type { SampleEvent, SampleOptions } from '../src/sampling/types.js';
 
@@ -31,6 +31,8 @@ export interface StreamSampleOptions extends SampleOptions {
   /** Override the incremental sampler (default: the family's cached one if `cached`, else the naive
    * rerun); it is run in the family's sampling order. */
   readonly sampler?: SamplerFactory;
+  /** Override the order values are drawn in (default: the family's); for negative controls. */
+  readonly order?: SamplingOrder;
 }
 
 export const sample = (model: AutoregressiveModel, options: StreamSampleOptions = {}): Observable<SampleEvent> =>
@@ -40,7 +42,7 @@ export const sample = (model: AutoregressiveModel, options: StreamSampleOptions 
       subscriber.error(resolved.left);
       return;
     }
-    const steps = samplingSteps(model, resolved.right, options.sampler); // lazy: nothing runs until pulled
+    const steps = samplingSteps(model, resolved.right, options.sampler, options.order); // lazy: nothing runs until pulled
     const sliceMs = options.sliceMs ?? 10;
     const action = (options.scheduler ?? asyncScheduler).schedule(function () {
       const until = performance.now() + sliceMs;
@@ -94,7 +96,7 @@ export async function* sampleAsync(
   if (E.isLeft(resolved)) throw resolved.left;
   const sliceMs = options.sliceMs ?? 10;
   let until = performance.now() + sliceMs;
-  for (const events of samplingSteps(model, resolved.right, options.sampler)) {
+  for (const events of samplingSteps(model, resolved.right, options.sampler, options.order)) {
     yield* events;
     if (performance.now() >= until) {
       await new Promise<void>((resolve) => setImmediate(resolve));

@@ -54,7 +54,7 @@ const pngs = (files: Record<string, Uint8Array | string>) => (where: string): Ma
 export const goodRunConfig = {
   data: 'mnist',
   binarize: 'none',
-  model: presets.tiny!({ height: 28, width: 28, channels: 1, levels: 256 }),
+  model: presets.tiny({ height: 28, width: 28, channels: 1, levels: 256 }),
   steps: 10,
   batchSize: 4,
   optimizer: defaultOptimizer('rmsprop'),
@@ -75,7 +75,7 @@ const config = (edit: (c: Record<string, any>) => void, raw?: string) => (where:
   return { kind: 'config', config: JSON.parse(text), name: file, file };
 };
 
-const tinySpec: ModelSpec = presets.tiny!({ height: 4, width: 4, channels: 1, levels: 4 });
+const tinySpec: ModelSpec = presets.tiny({ height: 4, width: 4, channels: 1, levels: 4 });
 
 const spec = (edit: (s: Record<string, any>) => void) => (): Made => {
   const s: Record<string, any> = { ...tinySpec };
@@ -133,7 +133,7 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /hidden: expected integer ≥ 1, found "6"/, names: () => 'model spec' },
   { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/, names: () => 'model spec' },
   { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer ≥ 1, found 4/, names: () => 'model spec' },
-  { group: 'spec', name: 'bernoulli head with 4 levels', make: spec((s) => (s.head = 'bernoulli')), expect: /head: 'bernoulli' needs levels = 2, found levels = 4/, names: () => 'model spec' },
+  { group: 'spec', name: 'bernoulli likelihood with 4 levels', make: spec((s) => (s.likelihood = { kind: 'bernoulli' })), expect: /likelihood: 'bernoulli' needs levels = 2, found levels = 4/, names: () => 'model spec' },
   { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/, names: () => 'model spec' },
   // Checkpoints
   { group: 'checkpoint', name: 'checkpoint from another spec', make: checkpoint(() => {}, tinySpec, { ...tinySpec, hidden: 8 }), expect: /checkpoint is for another model: spec\.hidden: expected 8, found 6/, names: (w) => join(ckpt(w), 'model.json') },

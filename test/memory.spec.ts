@@ -18,7 +18,7 @@ const STEPS = 1000;
 
 describe('bounded memory', () => {
   it(`tf.memory() numTensors and numBytes are flat over ${STEPS} training steps`, () => {
-    const spec = presets.tiny!({ height: 6, width: 6, channels: 1, levels: 4 });
+    const spec = presets.tiny({ height: 6, width: 6, channels: 1, levels: 4 });
     const options = { convImpl: defaultConvImpl() };
     const batches = Array.from({ length: 4 }, (_, i) => recordsToTensor(spec, randomRecords(spec, 4, i + 1)));
     let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('adam'));

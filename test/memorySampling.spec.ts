@@ -52,10 +52,10 @@ describe('memory while sampling', () => {
     let maxAhead = 0;
     const counting = {
       ...model,
-      // count positions computed by wrapping the naive logits path: one call per position
-      logits: (x: Parameters<typeof model.logits>[0]) => {
+      // count positions computed by wrapping the naive forward path: one call per position
+      forward: (x: Parameters<typeof model.forward>[0]) => {
         produced++;
-        return model.logits(x);
+        return model.forward(x);
       },
     };
     for await (const e of sampleAsync(counting, { count: 2, batchSize: 2, seed: 1, cached: false })) {

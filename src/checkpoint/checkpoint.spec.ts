@@ -29,7 +29,7 @@ import {
 
 const DEAD_PID = 99_999_999;
 const shape = { height: 5, width: 4, channels: 3 as const, levels: 8 };
-const spec: ModelSpec = presets.tiny!(shape);
+const spec: ModelSpec = presets.tiny(shape);
 const options = { convImpl: defaultConvImpl() };
 
 let runDir: string;
@@ -96,8 +96,8 @@ describe('checkpoint round trip', () => {
       for (const [n, x] of Object.entries(loaded.params)) expect(x.shape).toEqual(state.params[n]!.shape);
 
       const x = recordsToTensor(spec, randomRecords(spec, 2, 11)) as Tensor4D;
-      const a = bindModel(spec, state.params, options).logits(x);
-      const b = bindModel(loaded.spec, loaded.params, options).logits(x);
+      const a = bindModel(spec, state.params, options).forward(x);
+      const b = bindModel(loaded.spec, loaded.params, options).forward(x);
       expect(Array.from(b.dataSync())).toEqual(Array.from(a.dataSync()));
       tf.dispose([x, a, b]);
 

@@ -1,50 +1,49 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import type { AutoregressiveModel } from '../model.js';
-import { initModel, presets } from '../models/registry.js';
-import type { PixelCnnSpec } from '../models/spec.js';
+import { drawFromLogits as drawValue } from '../likelihoods/categorical.js';
+import type { AutoregressiveModel, BaseSpec } from '../model.js';
+import { cachedPixelCnnSampler } from '../models/pixelcnn/cachedSampler.js';
+import type { PixelCnnSpec } from '../models/pixelcnn/spec.js';
+import { bindModel, initModel, presets } from '../models/registry.js';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import { disposeAll } from '../train/step.js';
-import { cachedPixelCnnSampler } from './cachedPixelCnn.js';
-import { drawValue } from './draw.js';
 import { cachedMatchesNaive, cachedSamplerAgrees, compareSamplers, laggedSampler } from './equivalence.js';
 import { renderLive } from './liveView.js';
 import { naiveSampler } from './naive.js';
 import { resolveSampleOptions } from './options.js';
-import { makeSampler, samplerFactory } from './registry.js';
-import { sampleAll } from './session.js';
+import { sampleAll, samplerFor } from './session.js';
 
 const models: AutoregressiveModel[] = [];
 const tiny = (height: number, width: number, channels: 1 | 3, levels: number, over: Partial<PixelCnnSpec> = {}, seed = 1) => {
-  const m = initModel({ ...presets.tiny!({ height, width, channels, levels }), ...over } as PixelCnnSpec, seed);
+  const m = initModel({ ...presets.tiny({ height, width, channels, levels }), ...over } as PixelCnnSpec, seed);
   models.push(m);
   return m;
 };
 
 describe('cached PixelCNN sampler ≡ rerunning the network', () => {
   const cases: [string, AutoregressiveModel][] = [
-    ['C=1, K=2 bernoulli head', tiny(5, 4, 1, 2)],
-    ['C=1, K=2 softmax head', tiny(4, 4, 1, 2, { head: 'softmax' })],
+    ['C=1, K=2 Bernoulli likelihood', tiny(5, 4, 1, 2)],
+    ['C=1, K=2 categorical likelihood', tiny(4, 4, 1, 2, { likelihood: { kind: 'categorical' } })],
     ['C=1, K=4', tiny(5, 4, 1, 4)],
     ['C=3, K=4', tiny(4, 3, 3, 4)],
     ['C=3, K=256', tiny(3, 3, 3, 256)],
     ['C=3, K=2 bernoulli, h=7 (uneven groups), 5×5 first, 2 residual', tiny(4, 5, 3, 2, { hidden: 7, headHidden: 5, firstKernel: 5, residualLayers: 2 })],
     ['C=3, K=256 at the reference widths (h=64, 6 residual layers, 7×7 first)', (() => {
-      const m = initModel(presets.reference!({ height: 6, width: 5, channels: 3, levels: 256 }), 3);
+      const m = initModel(presets.reference({ height: 6, width: 5, channels: 3, levels: 256 }), 3);
       models.push(m);
       return m;
     })()],
     ['C=3, K=4, 1×1 residual kernels, no residual layers', tiny(3, 4, 3, 4, { kernel: 1, residualLayers: 0, firstKernel: 1 })],
   ];
   for (const [name, model] of cases)
-    it(`${name}: identical images, logits within 1e-4 at every step`, () => {
+    it(`${name}: identical images, heads within 1e-4 at every step`, () => {
       const report = cachedMatchesNaive(model, { batch: 3, seed: 9 });
       expect(report.failure).toBeNull();
       expect(report).toMatchObject({ ok: true, imagesEqual: true });
       const { height: H, width: W, channels: C } = model.spec;
       expect(report.steps).toBe(H * W * C);
-      expect(report.maxLogitDiff).toBeLessThan(1e-4);
+      expect(report.maxHeadDiff).toBeLessThan(1e-4);
     });
 
   it('agrees on completions (known rows fed through the caches)', () => {
@@ -80,17 +79,19 @@ describe('cached PixelCNN sampler ≡ rerunning the network', () => {
 
   it('refuses positions asked out of order', () => {
     const s = cachedPixelCnnSampler(tiny(3, 3, 1, 4), 1);
-    s.logitsAt(0, 0, 0);
+    s.headAt(0, 0, 0);
     s.commit(0, 0, 0, [1]);
-    s.logitsAt(0, 2, 0);
-    expect(() => s.logitsAt(0, 1, 0)).toThrow('cachedPixelCnn: logitsAt(0, 1, 0) asked after that position was passed');
+    s.headAt(0, 2, 0);
+    expect(() => s.headAt(0, 1, 0)).toThrow('cachedPixelCnn: headAt(0, 1, 0) asked after that position was passed');
   });
 
-  it('registry: cached for pixelcnn unless asked otherwise, naive for unknown families', () => {
+  it("the family's cached sampler unless asked otherwise, naive for unregistered families", () => {
     const m = tiny(2, 2, 1, 4);
-    expect(makeSampler(m, 1).kind).toBe('cached-pixelcnn');
-    expect(makeSampler(m, 1, false).kind).toBe('naive');
-    expect(samplerFactory('rowlstm-not-registered', true)).toBe(naiveSampler);
+    expect(samplerFor(m)(m, 1).kind).toBe('cached-pixelcnn');
+    expect(samplerFor(m, false)(m, 1).kind).toBe('naive');
+    const stranger = { ...m, spec: { ...m.spec, family: 'not-registered' } as BaseSpec };
+    expect(samplerFor(stranger)).toBe(naiveSampler);
+    void bindModel;
   });
 
   it('keeps the tensor count flat across a whole run', () => {

@@ -31,11 +31,11 @@ export function* samplingSteps(
   model: AutoregressiveModel,
   options: ResolvedSampleOptions,
   factory: SamplerFactory = samplerFor(model, options.cached),
+  order: SamplingOrder = samplingOrderOf(model),
 ): Generator<readonly SampleEvent[], void, undefined> {
   const { height: H, width: W, channels: C } = model.spec;
   const P = C * model.likelihood.featuresPerChannel;
   const draw = model.likelihood.draw;
-  const order = samplingOrderOf(model);
   const { count, batchSize, seed, temperature, keepRows, known } = options;
   for (let first = 0; first < count; first += batchSize) {
     const B = Math.min(batchSize, count - first);

@@ -80,7 +80,7 @@ describe('one-pass optimizer update', () => {
   });
 
   it('applyStep on this backend refuses an update that overflows, keeping the old state', () => {
-    const spec = presets.tiny!({ height: 4, width: 4, channels: 1, levels: 2 });
+    const spec = presets.tiny({ height: 4, width: 4, channels: 1, levels: 2 });
     const params = tensorsOf({ w: { shape: [2], data: [3e38, 1] } });
     const state = initTrainState(spec, params, defaultOptimizer('rmsprop', 1e38));
     expect(() => applyStep(state, 1, tensorsOf({ w: { shape: [2], data: [-1, 1] } }), 1)).toThrow(NonFiniteError);

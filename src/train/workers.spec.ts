@@ -9,7 +9,7 @@ import { defaultOptimizer } from './optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from './step.js';
 import { shardSizes, workerEngine, type WorkerEngine } from './workers.js';
 
-const spec = presets.tiny!({ height: 6, width: 5, channels: 3, levels: 8 });
+const spec = presets.tiny({ height: 6, width: 5, channels: 3, levels: 8 });
 
 const batchOf = (index: number, n: number): RecordBatch => {
   const rng = Rng.fromSeed(100 + index, 3);

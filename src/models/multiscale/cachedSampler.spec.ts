@@ -1,18 +1,19 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { asapScheduler, filter, lastValueFrom, take, toArray } from 'rxjs';
-import { nllPerImage } from '../likelihood.js';
-import type { AutoregressiveModel } from '../model.js';
-import { conditionalModel, smallModel, subsample } from '../models/multiscale.js';
-import { bindModel, initModel, presets, recurrentBody } from '../models/registry.js';
-import type { MultiscaleSpec } from '../models/spec.js';
-import { Rng } from '../rng.js';
-import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
-import { disposeAll } from '../train/step.js';
-import { sample, sampleImages } from '../../streams/sample.js';
-import { compareSamplers, laggedSampler } from './equivalence.js';
-import { conditionalSampler, smallSampler } from './multiscale.js';
-import { naiveSampler } from './naive.js';
-import type { ImageEvent, RowEvent, ValueEvent } from './types.js';
+import { nllOf, type AutoregressiveModel } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { compareSamplers, laggedSampler } from '../../sampling/equivalence.js';
+import { naiveSampler } from '../../sampling/naive.js';
+import { rasterOrder } from '../../sampling/order.js';
+import type { ImageEvent, RowEvent, SamplerFactory, ValueEvent } from '../../sampling/types.js';
+import { tf, type NamedTensors, type Tensor4D } from '../../tf.js';
+import { disposeAll } from '../../train/step.js';
+import { sample, sampleImages } from '../../../streams/sample.js';
+import { recurrentBody } from '../pixelrnn/spec.js';
+import { bindModel, initModel } from '../registry.js';
+import { cachedMultiscaleSampler } from './cachedSampler.js';
+import { multiscale } from './index.js';
+import type { MultiscaleSpec } from './spec.js';
 
 const owned: NamedTensors[] = [];
 afterAll(() => disposeAll(...owned));
@@ -35,16 +36,11 @@ const model = (spec: MultiscaleSpec, seed = 1, scale = 1): AutoregressiveModel =
 };
 
 const tinySpec = (height: number, width: number, channels: 1 | 3, levels: number): MultiscaleSpec =>
-  presets['tiny-multiscale']!({ height, width, channels, levels }) as MultiscaleSpec;
+  multiscale.presets.tiny!({ height, width, channels, levels });
 
-/** Small image of a batch of images as a tensor [B, s, s', C]. */
-const smallOf = (spec: MultiscaleSpec, images: readonly Uint8Array[]): Tensor4D =>
-  tf.tidy(() => {
-    const x = tf.tensor4d(Float32Array.from(images.flatMap((im) => Array.from(im))), [images.length, spec.height, spec.width, spec.channels]);
-    return subsample(x as Tensor4D, spec.factor);
-  });
+const cached = cachedMultiscaleSampler as SamplerFactory;
 
-describe('Multi-Scale cached sampling ≡ rerunning each network', () => {
+describe('Multi-Scale cached sampling ≡ rerunning the network', () => {
   const cases: [string, MultiscaleSpec][] = [
     ['C=1, K=2 (small Row LSTM, large Diagonal BiLSTM)', tinySpec(4, 4, 1, 2)],
     ['C=3, K=4', tinySpec(4, 2, 3, 4)],
@@ -52,26 +48,23 @@ describe('Multi-Scale cached sampling ≡ rerunning each network', () => {
       'C=1, K=4, small Diagonal BiLSTM, large Row LSTM without skip',
       {
         ...tinySpec(4, 4, 1, 4),
-        small: recurrentBody('diagonal-bilstm', 4, 2, 2, 3, 2),
-        large: { ...recurrentBody('row-lstm', 4, 3, 2, 3, 2), skip: false },
+        small: recurrentBody('diagonal-bilstm', 2, 2, 3, 2),
+        large: { ...recurrentBody('row-lstm', 3, 2, 3, 2), skip: false },
       },
     ],
   ];
   for (const [label, spec] of cases)
-    it(`${label}: both networks, identical values and logits within 1e-4`, () => {
+    it(`${label}: both phases, identical values and heads within 1e-4, also completing images`, () => {
       const m = model(spec, 2);
-      const small = compareSamplers(smallModel(spec, m.params), naiveSampler, smallSampler(spec, m.params), { batch: 2, seed: 3 });
-      expect(small.failure).toBeNull();
+      const r = compareSamplers(m, naiveSampler, cached, { batch: 2, seed: 3 });
+      expect(r.failure).toBeNull();
+      expect(r.steps).toBe(spec.height * spec.width * spec.channels);
+      expect(r.maxHeadDiff).toBeLessThan(1e-4);
       const rng = Rng.fromSeed(4);
-      const images = [0, 1].map(() => Uint8Array.from({ length: spec.height * spec.width * spec.channels }, () => rng.int(spec.levels)));
-      const s = smallOf(spec, images);
-      const cond = conditionalModel(spec, m.params, s);
-      const large = compareSamplers(cond, naiveSampler, conditionalSampler(spec, m.params, s), { batch: 2, seed: 3 });
-      expect(large.failure).toBeNull();
-      expect(large.maxLogitDiff).toBeLessThan(1e-4);
+      const known = [0, 1].map(() => Uint8Array.from({ length: spec.height * spec.width * spec.channels }, () => rng.int(spec.levels)));
+      expect(compareSamplers(m, naiveSampler, cached, { batch: 2, seed: 5, keepRows: 1, known }).failure).toBeNull();
       // negative control: the same law rejects a sampler that sees each value one step late
-      expect(compareSamplers(cond, naiveSampler, laggedSampler(conditionalSampler(spec, m.params, s)), { batch: 2, seed: 3 }).ok).toBe(false);
-      s.dispose();
+      expect(compareSamplers(m, naiveSampler, laggedSampler(cached), { batch: 2, seed: 3 }).ok).toBe(false);
     });
 
   it('the stream gives the same images cached and naive', async () => {
@@ -115,7 +108,7 @@ describe('Multi-Scale sampling follows the likelihood', () => {
     const all = Float32Array.from({ length: 256 * 8 }, (_, k) => (Math.floor(k / 8) >> (7 - (k % 8))) & 1);
     const nll = tf.tidy(() => {
       const x = tf.tensor4d(all, [256, 2, 4, 1]) as Tensor4D;
-      return nllPerImage(m.logits(x), x);
+      return nllOf(m, x);
     });
     const p = Float64Array.from(nll.dataSync(), (v) => Math.exp(-v));
     nll.dispose();
@@ -138,7 +131,7 @@ describe('Multi-Scale sampling follows the likelihood', () => {
     const ours = chiSquare(histogram(await sampleImages(m, { count: N, batchSize: N, seed: 21, sliceMs: 1000 })), exact, N);
     expect(ours.stat).toBeLessThan(chiQuantile999(ours.df));
     const raster = chiSquare(
-      histogram(await sampleImages(m, { count: N / 2, batchSize: N / 2, seed: 21, sliceMs: 1000, sampler: naiveSampler })),
+      histogram(await sampleImages(m, { count: N / 2, batchSize: N / 2, seed: 21, sliceMs: 1000, sampler: naiveSampler, order: rasterOrder(spec) })),
       exact,
       N / 2,
     );

@@ -1,12 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
-import { nllPerImage } from '../likelihood.js';
-import { tf, type Tensor4D } from '../tf.js';
-import { disposeAll } from '../train/step.js';
-import { decodeSpec, initModel, presets } from './registry.js';
-import { pixelCnn } from './pixelcnn.js';
+import { logProbsOf, nllOf } from '../../model.js';
+import { tf, type Tensor4D } from '../../tf.js';
+import { disposeAll } from '../../train/step.js';
+import { decodeSpec, initModel, presets } from '../registry.js';
+import { pixelCnn } from './index.js';
 
-const rgb = presets.tiny!({ height: 4, width: 4, channels: 3, levels: 4 });
+const rgb = presets.tiny({ height: 4, width: 4, channels: 3, levels: 4 });
 const model = initModel({ ...rgb, hidden: 9, headHidden: 9 }, 11, { convImpl: 'gather' });
 afterAll(() => disposeAll(model.params));
 
@@ -15,22 +15,24 @@ const randomImage = (seed: number) =>
   levels(Array.from({ length: 48 }, (_, i) => ((i * 7 + seed * 13) % 4)), [1, 4, 4, 3]);
 
 describe('PixelCNN', () => {
-  it('maps [B, H, W, C] to logits [B, H, W, C, K]', () => {
+  it('maps [B, H, W, C] to a head [B, H, W, C·K] and log-probabilities [B, H, W, C, K]', () => {
     const x = randomImage(1);
-    const y = model.logits(x);
+    const head = model.forward(x);
+    const y = logProbsOf(model, x);
+    expect(head.shape).toEqual([1, 4, 4, 12]);
     expect(y.shape).toEqual([1, 4, 4, 3, 4]);
-    tf.dispose([x, y]);
+    tf.dispose([x, y, head]);
   });
 
   it('logits at a position do not change when later pixels or later channels change', () => {
     const x = randomImage(2);
-    const base = model.logits(x).arraySync() as number[][][][][];
+    const base = logProbsOf(model, x).arraySync() as number[][][][][];
     const values = x.arraySync()[0]!;
     for (const [pi, pj, pc] of [[1, 1, 0], [1, 1, 1], [2, 0, 2], [3, 3, 0]] as const) {
       const changed = values.map((row) => row.map((px) => [...px]));
       changed[pi]![pj]![pc] = (changed[pi]![pj]![pc]! + 1) % 4;
       const xc = tf.tensor4d([changed]);
-      const y = model.logits(xc).arraySync() as number[][][][][];
+      const y = logProbsOf(model, xc).arraySync() as number[][][][][];
       for (let i = 0; i < 4; i++)
         for (let j = 0; j < 4; j++)
           for (let c = 0; c < 3; c++) {
@@ -50,7 +52,7 @@ describe('PixelCNN', () => {
 
   it('NLL equals the sum of per-value cross-entropies', () => {
     const x = randomImage(3);
-    const logits = model.logits(x).arraySync() as number[][][][][];
+    const logits = logProbsOf(model, x).arraySync() as number[][][][][];
     const values = x.arraySync()[0]!;
     let expected = 0;
     for (let i = 0; i < 4; i++)
@@ -61,21 +63,22 @@ describe('PixelCNN', () => {
           const logZ = max + Math.log(l.reduce((s, v) => s + Math.exp(v - max), 0));
           expected += logZ - l[values[i]![j]![c]!]!;
         }
-    const nll = tf.tidy(() => nllPerImage(model.logits(x), x));
+    const nll = tf.tidy(() => nllOf(model, x));
     expect(nll.dataSync()[0]).toBeCloseTo(expected, 3);
     tf.dispose([x, nll]);
   });
 
-  it('a Bernoulli head gives logits [0, ℓ], i.e. p(1) = sigmoid(ℓ)', () => {
-    const spec = presets.tiny!({ height: 3, width: 3, channels: 1, levels: 2 });
-    expect(spec.head).toBe('bernoulli');
+  it('a Bernoulli likelihood reads one logit ℓ per channel: p(1) = sigmoid(ℓ)', () => {
+    const spec = presets.tiny({ height: 3, width: 3, channels: 1, levels: 2 });
+    expect(spec.likelihood).toEqual({ kind: 'bernoulli' });
     const m = initModel(spec, 5);
     const x = levels([0, 1, 1, 0, 1, 0, 0, 0, 1], [1, 3, 3, 1]);
-    const y = m.logits(x);
-    expect(y.shape).toEqual([1, 3, 3, 1, 2]);
-    const flat = y.arraySync() as number[][][][][];
-    expect(flat[0]![1]![1]![0]![0]).toBe(0);
-    tf.dispose([x, y]);
+    const head = m.forward(x);
+    expect(head.shape).toEqual([1, 3, 3, 1]);
+    const lp = logProbsOf(m, x);
+    const [l, p1] = [head.dataSync()[4]!, Math.exp(lp.dataSync()[9]!)];
+    expect(p1).toBeCloseTo(1 / (1 + Math.exp(-l)), 5);
+    tf.dispose([x, head, lp]);
     disposeAll(m.params);
   });
 
@@ -85,7 +88,7 @@ describe('PixelCNN', () => {
   });
 
   it('the paper preset has 15 layers of h = 128', () => {
-    const s = presets.paper!({ height: 32, width: 32, channels: 3, levels: 256 });
+    const s = presets.paper({ height: 32, width: 32, channels: 3, levels: 256 });
     expect(s.hidden).toBe(128);
     expect(1 + (s.family === 'pixelcnn' ? s.residualLayers : 0) + 1).toBe(15);
   });
@@ -95,11 +98,14 @@ describe('PixelCNN', () => {
     expect(E.isLeft(bad)).toBe(true);
     const msg = E.isLeft(bad) ? bad.left.message : '';
     expect(msg).toMatch(/^config\.json:/);
-    expect(msg).toMatch(/hidden: expected integer ≥ 1, found -3/);
+    expect(msg).toMatch(/hidden: expected integer in 1\.\.16384, found -3/);
     expect(msg).toMatch(/levels: expected integer in 2\.\.65536, found 1\.5/);
     expect(msg).toMatch(/channels: expected 1 \| 3, found 2/);
-    const bern = decodeSpec({ ...rgb, head: 'bernoulli' });
+    const bern = decodeSpec({ ...rgb, likelihood: { kind: 'bernoulli' } });
     expect(E.isLeft(bern) && bern.left.message).toMatch(/'bernoulli' needs levels = 2, found levels = 4/);
+    const typo = decodeSpec({ ...rgb, hiden: 9 });
+    expect(E.isLeft(typo) && typo.left.message).toMatch(/unknown key 'hiden' \(did you mean 'hidden'\?\)/);
+    expect(E.isLeft(decodeSpec([rgb]))).toBe(true);
     expect(E.isRight(decodeSpec(rgb))).toBe(true);
   });
 });

@@ -1,16 +1,16 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { AutoregressiveModel } from '../model.js';
-import { tinyDiagonalBiLstmSpec } from '../models/diagonalBiLstm.js';
-import { bindModel, initModel } from '../models/registry.js';
-import { tinyRowLstmSpec } from '../models/rowLstm.js';
-import type { RecurrentSpec } from '../models/spec.js';
-import { Rng } from '../rng.js';
-import { tf, type NamedTensors } from '../tf.js';
-import { disposeAll } from '../train/step.js';
-import { cachedPixelRnnSampler } from './cachedPixelRnn.js';
-import { cachedMatchesNaive, compareSamplers, laggedSampler } from './equivalence.js';
-import { naiveSampler } from './naive.js';
-import { makeSampler } from './registry.js';
+import type { AutoregressiveModel } from '../../model.js';
+import { Rng } from '../../rng.js';
+import { cachedMatchesNaive, compareSamplers, laggedSampler } from '../../sampling/equivalence.js';
+import { naiveSampler } from '../../sampling/naive.js';
+import { samplerFor } from '../../sampling/session.js';
+import { tf, type NamedTensors } from '../../tf.js';
+import { disposeAll } from '../../train/step.js';
+import { tinyDiagonalBiLstmSpec } from '../diagonalBiLstm/index.js';
+import { bindModel, initModel } from '../registry.js';
+import { tinyRowLstmSpec } from '../rowLstm/index.js';
+import { cachedPixelRnnSampler } from './cachedSampler.js';
+import type { RecurrentSpec } from './network.js';
 
 const owned: NamedTensors[] = [];
 afterAll(() => disposeAll(...owned));
@@ -47,17 +47,17 @@ describe.each(families)('cached %s sampler ≡ rerunning the network', (name, sp
     ['C=3, K=4, skip only, 5×5 first', { height: 3, width: 3, channels: 3, levels: 4 }, { layers: 2, residual: false, firstKernel: 5 }],
   ];
   for (const [label, img, over] of cases)
-    it(`${label}: identical images, logits within 1e-4 at every step`, () => {
+    it(`${label}: identical images, heads within 1e-4 at every step`, () => {
       const m = model(specOf(img, over), 3);
       const report = compareSamplers(m, naiveSampler, cachedPixelRnnSampler, { batch: 2, seed: 5 });
       expect(report.failure).toBeNull();
       expect(report).toMatchObject({ ok: true, imagesEqual: true, steps: img.height * img.width * img.channels });
-      expect(report.maxLogitDiff).toBeLessThan(1e-4);
+      expect(report.maxHeadDiff).toBeLessThan(1e-4);
     });
 
   it('is the registered cached sampler and agrees on completions (known rows fed through the caches)', () => {
     const m = model(specOf({ height: 4, width: 3, channels: 3, levels: 4 }, {}), 4);
-    expect(makeSampler(m, 1).kind).toBe(name === 'Row LSTM' ? 'cached-row-lstm' : 'cached-diagonal-bilstm');
+    expect(samplerFor(m)(m, 1).kind).toBe(name === 'Row LSTM' ? 'cached-row-lstm' : 'cached-diagonal-bilstm');
     const rng = Rng.fromSeed(3);
     const known = [0, 1].map(() => Uint8Array.from({ length: 36 }, () => rng.int(4)));
     const report = cachedMatchesNaive(m, { batch: 2, seed: 1, keepRows: 2, known, temperature: 0.7 });
@@ -77,12 +77,12 @@ describe.each(families)('cached %s sampler ≡ rerunning the network', (name, sp
     const m = model(specOf({ height: 3, width: 3, channels: 1, levels: 2 }, {}), 7);
     const before = tf.memory().numTensors;
     const s = cachedPixelRnnSampler(m, 2);
-    s.logitsAt(0, 0, 0);
+    s.headAt(0, 0, 0);
     s.commit(0, 0, 0, [1, 0]);
-    s.logitsAt(0, 1, 0);
-    expect(() => s.logitsAt(0, 0, 0)).toThrow(/already past/);
+    s.headAt(0, 1, 0);
+    expect(() => s.headAt(0, 0, 0)).toThrow(/already past/);
     s.dispose();
-    expect(() => s.logitsAt(0, 1, 0)).toThrow(/after dispose/);
+    expect(() => s.headAt(0, 1, 0)).toThrow(/after dispose/);
     expect(tf.memory().numTensors).toBe(before);
   });
 });
