@@ -25,10 +25,8 @@ import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import type { RecordBatch } from '../src/data/records.js';
 import type { ConvImpl } from '../src/layers/maskedConv.js';
-import { usefulWeights, maskTable } from '../src/masks.js';
-import { pixelCnnLayers } from '../src/models/pixelcnn.js';
+import { pixelCnnFlops, type PixelCnnSpec } from '../src/models/pixelcnn/index.js';
 import { familyOf, presets } from '../src/models/registry.js';
-import type { PixelCnnSpec } from '../src/models/spec.js';
 import { Rng } from '../src/rng.js';
 import { tf } from '../src/tf.js';
 import { localEngine, type GradientEngine } from '../src/train/engine.js';
@@ -67,17 +65,10 @@ const table = (head: readonly string[], rows: readonly (readonly string[])[]) =>
 
 // ---- the workload ----
 
-export const referenceSpec = (): PixelCnnSpec => presets.reference!({ height: 28, width: 28, channels: 1, levels: 256 });
+export const referenceSpec = (): PixelCnnSpec => presets.reference({ height: 28, width: 28, channels: 1, levels: 256 });
 
-/** Useful flops per image for one training step (forward + weight grad + input grad but the first layer). */
-export const usefulTrainFlops = (spec: PixelCnnSpec): { forward: number; train: number } => {
-  const pixels = spec.height * spec.width;
-  const macs = pixelCnnLayers(spec).map(
-    (l) => usefulWeights(maskTable(l.kh, l.kw, l.type, l.inFeatures, l.outFeatures, l.channels)) * pixels,
-  );
-  const forward = 2 * macs.reduce((a, b) => a + b, 0);
-  return { forward, train: 3 * forward - 2 * macs[0]! };
-};
+/** Useful flops per image for one training step (the family's own count, src/models/pixelcnn/index.ts). */
+export const usefulTrainFlops = pixelCnnFlops;
 
 const batchOf = (spec: PixelCnnSpec, n: number, index: number): RecordBatch => {
   const rng = Rng.fromSeed(1000 + index, 5);

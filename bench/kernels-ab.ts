@@ -6,7 +6,9 @@
 import { selectBackend } from '../src/backend.js';
 import { setCausalConvKernels } from '../src/kernels/causalConv.js';
 import { setLstmScanKernels } from '../src/kernels/lstmScan.js';
-import { initModel, presets } from '../src/models/registry.js';
+import { initModel } from '../src/models/registry.js';
+import { diagonalBiLstm } from '../src/models/diagonalBiLstm/index.js';
+import { rowLstm } from '../src/models/rowLstm/index.js';
 import type { BaseSpec } from '../src/model.js';
 import { Rng } from '../src/rng.js';
 import { tf, type Tensor4D } from '../src/tf.js';
@@ -21,8 +23,8 @@ const batch = 16;
 const img = { height: 28, width: 28, channels: 1 as const, levels: 2 };
 const workloads: [string, BaseSpec][] = [
   ['reference PixelCNN (K=256, h=64)', referenceSpec()],
-  ['Row LSTM (K=2, h=16, 7 layers)', presets['mnist-row-lstm']!(img)],
-  ['Diagonal BiLSTM (K=2, h=16, 7 layers)', presets['mnist-diagonal-bilstm']!(img)],
+  ['Row LSTM (K=2, h=16, 7 layers)', rowLstm.presets.mnist!(img)],
+  ['Diagonal BiLSTM (K=2, h=16, 7 layers)', diagonalBiLstm.presets.mnist!(img)],
 ];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 

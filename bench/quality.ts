@@ -26,10 +26,10 @@ import { readSource } from '../pipelines/data.js';
 import type { ImageSet } from '../src/data/records.js';
 import { recordsToTensor } from '../src/data/toTensor.js';
 import { writeFileAtomic } from '../src/fsAtomic.js';
-import { bitsPerDim } from '../src/likelihood.js';
-import { multiscaleNll } from '../src/models/multiscale.js';
+import { bitsPerDim } from '../src/likelihoods/index.js';
+import { multiscaleNll } from '../src/models/multiscale/network.js';
+import type { MultiscaleSpec } from '../src/models/multiscale/spec.js';
 import { bindModel, decodeSpec, presetFor, type ModelSpec } from '../src/models/registry.js';
-import type { MultiscaleSpec } from '../src/models/spec.js';
 import { tf } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { decodeRunConfig, type RunConfig } from '../pipelines/config.js';
@@ -206,8 +206,7 @@ const trainAndEvaluate = async (
   wallCap: number,
   log: (line: string) => void,
 ): Promise<QualityRow> => {
-  const preset = presetFor(entry.family, entry.preset);
-  if (!preset) throw new Error(`bench/quality.ts: no preset ${entry.family}/${entry.preset}`);
+  const preset = orThrow(presetFor(entry.family, entry.preset));
   const shape = sets.train.shape;
   const spec = orThrow(
     decodeSpec(preset({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: 2 }), `quality: ${entry.key}`),

@@ -8,10 +8,11 @@
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import { defaultConvImpl } from '../src/layers/maskedConv.js';
-import { pixelRnnShapes } from '../src/models/pixelrnn.js';
+import { pixelRnnFlops, type RecurrentSpec } from '../src/models/pixelrnn/network.js';
 import { plainMatMulGflops } from './matmul.js';
-import { initModel, presets } from '../src/models/registry.js';
-import type { RecurrentSpec } from '../src/models/spec.js';
+import { initModel } from '../src/models/registry.js';
+import { diagonalBiLstm } from '../src/models/diagonalBiLstm/index.js';
+import { rowLstm } from '../src/models/rowLstm/index.js';
 import { Rng } from '../src/rng.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
@@ -30,21 +31,8 @@ export interface RecurrentFigures {
   readonly matMulGflops: number;
 }
 
-/**
- * Useful flops per trained image: every weight matrix — compact, so only unmasked taps — applied once
- * per pixel (the Diagonal BiLSTM's skewed map has 2W−1 columns, of which W are pixels), ×2 for
- * multiply-adds; training is 3× the forward pass less the first layer's input gradient (its input
- * is data), as for the PixelCNN. Gate nonlinearities and other elementwise work are not counted.
- */
-export const recurrentTrainFlops = (spec: RecurrentSpec): { forward: number; train: number } => {
-  const pixels = spec.height * spec.width;
-  const macs = Object.entries(pixelRnnShapes(spec))
-    .filter(([name, shape]) => name.endsWith('.w') && shape.length === 2)
-    .map(([name, [rows, cols]]) => [name, rows! * cols! * pixels] as const);
-  const forward = 2 * macs.reduce((a, [, m]) => a + m, 0);
-  const first = macs.find(([name]) => name === 'input.w')?.[1] ?? 0;
-  return { forward, train: 3 * forward - 2 * first };
-};
+/** Useful flops per trained image (the families' own count, src/models/pixelrnn/network.ts). */
+export const recurrentTrainFlops = pixelRnnFlops;
 
 export interface RecurrentBench {
   readonly backend: string;
@@ -96,7 +84,7 @@ export const benchRecurrent = (
   const steps = options.steps ?? 3;
   const log = options.log ?? ((line: string) => console.log(line));
   const img = { height: 28, width: 28, channels: 1 as const, levels: 2 };
-  const specs = [presets['mnist-row-lstm']!(img), presets['mnist-diagonal-bilstm']!(img)] as RecurrentSpec[];
+  const specs: RecurrentSpec[] = [rowLstm.presets.mnist!(img), diagonalBiLstm.presets.mnist!(img)];
   log(`PixelRNN training speed (${tf.getBackend()}, batch ${batch}, median of ${steps} steps after ${warmup} warm-up)`);
   const results = specs.map((spec) => {
     const r = timeTraining(spec, batch, warmup, steps);

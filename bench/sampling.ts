@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import type { AutoregressiveModel } from '../src/model.js';
 import { initModel, presets } from '../src/models/registry.js';
-import { cachedPixelCnnSampler } from '../src/sampling/cachedPixelCnn.js';
+import { cachedPixelCnnSampler } from '../src/models/pixelcnn/cachedSampler.js';
 import { naiveSampler } from '../src/sampling/naive.js';
 import { samplingSteps } from '../src/sampling/session.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
@@ -41,7 +41,7 @@ export const forwardSeconds = (model: AutoregressiveModel, batch: number, repeat
   const x = tf.tidy(() => tf.floor(tf.randomUniform([batch, H, W, C], 0, K))) as Tensor4D;
   const once = () => {
     const t0 = performance.now();
-    const y = model.logits(x);
+    const y = model.forward(x);
     y.dataSync();
     y.dispose();
     return (performance.now() - t0) / 1000;

@@ -10,8 +10,8 @@
 
 import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../src/backend.js';
-import { initModel, presets } from '../src/models/registry.js';
-import { cachedPixelRnnSampler } from '../src/sampling/cachedPixelRnn.js';
+import { cachedPixelRnnSampler } from '../src/models/pixelrnn/cachedSampler.js';
+import { initModel, presetFor } from '../src/models/registry.js';
 import { tf } from '../src/tf.js';
 import { disposeAll } from '../src/train/step.js';
 import { measureSampler, type SamplingFigures } from './sampling.js';
@@ -35,7 +35,9 @@ export const benchRecurrentSampling = (
   const img = { height: 28, width: 28, channels: 1 as const, levels: 2 };
   const results: RecurrentSamplingFigures[] = [];
   for (const name of ['mnist-diagonal-bilstm', 'mnist-row-lstm']) {
-    const model = initModel(presets[name]!(img), 1);
+    const preset = presetFor(name.replace(/^mnist-/, ''), 'mnist');
+    if (preset._tag === 'Left') throw preset.left;
+    const model = initModel(preset.right(img), 1);
     results.push({
       model: name,
       shape: `${img.height}×${img.width}×${img.channels}`,

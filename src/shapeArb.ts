@@ -43,7 +43,7 @@ export const imageShapeArb = (k: ShapeConstraints = {}): fc.Arbitrary<ImageShape
     ({ channels, levels }) => k.maxImages === undefined || maxPixels(levels, channels, k.maxImages) >= minH * minW,
   );
   if (feasible.length === 0)
-    throw new Error(`imageShapeArb: no channels/levels pair fits maxImages = ${k.maxImages}`);
+    throw new Error(`imageShapeArb (src/shapeArb.ts): no channels/levels pair fits maxImages = ${k.maxImages}`);
   return fc.constantFrom(...feasible).chain(({ channels, levels }) => {
     const pixels = k.maxImages === undefined ? Infinity : maxPixels(levels, channels, k.maxImages);
     return fc.integer({ min: minH, max: Math.max(minH, Math.min(maxH, Math.floor(pixels / minW))) }).chain((height) =>

@@ -130,9 +130,9 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'config', name: 'unknown non-finite policy', make: config((c) => (c.onNonFinite = 'ignore')), expect: /onNonFinite: expected .*"skip".*, found "ignore"/ },
   { group: 'config', name: 'missing field', make: config((c) => delete c.seed), expect: /seed: expected integer ≥ 0, found nothing/ },
   // Model specs
-  { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /hidden: expected integer ≥ 1, found "6"/, names: () => 'model spec' },
+  { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /hidden: expected integer in 1\.\.16384, found "6"/, names: () => 'model spec' },
   { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/, names: () => 'model spec' },
-  { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer ≥ 1, found 4/, names: () => 'model spec' },
+  { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer in 1\.\.63, found 4/, names: () => 'model spec' },
   { group: 'spec', name: 'bernoulli likelihood with 4 levels', make: spec((s) => (s.likelihood = { kind: 'bernoulli' })), expect: /likelihood: 'bernoulli' needs levels = 2, found levels = 4/, names: () => 'model spec' },
   { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/, names: () => 'model spec' },
   // Checkpoints

@@ -190,7 +190,7 @@ describe('checkpoint verification', () => {
     ['dtype int32', (m) => (m.weightsManifest[0].weights[0].dtype = 'int32'), /dtype: expected "float32", found "int32"/],
     ['path escaping the folder', (m) => (m.weightsManifest[0].paths = ['../weights.bin']), /paths: expected plain file name, found "\.\.\/weights\.bin"/],
     ['weightsManifest not an array', (m) => (m.weightsManifest = {}), /weightsManifest: expected Array/],
-    ['spec hidden as a string', (m) => (m.pixelstreams.spec.hidden = '6'), /pixelstreams\.spec: hidden: expected integer ≥ 1, found "6"/],
+    ['spec hidden as a string', (m) => (m.pixelstreams.spec.hidden = '6'), /pixelstreams\.spec: hidden: expected integer in 1\.\.16384, found "6"/],
     ['spec levels null (NaN written by JSON.stringify)', (m) => (m.pixelstreams.spec.levels = null), /spec: levels: expected integer in 2\.\.65536, found null/],
     ['unknown family', (m) => (m.pixelstreams.spec.family = 'nosuch'), /pixelstreams\.spec: .*expected .*found .*nosuch/],
     ['optimizer learning rate infinite', (m) => (m.pixelstreams.optimizer.learningRate = 'Infinity'), /optimizer: .*learningRate: expected number, found "Infinity"/],

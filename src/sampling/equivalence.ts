@@ -70,7 +70,7 @@ export const compareSamplers = (
           const [x, y] = [ha[b * P + f]!, hb[b * P + f]!];
           const d = Math.abs(x - y);
           if (!(d <= tol * Math.max(1, Math.abs(x)))) {
-            const failure = `head differs at (row ${i}, col ${j}, channel ${c}), image ${b}, feature ${f}: ${x} vs ${y}`;
+            const failure = `heads differ at (row ${i}, col ${j}, channel ${c}), image ${b}, feature ${f}: ${x} vs ${y}`;
             return { ok: false, steps, maxHeadDiff: Math.max(maxHeadDiff, d), imagesEqual: false, failure };
           }
           if (d > maxHeadDiff) maxHeadDiff = d;

@@ -10,7 +10,7 @@ import { Rng } from '../../rng.js';
 import { diagonalBiLstmSpecArb } from '../pixelrnn/arbitrary.js';
 import { cachedPixelRnnSampler } from '../pixelrnn/cachedSampler.js';
 import { diagonalBiLstmField } from '../pixelrnn/field.js';
-import { initPixelRnn, pixelRnnForward, pixelRnnShapes } from '../pixelrnn/network.js';
+import { initPixelRnn, pixelRnnFlops, pixelRnnForward, pixelRnnShapes } from '../pixelrnn/network.js';
 import { diagonalBiLstmFields, recurrentBody, recurrentRules, type DiagonalBiLstmBody } from '../pixelrnn/spec.js';
 import { baseSpecFields, strictType } from '../spec.js';
 
@@ -46,6 +46,7 @@ export const diagonalBiLstm: ModelFamily<DiagonalBiLstmSpec> = {
   cachedSampler: cachedPixelRnnSampler,
   referenceField: diagonalBiLstmField,
   specArb: diagonalBiLstmSpecArb,
+  trainingFlops: (s) => pixelRnnFlops(s).train,
 };
 
 /** A Diagonal BiLSTM small enough for tests and property runs. */

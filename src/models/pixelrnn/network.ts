@@ -126,3 +126,20 @@ export const pixelRnnForward = (
 /** A full recurrent spec from an image shape, a likelihood and a body (used by Multi-Scale). */
 export const withImage = (img: ImageShape & { readonly likelihood: LikelihoodSpec }, body: RecurrentBody): RecurrentSpec =>
   ({ height: img.height, width: img.width, channels: img.channels, levels: img.levels, likelihood: img.likelihood, ...body }) as RecurrentSpec;
+
+/**
+ * Useful flops per trained image: every weight matrix — compact, so only unmasked taps — applied once
+ * per pixel (the Diagonal BiLSTM's skewed map has 2W−1 columns, of which W are pixels), ×2 for
+ * multiply-adds; training is 3× the forward pass less the first layer's input gradient (its input
+ * is data), as for the PixelCNN. Gate nonlinearities and other elementwise work are not counted.
+ */
+export const pixelRnnFlops = (spec: RecurrentSpec): { forward: number; train: number } => {
+  const pixels = spec.height * spec.width;
+  const macs = Object.entries(pixelRnnShapes(spec))
+    .filter(([name, shape]) => name.endsWith('.w') && shape.length === 2)
+    .map(([name, [rows, cols]]) => [name, rows! * cols! * pixels] as const);
+  const forward = 2 * macs.reduce((a, [, m]) => a + m, 0);
+  const first = macs.find(([name]) => name === 'input.w')?.[1] ?? 0;
+  return { forward, train: 3 * forward - 2 * first };
+};
+

@@ -10,7 +10,7 @@ import { Rng } from '../../rng.js';
 import { rowLstmSpecArb } from '../pixelrnn/arbitrary.js';
 import { cachedPixelRnnSampler } from '../pixelrnn/cachedSampler.js';
 import { rowLstmField } from '../pixelrnn/field.js';
-import { initPixelRnn, pixelRnnForward, pixelRnnShapes } from '../pixelrnn/network.js';
+import { initPixelRnn, pixelRnnFlops, pixelRnnForward, pixelRnnShapes } from '../pixelrnn/network.js';
 import { recurrentBody, recurrentRules, rowLstmFields, type RowLstmBody } from '../pixelrnn/spec.js';
 import { baseSpecFields, strictType } from '../spec.js';
 
@@ -42,6 +42,7 @@ export const rowLstm: ModelFamily<RowLstmSpec> = {
   cachedSampler: cachedPixelRnnSampler,
   referenceField: rowLstmField,
   specArb: rowLstmSpecArb,
+  trainingFlops: (s) => pixelRnnFlops(s).train,
 };
 
 /** A Row LSTM small enough for tests and property runs. */
