@@ -180,7 +180,7 @@ describe('pixelstreams CLI', () => {
     expect(existsSync(join(root, 'never'))).toBe(false);
     writeFileSync(cfg, JSON.stringify({ model: { hidden: 0 } }));
     const r2 = await run('train', ...tiny, '--config', cfg, '--out', join(root, 'never'));
-    expect(r2.stderr).toMatch(/model: hidden: expected integer ≥ 1, found 0/);
+    expect(r2.stderr).toMatch(/model: hidden: expected integer in 1\.\.16384, found 0/);
     expect(snapshot(runDir)).toEqual(before);
   });
 

@@ -180,7 +180,7 @@ describe('checkpoint verification', () => {
 
   const malformed: [string, (m: any) => void, RegExp][] = [
     ['missing format', (m) => delete m.format, /format: expected "pixelstreams-checkpoint", found nothing/],
-    ['wrong version', (m) => (m.version = 2), /version: expected 1, found 2/],
+    ['wrong version', (m) => (m.version = 1), /version: expected 2, found 1/],
     ['step as a string', (m) => (m.pixelstreams.step = '12'), /pixelstreams\.step: expected integer ≥ 0, found "12"/],
     ['negative step', (m) => (m.pixelstreams.step = -1), /pixelstreams\.step: expected integer ≥ 0, found -1/],
     ['fractional step', (m) => (m.pixelstreams.step = 1.5), /pixelstreams\.step: expected integer ≥ 0, found 1\.5/],

@@ -7,7 +7,7 @@ import * as t from 'io-ts';
 import { NonNegativeInt } from '../models/spec.js';
 
 export const CHECKPOINT_FORMAT = 'pixelstreams-checkpoint';
-export const CHECKPOINT_VERSION = 1;
+export const CHECKPOINT_VERSION = 2; // 2: specs name their likelihood (was `head`)
 export const WEIGHTS_FILE = 'weights.bin';
 export const MANIFEST_FILE = 'model.json';
 
