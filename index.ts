@@ -46,7 +46,7 @@ export { train, type TrainEvent, type TrainOptions } from './streams/train.js';
 export { evaluate, batchNll, type EvalProgress } from './streams/evaluate.js';
 export { checkpointEvery } from './streams/checkpointEvery.js';
 export { progress } from './streams/progress.js';
-export { sample, complete, sampleImages, sampleAsync } from './streams/sample.js';
+export { sample, completeImages, sampleImages, sampleAsync } from './streams/sample.js';
 
 export { readSource, binarization, DATA_HELP } from './pipelines/data.js';
 export { prepareData, runTraining } from './pipelines/train.js';

@@ -8,7 +8,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { tf } from './tf.js';
 import { registerCausalConvKernels } from './kernels/causalConv.js';
 import { registerLstmScanKernels } from './kernels/lstmScan.js';
-import { setSharedCopies } from './wasmKernels.js';
+import { setSharedCopies } from './backendOverrides.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -45,7 +45,7 @@ const loadWasm = async (): Promise<BackendInfo> => {
   wasm.setWasmPaths(dir.endsWith('/') ? dir : `${dir}/`);
   wasm.setThreadsCount?.(1);
   if (!(await tf.setBackend('wasm'))) throw new Error('the wasm backend did not start');
-  setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (wasmKernels.ts)
+  setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (backendOverrides.ts)
   registerCausalConvKernels(); // the masked conv in our own SIMD kernels (kernels/causalConv.ts)
   registerLstmScanKernels(); // the Row / Diagonal LSTM recurrence in one kernel call (kernels/lstmScan.ts)
   return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };

@@ -62,10 +62,24 @@ export type Preset<S extends BaseSpec = BaseSpec> = (shape: ImageShape & { reado
  * src/models/registry.ts, read by training, sampling, the CLI, the bench and the property library.
  * Pure in (spec, params).
  */
+/** What the family's paper reports, for the quality bench to print beside ours. */
+export interface PublishedFigures {
+  /** Where the figures come from. */
+  readonly source: string;
+  /** Binarized MNIST test NLL, nats per image. */
+  readonly binarizedMnistNats?: number;
+  /** CIFAR-10 test bits per dimension. */
+  readonly cifar10BitsPerDim?: number;
+}
+
 export interface ModelFamily<S extends BaseSpec = BaseSpec> {
   readonly family: S['family'];
+  /** Its name in tables, e.g. 'Row LSTM'. */
+  readonly label: string;
   /** One line for help texts. */
   readonly summary: string;
+  /** The paper's figures, when it has some. */
+  readonly published?: PublishedFigures;
   /** Decodes the whole spec (image shape, likelihood and the family's fields); exact: no unknown keys. */
   readonly codec: t.Type<S, unknown, unknown>;
   /** Rules a codec cannot express ([] when none is broken), each naming its field. */

@@ -7,7 +7,7 @@ import { naiveSampler } from '../src/sampling/naive.js';
 import type { ImageEvent, RowEvent, SampleEvent, SamplerFactory, ValueEvent } from '../src/sampling/types.js';
 import { tf } from '../src/tf.js';
 import { disposeAll } from '../src/train/step.js';
-import { complete, sample, sampleAsync, sampleImages } from './sample.js';
+import { completeImages, sample, sampleAsync, sampleImages } from './sample.js';
 
 const shape = { height: 4, width: 3, channels: 3 as const, levels: 4 };
 const model = initModel(presets.tiny(shape), 7);
@@ -78,7 +78,7 @@ describe('sample source', () => {
   it('completes images: known rows unchanged, deterministic in the seed, with either sampler', async () => {
     const known = [0, 1].map((n) => Uint8Array.from({ length: size }, (_, k) => (k * 7 + n) % 4));
     const keep = 2 * shape.width * 3;
-    const events = await lastValueFrom(complete(model, known, 2, { seed: 3 }).pipe(toArray()));
+    const events = await lastValueFrom(completeImages(model, known, 2, { seed: 3 }).pipe(toArray()));
     const values = events.filter((e): e is ValueEvent => e.kind === 'value');
     expect(values.every((v) => v.row >= 2)).toBe(true);
     expect(values).toHaveLength(2 * (size - keep));
@@ -91,7 +91,7 @@ describe('sample source', () => {
 
   it('keeping every row emits just the known images', async () => {
     const known = [Uint8Array.from({ length: size }, (_, k) => k % 4)];
-    const events = await lastValueFrom(complete(model, known, shape.height).pipe(toArray()));
+    const events = await lastValueFrom(completeImages(model, known, shape.height).pipe(toArray()));
     expect(events).toEqual([{ kind: 'image', image: 0, pixels: known[0] }]);
   });
 
@@ -103,7 +103,7 @@ describe('sample source', () => {
     await expect(lastValueFrom(sample(model, { count: 2, temperature: -1 }))).rejects.toThrow(
       'temperature: expected a finite number ≥ 0, found -1',
     );
-    await expect(lastValueFrom(complete(model, [new Uint8Array(5)], 1))).rejects.toThrow('known[0]: expected 36 values');
+    await expect(lastValueFrom(completeImages(model, [new Uint8Array(5)], 1))).rejects.toThrow('known[0]: expected 36 values');
     const broken: SamplerFactory = (m, b) => ({ ...naiveSampler(m, b), headAt: () => { throw new Error('boom'); } });
     await expect(lastValueFrom(sample(model, { sampler: broken }))).rejects.toThrow('boom');
   });

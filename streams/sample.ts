@@ -67,7 +67,7 @@ export const sample = (model: AutoregressiveModel, options: StreamSampleOptions 
   });
 
 /** Image completion: keep rows < keepRows of each image, sample the rest conditioned on them. */
-export const complete = (
+export const completeImages = (
   model: AutoregressiveModel,
   images: readonly Uint8Array[],
   keepRows: number,

@@ -91,6 +91,7 @@ type LeftNeighbourSpec = io.TypeOf<typeof LeftNeighbourCodec>;
 
 const leftNeighbour: ModelFamily<LeftNeighbourSpec> = {
   family: 'left-neighbour',
+  label: 'Left neighbour',
   summary: 'each value from the pixel to its left (test only)',
   codec: LeftNeighbourCodec,
   rules: (s) => (s.channels === 1 ? [] : [`channels: expected 1, found ${s.channels}`]),

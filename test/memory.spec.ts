@@ -1,4 +1,4 @@
-// Bounded memory (issue 7 item 5, training part): the number of live tensors and their bytes stay
+// Bounded memory while training: the number of live tensors and their bytes stay
 // flat over 1,000 training steps, and a checkpoint save/load cycle does not leak either.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// Bounded memory while sampling (issue 7): the tensor count and bytes are flat over 100 sampled
+// Bounded memory while sampling: the tensor count and bytes are flat over 100 sampled
 // images, and a slow asynchronous consumer pulling from sampleAsync never has more than one
 // position's events computed ahead of it.
 import { filter, lastValueFrom, tap, toArray } from 'rxjs';

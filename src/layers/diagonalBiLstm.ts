@@ -19,14 +19,14 @@
 
 import {
   broadcastState,
-  gatedConv,
-  gatedConvShapes,
-  initGatedConv,
+  lstmGateConv,
+  lstmGateConvShapes,
+  initLstmGateConv,
   lstmCell,
   pointwise,
   splitLeading,
   stackLeading,
-  type GatedConvSpec,
+  type LstmGateConvSpec,
 } from './lstm.js';
 import { lstmScan, lstmScanAvailable } from '../kernels/lstmScan.js';
 import { matMulPlain } from './matmul.js';
@@ -48,7 +48,7 @@ export interface DiagonalBiLstmLayerSpec {
 export type Direction = 'left' | 'right';
 export const DIRECTIONS: readonly Direction[] = ['left', 'right'];
 
-const inputToState = (s: DiagonalBiLstmLayerSpec, d: Direction): GatedConvSpec => ({
+const inputToState = (s: DiagonalBiLstmLayerSpec, d: Direction): LstmGateConvSpec => ({
   name: `${s.name}.${d}.is`,
   kh: 1,
   kw: 1,
@@ -61,7 +61,7 @@ export const diagonalBiLstmShapes = (s: DiagonalBiLstmLayerSpec): Record<string,
   Object.assign(
     {},
     ...DIRECTIONS.map((d) => ({
-      ...gatedConvShapes(inputToState(s, d)),
+      ...lstmGateConvShapes(inputToState(s, d)),
       [`${s.name}.${d}.ss.w`]: [2 * s.hidden, 4 * s.hidden],
       [`${s.name}.${d}.h0`]: [s.hidden],
       [`${s.name}.${d}.c0`]: [s.hidden],
@@ -76,7 +76,7 @@ export const initDiagonalBiLstm = (s: DiagonalBiLstmLayerSpec, rng: Rng): NamedT
   return Object.assign(
     {},
     ...DIRECTIONS.map((d) => ({
-      ...initGatedConv(inputToState(s, d), rng),
+      ...initLstmGateConv(inputToState(s, d), rng),
       [`${s.name}.${d}.ss.w`]: normal(2 * s.hidden, 4 * s.hidden, Math.sqrt(1 / (2 * s.hidden))),
       [`${s.name}.${d}.h0`]: tf.zeros([s.hidden]),
       [`${s.name}.${d}.c0`]: tf.zeros([s.hidden]),
@@ -155,7 +155,7 @@ export const diagonalBiLstm = (
       throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
     if (s.pixelFeatures > 0 && !pixels) throw new Error(`${s.name}: expected the pixels [B, H, W, ${s.pixelFeatures}]`);
     const gatesOf = (d: Direction): Tensor4D => {
-      let g = gatedConv(inputToState(s, d), params, x); //                           [B, H, W, 4h]  1×1 mask B
+      let g = lstmGateConv(inputToState(s, d), params, x); //                           [B, H, W, 4h]  1×1 mask B
       if (s.conditionFeatures > 0) g = tf.add(g, pointwise(condition!, params[`${s.name}.${d}.cond.w`] as Tensor2D));
       if (d === 'right' && s.pixelFeatures > 0)
         g = tf.add(g, pointwise(pixels!, params[`${s.name}.right.px.w`] as Tensor2D)); // [B, H, W, 4h]  1×1 unmasked, shifted below

@@ -15,7 +15,7 @@ import { matMulPlain } from './matmul.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
-export interface GatedConvSpec {
+export interface LstmGateConvSpec {
   readonly name: string;
   readonly kh: number;
   readonly kw: number;
@@ -25,7 +25,7 @@ export interface GatedConvSpec {
   readonly channels: number;
 }
 
-const perGate = (s: GatedConvSpec): MaskedConvSpec => ({
+const perGate = (s: LstmGateConvSpec): MaskedConvSpec => ({
   name: s.name,
   kh: s.kh,
   kw: s.kw,
@@ -38,7 +38,7 @@ const perGate = (s: GatedConvSpec): MaskedConvSpec => ({
 const gateMasks = new Map<string, Float32Array | null>();
 
 /** The per-gate mask tiled over the four gates: [rows, 4h], or null when nothing is masked. */
-const gatedMask = (s: GatedConvSpec): Float32Array | null => {
+const gatedMask = (s: LstmGateConvSpec): Float32Array | null => {
   const key = `${s.kh}x${s.kw}:${s.inFeatures}>${s.hidden}/${s.channels}`;
   if (gateMasks.has(key)) return gateMasks.get(key)!;
   const { weightMask, rows } = convLayout(perGate(s));
@@ -53,13 +53,13 @@ const gatedMask = (s: GatedConvSpec): Float32Array | null => {
   return out;
 };
 
-export const gatedConvShapes = (s: GatedConvSpec): Record<string, number[]> => ({
+export const lstmGateConvShapes = (s: LstmGateConvSpec): Record<string, number[]> => ({
   [`${s.name}.w`]: [convLayout(perGate(s)).rows, 4 * s.hidden],
   [`${s.name}.b`]: [4 * s.hidden],
 });
 
 /** Scaled normal weights; bias 1 on the forget gate, 0 elsewhere. */
-export const initGatedConv = (s: GatedConvSpec, rng: Rng, scale = 1): NamedTensors => {
+export const initLstmGateConv = (s: LstmGateConvSpec, rng: Rng, scale = 1): NamedTensors => {
   const { rows } = convLayout(perGate(s));
   const h = s.hidden;
   const std = scale * Math.sqrt(1 / Math.max(1, rows));
@@ -71,7 +71,7 @@ export const initGatedConv = (s: GatedConvSpec, rng: Rng, scale = 1): NamedTenso
 };
 
 /** Masked (mask B, per-gate channel groups) input-to-state convolution: [B, H, W, in] → [B, H, W, 4h]. */
-export const gatedConv = (s: GatedConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D =>
+export const lstmGateConv = (s: LstmGateConvSpec, params: NamedTensors, x: Tensor4D): Tensor4D =>
   tf.tidy(() => {
     const [b, h, w, cin] = x.shape;
     const { taps, rows } = convLayout(perGate(s));

@@ -11,14 +11,14 @@
 
 import {
   broadcastState,
-  gatedConv,
-  gatedConvShapes,
-  initGatedConv,
+  lstmGateConv,
+  lstmGateConvShapes,
+  initLstmGateConv,
   lstmCell,
   pointwise,
   splitLeading,
   stackLeading,
-  type GatedConvSpec,
+  type LstmGateConvSpec,
 } from './lstm.js';
 import { lstmScan, lstmScanAvailable } from '../kernels/lstmScan.js';
 import { matMulPlain } from './matmul.js';
@@ -41,7 +41,7 @@ export interface RowLstmLayerSpec {
 /** Width of the state-to-state kernel along the previous row. */
 export const STATE_KERNEL = 3;
 
-const inputToState = (s: RowLstmLayerSpec): GatedConvSpec => ({
+const inputToState = (s: RowLstmLayerSpec): LstmGateConvSpec => ({
   name: `${s.name}.is`,
   kh: 1,
   kw: s.rowKernel,
@@ -51,7 +51,7 @@ const inputToState = (s: RowLstmLayerSpec): GatedConvSpec => ({
 });
 
 export const rowLstmShapes = (s: RowLstmLayerSpec): Record<string, number[]> => ({
-  ...gatedConvShapes(inputToState(s)),
+  ...lstmGateConvShapes(inputToState(s)),
   [`${s.name}.ss.w`]: [STATE_KERNEL * s.hidden, 4 * s.hidden],
   [`${s.name}.h0`]: [s.hidden],
   [`${s.name}.c0`]: [s.hidden],
@@ -62,7 +62,7 @@ export const initRowLstm = (s: RowLstmLayerSpec, rng: Rng): NamedTensors => {
   const normal = (rows: number, cols: number, std: number) =>
     tf.tensor2d(Float32Array.from({ length: rows * cols }, () => rng.normal() * std), [rows, cols]);
   return {
-    ...initGatedConv(inputToState(s), rng),
+    ...initLstmGateConv(inputToState(s), rng),
     [`${s.name}.ss.w`]: normal(STATE_KERNEL * s.hidden, 4 * s.hidden, Math.sqrt(1 / (STATE_KERNEL * s.hidden))),
     [`${s.name}.h0`]: tf.zeros([s.hidden]),
     [`${s.name}.c0`]: tf.zeros([s.hidden]),
@@ -86,7 +86,7 @@ const stateToState = (hPrev: Tensor, w: Tensor2D): Tensor => {
 export const rowLstm = (s: RowLstmLayerSpec, params: NamedTensors, x: Tensor4D, condition?: Tensor4D): Tensor4D =>
   tf.tidy(() => {
     const [b, height, width] = x.shape;
-    let gatesIn = gatedConv(inputToState(s), params, x); //                          [B, H, W, 4h]  1×k mask B
+    let gatesIn = lstmGateConv(inputToState(s), params, x); //                          [B, H, W, 4h]  1×k mask B
     if (s.conditionFeatures > 0) {
       if (!condition) throw new Error(`${s.name}: expected a condition map with ${s.conditionFeatures} features`);
       gatesIn = tf.add(gatesIn, pointwise(condition, params[`${s.name}.cond.w`] as Tensor2D)); // [B, H, W, 4h]

@@ -12,6 +12,7 @@ export type { MultiscaleSpec } from './spec.js';
 
 export const multiscale: ModelFamily<MultiscaleSpec> = {
   family: 'multiscale',
+  label: 'Multi-Scale PixelRNN',
   summary: 'Multi-Scale PixelRNN: an s×s subsampled image, then the full image conditioned on it',
   codec: MultiscaleSpecCodec,
   rules: multiscaleRules,

@@ -27,6 +27,8 @@ export const pixelCnnFlops = (spec: PixelCnnSpec): { forward: number; train: num
 
 export const pixelCnn: ModelFamily<PixelCnnSpec> = {
   family: 'pixelcnn',
+  label: 'PixelCNN',
+  published: { source: 'van den Oord, Kalchbrenner, Kavukcuoglu 2016, Pixel Recurrent Neural Networks, Tables 4 and 5', binarizedMnistNats: 81.3, cifar10BitsPerDim: 3.14 },
   summary: '7×7 mask-A convolution, N residual 3×3 mask-B layers, two ReLU + 1×1 mask-B layers',
   codec: PixelCnnSpecCodec,
   rules: pixelCnnRules,

@@ -51,7 +51,7 @@ export const pixelCnnPresets = {
   tiny: pixelCnnPreset(6, 1, 3, 6),
   /** Small enough to train on a 2-core CPU in a few minutes. */
   small: pixelCnnPreset(32, 4, 7, 32),
-  /** DESIGN.md's reference config for training speed: h = 64, 6 residual layers. */
+  /** The reference config for training speed (the bench's): h = 64, 6 residual layers. */
   reference: pixelCnnPreset(64, 6, 7, 64),
   /** The paper's CIFAR PixelCNN: 15 layers, h = 128. */
   paper: pixelCnnPreset(128, 13, 7, 1024),

@@ -23,6 +23,8 @@ const preset =
 
 export const rowLstm: ModelFamily<RowLstmSpec> = {
   family: 'row-lstm',
+  label: 'Row LSTM',
+  published: { source: 'van den Oord, Kalchbrenner, Kavukcuoglu 2016, Pixel Recurrent Neural Networks, Tables 4 and 5', binarizedMnistNats: 80.54, cifar10BitsPerDim: 3.07 },
   summary: 'Row LSTM: 1×3 mask-B input-to-state, 1×3 state-to-state from the row above; residual and skip connections',
   codec: RowLstmSpecCodec,
   rules: (s) => recurrentRules(s),

@@ -4,7 +4,7 @@ import { describe, expect, it, afterAll } from 'vitest';
 import { familyOf, presets } from './models/registry.js';
 import { tf } from './tf.js';
 import { lossAndGradients } from './train/step.js';
-import { setSharedCopies } from './wasmKernels.js';
+import { setSharedCopies } from './backendOverrides.js';
 
 const step = (): Float32Array[] => {
   const spec = presets.tiny!({ height: 5, width: 4, channels: 3, levels: 4 });

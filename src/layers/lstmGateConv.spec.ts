@@ -5,12 +5,12 @@ import { describe, expect, it } from 'vitest';
 import { setCausalConvKernels } from '../kernels/causalConv.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
-import { gatedConv, initGatedConv, pointwise, type GatedConvSpec } from './lstm.js';
+import { lstmGateConv, initLstmGateConv, pointwise, type LstmGateConvSpec } from './lstm.js';
 
-const valuesAndGrads = (s: GatedConvSpec, params: NamedTensors, x: Tensor4D, upstream: tf.Tensor) => {
+const valuesAndGrads = (s: LstmGateConvSpec, params: NamedTensors, x: Tensor4D, upstream: tf.Tensor) => {
   const f = (xx: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-    tf.sum(tf.mul(gatedConv(s, { [`${s.name}.w`]: w, [`${s.name}.b`]: b }, xx as Tensor4D), upstream)) as tf.Scalar;
-  const y = gatedConv(s, params, x);
+    tf.sum(tf.mul(lstmGateConv(s, { [`${s.name}.w`]: w, [`${s.name}.b`]: b }, xx as Tensor4D), upstream)) as tf.Scalar;
+  const y = lstmGateConv(s, params, x);
   const { value, grads } = tf.valueAndGrads(f)([x, params[`${s.name}.w`]!, params[`${s.name}.b`]!]);
   const out = [y, ...grads].map((t) => t.dataSync().slice() as Float32Array);
   tf.dispose([y, value, ...grads]);
@@ -23,16 +23,16 @@ const worst = (a: Float32Array, b: Float32Array) => {
   return w;
 };
 
-describe('gatedConv through our kernels equals its tfjs path', () => {
+describe('lstmGateConv through our kernels equals its tfjs path', () => {
   it.each([
     [1, 3, 1, 32, 8],
     [1, 1, 1, 32, 8],
     [1, 3, 3, 48, 12],
     [1, 1, 3, 48, 12],
   ])('%i×%i, %i image channel(s), %i in, h = %i: values and gradients', (kh, kw, channels, inFeatures, hidden) => {
-    const s: GatedConvSpec = { name: 'g', kh, kw, inFeatures, hidden, channels };
+    const s: LstmGateConvSpec = { name: 'g', kh, kw, inFeatures, hidden, channels };
     const rng = Rng.fromSeed(kw * 7 + channels, 2);
-    const params = initGatedConv(s, rng);
+    const params = initLstmGateConv(s, rng);
     const x = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 5 * inFeatures }, () => rng.normal()), [2, 4, 5, inFeatures]);
     const upstream = tf.tensor4d(Float32Array.from({ length: 2 * 4 * 5 * 4 * hidden }, () => rng.normal()), [2, 4, 5, 4 * hidden]);
     const ours = valuesAndGrads(s, params, x, upstream);
@@ -46,7 +46,7 @@ describe('gatedConv through our kernels equals its tfjs path', () => {
     ours.forEach((o, i) => expect(worst(o, theirs[i]!)).toBeLessThan(1e-5));
     // a negative control: the input one column to the left changes the values
     const shifted = tf.concat([tf.zeros([2, 4, 1, inFeatures]), tf.slice(x, [0, 0, 0, 0], [2, 4, 4, inFeatures])], 2) as Tensor4D;
-    const moved = gatedConv(s, params, shifted);
+    const moved = lstmGateConv(s, params, shifted);
     expect(worst(moved.dataSync() as Float32Array, ours[0]!)).toBeGreaterThan(1e-2);
     tf.dispose([x, upstream, shifted, moved, ...Object.values(params)]);
   });
