@@ -34,8 +34,9 @@ export interface Likelihood {
   logProbs(head: Tensor4D, x: Tensor4D): Tensor5D;
   /**
    * Draw channel c of one pixel of one image: its head features are head[offset .. offset + C·F),
-   * the values of its channels < c are pixel[pixelOffset + 0 .. c). Uses exactly one uniform from
-   * `rng` per call, whatever the temperature, so streams stay aligned across temperatures.
+   * the values of its channels < c are pixel[pixelOffset + 0 .. c). Uses a fixed number of uniforms
+   * from `rng` per call (one for a softmax or a Bernoulli), whatever the temperature and the values,
+   * so streams stay aligned across temperatures.
    */
   draw(
     head: ArrayLike<number>,
