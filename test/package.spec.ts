@@ -51,10 +51,12 @@ const ok = async (cmd: string, args: string[], cwd: string): Promise<Ran> => {
 };
 
 // (a) What a user writes in plain JavaScript: train two steps of a tiny PixelCNN on 64 binarized
-// digits, sample one image, and check causality with the property library — a trained model that
-// holds, and the same model made to peek one pixel ahead, which must not.
+// digits, sample one image, and check causality with the property library — a model that holds,
+// and the same model made to peek one pixel ahead, which must not. Its 16 features (the tiny
+// preset has 6) and the Row LSTM's forward pass run our own wasm kernels (src/kernels/*.wasm, which
+// run only for widths in sixteens and fours), so they must be found in dist/.
 const SCRIPT = `
-import { bindModel, defaultOptimizer, embeddedMnist, epochs, initModel, initTrainState, presetFor, sample, selectBackend, train } from 'pixelstreams';
+import { bindModel, defaultOptimizer, embeddedMnist, epochs, initModel, initTrainState, presetFor, sample, selectBackend, tf, train } from 'pixelstreams';
 import { checkCausality, peekAhead } from 'pixelstreams/props';
 import { filter, lastValueFrom, toArray } from 'rxjs';
 
@@ -62,7 +64,7 @@ const orThrow = (r) => { if (r._tag === 'Left') throw r.left; return r.right; };
 const backend = orThrow(await selectBackend('wasm'));
 const digits = orThrow(embeddedMnist({ binarize: { kind: 'threshold' } }));
 const set = { ...digits, records: digits.records.slice(0, 64) };
-const spec = presetFor('pixelcnn', 'tiny')({ height: 28, width: 28, channels: 1, levels: 2 });
+const spec = { ...presetFor('pixelcnn', 'tiny')({ height: 28, width: 28, channels: 1, levels: 2 }), hidden: 16, headHidden: 16 };
 const initial = initTrainState(spec, initModel(spec, 1).params, defaultOptimizer('rmsprop'));
 const events = await lastValueFrom(epochs(set, { batchSize: 8, seed: 1, maxSteps: 2 }).pipe(train(initial), toArray()));
 const model = bindModel(spec, events.at(-1).state.params);
@@ -71,6 +73,9 @@ const images = await lastValueFrom(sample(model, { count: 1, seed: 7 }).pipe(fil
 const small = initModel(presetFor('pixelcnn', 'tiny')({ height: 3, width: 3, channels: 1, levels: 2 }), 1, { inputGradient: true });
 const honest = checkCausality(small);
 const cheat = checkCausality(peekAhead(small));
+
+const rowLstm = initModel(presetFor('row-lstm', 'small')({ height: 4, width: 4, channels: 1, levels: 2 }), 1);
+const rowLstmLogits = [...rowLstm.logits(tf.zeros([1, 4, 4, 1])).dataSync()];
 
 let deepImport = 'resolved';
 try { await import('pixelstreams/dist/index.js'); } catch (e) { deepImport = e.code; }
@@ -84,6 +89,8 @@ console.log(JSON.stringify({
   values: [...new Set(images[0].pixels)].sort(),
   honest: honest._tag,
   cheat: cheat._tag === 'Left' ? cheat.left.message : 'held',
+  rowLstmLogits: rowLstmLogits.length,
+  rowLstmFinite: rowLstmLogits.every(Number.isFinite),
   deepImport,
 }));
 `;
@@ -196,6 +203,8 @@ describe('the package as a user gets it', () => {
     expect((out.values as number[]).every((v) => v === 0 || v === 1)).toBe(true);
     expect(out.honest).toBe('Right');
     expect(out.cheat).toMatch(/depends on/);
+    expect(out.rowLstmLogits).toBeGreaterThan(0);
+    expect(out.rowLstmFinite).toBe(true);
     expect(out.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
