@@ -1,6 +1,10 @@
 // The evaluation operator: batches in, a running total out — mean NLL (nats per image) and bits per
 // dimension over everything seen so far. The last emission is the figure for the whole split
 // (pipe `last()` for just that).
+//
+// Emits once per batch, synchronously as it arrives; completes when the batches do (none for an
+// empty source); errors when the source does or a batch does not fit the model. Unsubscribing
+// unsubscribes from the source: no further batch is evaluated.
 
 import { map, scan, type OperatorFunction } from 'rxjs';
 import type { RecordBatch } from '../src/data/records.js';
