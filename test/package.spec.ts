@@ -77,6 +77,9 @@ const cheat = checkCausality(peekAhead(small));
 const rowLstm = initModel(presetFor('row-lstm', 'small')({ height: 4, width: 4, channels: 1, levels: 2 }), 1);
 const rowLstmLogits = [...rowLstm.logits(tf.zeros([1, 4, 4, 1])).dataSync()];
 
+const cpu = orThrow(await selectBackend('cpu')).name; // the pure-JS backend loads too
+const cpuLogits = [...small.logits(tf.zeros([1, 3, 3, 1])).dataSync()];
+
 let deepImport = 'resolved';
 try { await import('pixelstreams/dist/index.js'); } catch (e) { deepImport = e.code; }
 
@@ -91,6 +94,8 @@ console.log(JSON.stringify({
   cheat: cheat._tag === 'Left' ? cheat.left.message : 'held',
   rowLstmLogits: rowLstmLogits.length,
   rowLstmFinite: rowLstmLogits.every(Number.isFinite),
+  cpu,
+  cpuFinite: cpuLogits.length > 0 && cpuLogits.every(Number.isFinite),
   deepImport,
 }));
 `;
@@ -145,15 +150,18 @@ const TSCONFIG = {
 
 let work: string;
 let project: string;
-let packed: { filename: string; files: { path: string }[] };
+let packed: { filename: string; size: number; files: { path: string }[] };
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'pixelstreams-package-'));
   project = join(work, 'consumer');
   mkdirSync(project);
 
+  let t = performance.now();
   const pack = await ok('npm', ['pack', '--json', '--pack-destination', work], ROOT);
   [packed] = JSON.parse(pack.stdout) as [typeof packed];
+  console.log(`[package] npm pack (prepare builds dist/): ${packed.filename}, ${packed.files.length} files, ${(packed.size / 1024).toFixed(0)} KiB, ${seconds(t)}`);
   copyFileSync(join(work, packed.filename), join(project, packed.filename));
 
   const { packageJson, lock: consumerLock } = consumerProject(lock, ours, packed.filename, {
@@ -163,7 +171,9 @@ beforeAll(async () => {
   writeFileSync(join(project, 'package.json'), `${JSON.stringify(packageJson, null, 2)}\n`);
   writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(consumerLock, null, 2)}\n`);
   // optional dependencies are tfjs-node[-gpu], whose install downloads libtensorflow from outside npm
+  t = performance.now();
   await ok('npm', ['ci', '--offline', '--omit=optional', '--no-audit', '--no-fund'], project);
+  console.log(`[package] npm ci --offline into ${project}: ${seconds(t)}`);
 
   writeFileSync(join(project, 'script.mjs'), SCRIPT);
   copyFileSync(join(ROOT, 'examples', 'compose.ts'), join(project, 'compose.ts'));
@@ -195,6 +205,7 @@ describe('the package as a user gets it', () => {
   it('(a) a plain node script imports pixelstreams and pixelstreams/props, trains two steps, samples an image', async () => {
     const r = await ok(process.execPath, ['script.mjs'], project);
     const out = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as Record<string, unknown>;
+    console.log(`[package] node script.mjs: ${JSON.stringify(out)}`);
     expect(out.backend).toBe('wasm');
     expect(out.steps).toEqual([1, 2]);
     for (const loss of out.losses as number[]) expect(Number.isFinite(loss) && loss > 0).toBe(true);
@@ -205,6 +216,8 @@ describe('the package as a user gets it', () => {
     expect(out.cheat).toMatch(/depends on/);
     expect(out.rowLstmLogits).toBeGreaterThan(0);
     expect(out.rowLstmFinite).toBe(true);
+    expect(out.cpu).toBe('cpu');
+    expect(out.cpuFinite).toBe(true);
     expect(out.deepImport).toBe('ERR_PACKAGE_PATH_NOT_EXPORTED');
   });
 
@@ -217,6 +230,7 @@ describe('the package as a user gets it', () => {
     const args = ['--offline', 'pixelstreams', 'train', '--data', 'mnist', '--binarize', 'threshold', '--preset', 'tiny', '--steps', '2',
       '--batch-size', '8', '--samples', '1', '--validation', '50', '--limit', '200', '--workers', '2', '--no-progress', '--out', out];
     const r = await ok('npx', args, project);
+    console.log(`[package] npx pixelstreams train …:\n${(r.stderr + r.stdout).trim().replace(/^/gm, '  ')}`);
     expect(r.stderr + r.stdout).toMatch(/gradients: 2 workers/);
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
       pixelstreams: string; workers: number; training: { step: number; lastLoss: number }; evaluation: { images?: number };
@@ -232,6 +246,7 @@ describe('the package as a user gets it', () => {
     const r = await run(process.execPath, [join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], project);
     const errors = r.stdout.split('\n').filter((l) => /error TS\d+/.test(l));
     const rest = errors.filter((l) => !l.startsWith('node_modules/') || l.startsWith('node_modules/pixelstreams/'));
+    console.log(`[package] tsc: ${rest.length} errors in consumer files and our declarations (${rest.join('; ')}), ${errors.length - rest.length} in third-party declarations (tfjs, @webgpu/types)`);
     expect(rest.filter((l) => !l.startsWith('bad.ts'))).toEqual([]);
     expect(rest.map((l) => l.slice(0, l.indexOf(':', l.indexOf('error')) ))).toEqual(BAD_ERRORS);
     expect(r.code).not.toBe(0);
