@@ -483,7 +483,8 @@ export const main = async (argv: string[]): Promise<number> => {
   }
 };
 
-// Run when executed directly (tsx pipelines/cli.ts …); bin/pixelstreams.js calls main itself.
-if (process.argv[1]?.endsWith('pipelines/cli.ts')) {
+// Run when executed directly (tsx pipelines/cli.ts …, node dist/pipelines/cli.js …);
+// bin/pixelstreams.js calls main itself.
+if (/pipelines[/\\]cli\.[jt]s$/.test(process.argv[1] ?? '')) {
   main(process.argv).then((code) => process.exit(code));
 }
