@@ -2,7 +2,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { EMPTY, Subject, concat, from, lastValueFrom, take, throwError, toArray } from 'rxjs';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { disposeCheckpoint, listCheckpoints, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { initModel, presetFor } from '../src/models/registry.js';
+import { initModel, presets } from '../src/models/registry.js';
 import { tf } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
@@ -11,7 +11,7 @@ import { checkpointEvery } from './checkpointEvery.js';
 import type { TrainEvent } from './train.js';
 
 const shape = { height: 3, width: 3, channels: 1 as const, levels: 2 };
-const spec = presetFor('pixelcnn', 'tiny')!(shape);
+const spec = presets.tiny(shape);
 
 type Event = TrainEvent & { final: boolean };
 
