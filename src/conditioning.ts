@@ -13,7 +13,10 @@ export const classesOf = (spec: Pick<BaseSpec, 'classes'>): number => spec.class
 /** The labels a forward pass was given, checked against the spec: an error naming what is missing. */
 export const requireLabels = (spec: BaseSpec, labels: Labels | undefined, batch: number): Labels | undefined => {
   const classes = classesOf(spec);
-  if (classes === 0) return undefined;
+  if (classes === 0) {
+    if (labels) throw new Error(`${spec.family}: labels given to a model that is not class-conditional (no 'classes' in its spec)`);
+    return undefined;
+  }
   if (!labels) throw new Error(`${spec.family}: a class-conditional model (classes = ${classes}) needs a label per image, found none`);
   if (labels.shape[0] !== batch) throw new Error(`${spec.family}: expected ${batch} labels, found ${labels.shape[0]}`);
   return labels;
@@ -32,7 +35,9 @@ export const labelBias = (params: NamedTensors, name: string, labels: Labels): T
   tf.tidy(() => {
     const table = params[name];
     if (!table) throw new Error(`parameter '${name}' missing from the model`);
-    return tf.gather(table, tf.cast(labels, 'int32')) as Tensor2D; //                                [B, out]
+    // onehot · table rather than gather: gather's gradient (UnsortedSegmentSum) is missing on wasm
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), table.shape[0]!) as Tensor2D; //             [B, classes]
+    return tf.matMul(onehot, table as Tensor2D) as Tensor2D; //                                      [B, out]
   });
 
 /** Name of a layer's class-bias table. */
@@ -44,3 +49,18 @@ export const initClassBias = (classes: number, out: number, rng: Rng): tf.Tensor
 
 /** Labels as an int32 tensor [B]. */
 export const labelsTensor = (labels: ArrayLike<number>): Labels => tf.tensor1d(Int32Array.from(labels), 'int32');
+
+/**
+ * The labels of a batch of records for a class-conditional spec (undefined for an unconditional
+ * one): every record must carry a class in 0..classes−1, else an error naming the record.
+ */
+export const recordLabels = (spec: Pick<BaseSpec, 'classes'>, records: readonly { readonly index: number; readonly label?: number }[]): Int32Array | undefined => {
+  const classes = classesOf(spec);
+  if (classes === 0) return undefined;
+  return Int32Array.from(records, (r) => {
+    const l = r.label;
+    if (l === undefined || !Number.isInteger(l) || l < 0 || l >= classes)
+      throw new Error(`record ${r.index}: expected a label in 0..${classes - 1} (the model is class-conditional), found ${l === undefined ? 'none' : l}`);
+    return l;
+  });
+};

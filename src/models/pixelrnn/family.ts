@@ -2,9 +2,11 @@
 // sampler, rules, cost and the presets' sizes; each family folder adds its codec, names, figures,
 // reference field and arbitrary.
 
+import { classesOf, labelMap } from '../../conditioning.js';
 import { defaultLikelihood } from '../../likelihoods/index.js';
 import type { ModelFamily, Preset } from '../../model.js';
 import { Rng } from '../../rng.js';
+import { tf } from '../../tf.js';
 import { cachedPixelRnnSampler } from './cachedSampler.js';
 import { initPixelRnn, pixelRnnFlops, pixelRnnForward, pixelRnnShapes, type RecurrentSpec } from './network.js';
 import { recurrentBody, recurrentRules } from './spec.js';
@@ -29,9 +31,14 @@ export const recurrentFamily = <S extends RecurrentSpec>(own: Own<S>): ModelFami
     /** The paper's CIFAR-10 PixelRNNs: 12 layers, h = 128. */
     cifar: recurrentPreset<S>(own.family, 128, 12, 7, 1024),
   },
-  shapes: (s) => pixelRnnShapes(s),
-  init: (s, seed) => initPixelRnn(s, Rng.fromSeed(seed, 1)),
-  forward: (s, params, x, options) => pixelRnnForward(s, params, x, options),
+  shapes: (s) => pixelRnnShapes(s, '', classesOf(s)),
+  init: (s, seed) => initPixelRnn(s, Rng.fromSeed(seed, 1), '', classesOf(s)),
+  // Class-conditional: the one-hot label, as a map over the image, biases every layer's gates (1×1).
+  forward: (s, params, x, options, labels) =>
+    tf.tidy(() => {
+      const condition = labels ? labelMap(labels, classesOf(s), s.height, s.width) : undefined; // [B, H, W, classes]
+      return pixelRnnForward(s, params, x, options, '', condition);
+    }),
   cachedSampler: cachedPixelRnnSampler,
   trainingFlops: (s) => pixelRnnFlops(s).train,
 });
