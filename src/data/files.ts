@@ -135,3 +135,20 @@ export const gunzipIfNeeded = (src: NamedBuffer, maxBytes: number = LIMITS.decod
 
 export const hexBytes = (data: Uint8Array, n: number): string =>
   Array.from(data.subarray(0, n), (b) => b.toString(16).padStart(2, '0')).join(' ') || '(no bytes)';
+
+/** The first `n` bytes of a regular file (fewer if it is shorter). */
+export const readPrefix = (file: string, n: number): E.Either<Error, Buffer> => {
+  let fd: number | undefined;
+  try {
+    const s = statSync(file);
+    if (!s.isFile()) return E.left(fileError(file, 'a regular file', kindOf(s)));
+    fd = openSync(file, fsConstants.O_RDONLY | (fsConstants.O_NONBLOCK ?? 0));
+    const out = Buffer.alloc(Math.min(n, s.size));
+    const got = readSync(fd, out, 0, out.length, 0);
+    return E.right(out.subarray(0, got));
+  } catch (e) {
+    return E.left(fileError(file, 'a readable file', describeFsError(e)));
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+};
