@@ -8,7 +8,7 @@
 //   npx tsx bench/quality.ts [--budget CPU_SECONDS] [--eval-limit N] [--families a,b,...]
 //                            [--wall-cap SECONDS] [--batch-size N] [--backend NAME] [--json]
 //
-// In-process (runTraining, evaluateSet). The budget is CPU time of this process (process.cpuUsage,
+// In-process, through pipelines/run.ts (the pipeline `pixelstreams train` runs), one worker. The budget is CPU time of this process (process.cpuUsage,
 // user + system), checked after every step, so that other processes on the machine do not change
 // what each family gets; wall time is reported too, and --wall-cap (default 3× the budget) bounds it.
 // The table goes to stderr (stdout with no --json) and to bench/results/quality.json, atomically.
@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { selectBackend } from '../src/backend.js';
+import { currentBackend, selectBackend } from '../src/backend.js';
 import { disposeCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { readSource } from '../pipelines/data.js';
 import type { ImageSet } from '../src/data/records.js';
@@ -28,13 +28,13 @@ import { recordsToTensor } from '../src/data/toTensor.js';
 import { writeFileAtomic } from '../src/fsAtomic.js';
 import { bitsPerDim } from '../src/likelihood.js';
 import { multiscaleNll } from '../src/models/multiscale.js';
-import { bindModel, decodeSpec, presetFor, type ModelSpec } from '../src/models/registry.js';
+import type { ModelSpec } from '../src/models/registry.js';
 import type { MultiscaleSpec } from '../src/models/spec.js';
 import { tf } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { decodeRunConfig, type RunConfig } from '../pipelines/config.js';
-import { evaluateSet } from '../pipelines/evaluate.js';
-import { prepareData, runTraining, type PreparedSets } from '../pipelines/train.js';
+import { run, type RunReport } from '../pipelines/run.js';
+import { prepareData, type PreparedSets } from '../pipelines/train.js';
 
 // ── What is compared ─────────────────────────────────────────────────────────────────────────
 
@@ -198,52 +198,58 @@ const multiscaleEvaluation = (spec: MultiscaleSpec, params: Record<string, tf.Te
   return { images: n, meanNll: (small + conditional) / n, split: { small: small / n, conditional: conditional / n } };
 };
 
-const trainAndEvaluate = async (
-  entry: Entry,
-  cfg: RunConfig,
-  sets: PreparedSets,
-  budget: number,
-  wallCap: number,
-  log: (line: string) => void,
-): Promise<QualityRow> => {
-  const preset = presetFor(entry.family, entry.preset);
-  if (!preset) throw new Error(`bench/quality.ts: no preset ${entry.family}/${entry.preset}`);
-  const shape = sets.train.shape;
-  const spec = orThrow(
-    decodeSpec(preset({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: 2 }), `quality: ${entry.key}`),
-  );
+/** The run's settings every family shares (the rest of the config is defaultRunConfig's). */
+interface Shared {
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly testData?: string;
+  readonly evalLimit?: number;
+}
+
+/**
+ * One family through the same pipeline as `pixelstreams train` (pipelines/run.ts: preflight, train,
+ * evaluate, report) with the CPU budget as its training stop; then, for Multi-Scale, the paper's
+ * split of the NLL from the checkpoint the run left.
+ */
+const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wallCap: number, log: (line: string) => void): Promise<QualityRow> => {
   const outDir = mkdtempSync(join(tmpdir(), `pixelstreams-quality-${entry.key}-`));
   try {
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     const wall = () => (performance.now() - wall0) / 1000;
     let stoppedBy = '';
-    // Read by runTraining after every step: true once the CPU budget (or the wall cap) is spent.
-    const stop = {
-      get requested(): boolean {
-        if (cpuSince(cpu0) >= budget) stoppedBy = 'cpu budget';
-        else if (wall() >= wallCap) stoppedBy = 'wall cap';
-        return stoppedBy !== '';
-      },
-      set requested(_: boolean) {
-        /* set by signal handlers in the CLI; the budget decides here */
-      },
+    // Read after every step: true once the CPU budget (or the wall cap) is spent.
+    const stopTraining = (): boolean => {
+      if (cpuSince(cpu0) >= budget) stoppedBy = 'cpu budget';
+      else if (wall() >= wallCap) stoppedBy = 'wall cap';
+      return stoppedBy !== '';
     };
     log(`  ${entry.label} (${entry.family}/${entry.preset}): training for ${budget} CPU s…`);
-    const outcome = orThrow(await runTraining(cfg, spec, sets, { outDir, resume: false, showProgress: false, stop, log: () => {} }));
-    const cpuSeconds = cpuSince(cpu0);
-    const wallSeconds = wall();
-
-    const ckpt = orThrow(loadCheckpoint(outcome.checkpoint, { expectSpec: spec }));
+    const result = await run(
+      {
+        flags: {
+          data: 'mnist', binarize: 'stochastic', preset: entry.preset, steps: 1_000_000_000, batchSize: shared.batchSize, seed: shared.seed,
+          validation: 1000, checkpointEvery: 0, keep: 1, samples: 0,
+          ...(shared.testData !== undefined ? { testData: shared.testData } : {}),
+          ...(shared.evalLimit !== undefined ? { evalLimit: shared.evalLimit } : {}),
+        },
+        family: entry.family,
+        out: outDir,
+        workers: 1,
+        ...(currentBackend() ? { backend: currentBackend()!.name } : {}),
+      },
+      { log: () => {}, interrupt: { requested: false }, stopTraining },
+    )();
+    if (E.isLeft(result)) throw new Error(`${entry.key}: ${result.left.message}`);
+    const { report, checkpoint } = result.right;
+    const outcome = report.training!;
+    const evaluated = report.evaluation!;
+    const spec = report.spec;
+    const ckpt = orThrow(loadCheckpoint(checkpoint!, { expectSpec: spec }));
     try {
       const parameters = Object.values(ckpt.params).reduce((n, t) => n + t.size, 0);
-      const evalCpu0 = process.cpuUsage();
-      const evaluated =
-        spec.family === 'multiscale'
-          ? multiscaleEvaluation(spec as MultiscaleSpec, ckpt.params, sets.heldOut, 64)
-          : await evaluateSet(bindModel(ckpt.spec, ckpt.params), sets.heldOut, { batchSize: 64 });
-      const evalCpuSeconds = cpuSince(evalCpu0);
-      const row: QualityRow = {
+      const split = spec.family === 'multiscale' ? multiscaleEvaluation(spec as MultiscaleSpec, ckpt.params, orThrow(await heldOutOf(report)), 64).split : undefined;
+      return {
         key: entry.key,
         family: entry.label,
         preset: `${entry.family}/${entry.preset}`,
@@ -251,22 +257,21 @@ const trainAndEvaluate = async (
         parameters,
         steps: outcome.step,
         images: outcome.images,
-        epochs: outcome.images / sets.train.records.length,
-        cpuSeconds,
-        wallSeconds,
-        imagesPerCpuSecond: outcome.images / cpuSeconds,
+        epochs: outcome.images / report.data.train.images,
+        cpuSeconds: outcome.cpuSeconds,
+        wallSeconds: outcome.seconds,
+        imagesPerCpuSecond: outcome.images / outcome.cpuSeconds,
         stoppedBy: stoppedBy || outcome.stoppedBy,
         lastTrainLoss: outcome.lastLoss,
         testNll: evaluated.meanNll,
         testBitsPerDim: bitsPerDim(evaluated.meanNll, spec),
         evalImages: evaluated.images,
-        evalCpuSeconds,
-        ...('split' in evaluated ? { split: evaluated.split } : {}),
+        evalCpuSeconds: evaluated.cpuSeconds,
+        ...(split ? { split } : {}),
         leakedTensors: 0,
         paper: entry.paper,
         paperModel: entry.paperModel,
       };
-      return row;
     } finally {
       disposeCheckpoint(ckpt);
     }
@@ -274,6 +279,10 @@ const trainAndEvaluate = async (
     rmSync(outDir, { recursive: true, force: true });
   }
 };
+
+/** The held-out images a run evaluated on, read again the same way (for the Multi-Scale split). */
+const heldOutOf = async (report: RunReport): Promise<E.Either<Error, ImageSet>> =>
+  E.map((s: PreparedSets) => s.heldOut)(await prepareData(report.config));
 
 export const benchQuality = async (options: QualityOptions = {}): Promise<QualityReport> => {
   const started = performance.now();
@@ -327,7 +336,13 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
   const rows: QualityRow[] = [];
   for (const entry of entries) {
     const before = tf.memory().numTensors;
-    const row = await trainAndEvaluate(entry, cfg, sets, budget, wallCap, log);
+    const row = await trainAndEvaluate(
+      entry,
+      { batchSize, seed, ...(haveTest ? { testData: `idx:${testFile}` } : {}), ...(evalLimit > 0 ? { evalLimit } : {}) },
+      budget,
+      wallCap,
+      log,
+    );
     const leaked = tf.memory().numTensors - before;
     rows.push({ ...row, leakedTensors: leaked });
     log(
