@@ -169,7 +169,7 @@ const evalCommand = async (flags: EvalFlags) => {
     disposeCheckpoint(contents);
     return fail(new Error(`${data}: expected at least one image to evaluate, found none`));
   }
-  const heap = checkEvaluationHeap(s, Math.min(flags.batchSize, set.records.length), 1, backend);
+  const heap = await checkEvaluationHeap(s, Math.min(flags.batchSize, set.records.length), 1, backend);
   if (E.isLeft(heap)) {
     disposeCheckpoint(contents);
     return fail(new Error(heap.left.message.replace('--eval-batch-size', '--batch-size')));

@@ -23,6 +23,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { selectBackend, type BackendInfo } from '../src/backend.js';
 import { disposeCheckpoint, listCheckpoints, loadCheckpoint, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { specBoundErrors } from '../src/checkpoint/specBounds.js';
 import { readJsonFile } from '../src/data/json.js';
 import { LIMITS } from '../src/data/limits.js';
 import type { ImageShape } from '../src/model.js';
@@ -167,6 +168,7 @@ export const resolveSpec = (
     (k) => `model.${k}: expected ${shape[k]} (the data's), found ${JSON.stringify(over[k])}`,
   );
   if (over.family !== undefined && over.family !== family) errs.push(`model.family: expected '${family}' (the model asked for), found ${JSON.stringify(over.family)}`);
+  errs.push(...specBoundErrors(over, 'model'));
   if (errs.length) return E.left(inputError(`${where}: ${errs.join('; ')}`));
   return fromEither(decodeSpec({ ...base, ...over }, `${where}: model`));
 };
@@ -179,30 +181,36 @@ export const parameterCount = (spec: ModelSpec): number =>
 export const WASM_HEAP_BYTES = 4 * 2 ** 30;
 
 /**
- * Bytes of tensors a forward pass keeps alive per image (tf.tidy holds every intermediate until it
- * returns, as evaluation's does), measured on one image of zeros with freshly initialised weights.
+ * Peak bytes of tensors a forward pass holds per image (tf.profile's peakBytes over what was
+ * allocated before), measured on a batch of two images of zeros with freshly initialised weights,
+ * less the one-image run, so that the per-image share is not confused with fixed costs.
  */
-export const forwardBytesPerImage = (spec: ModelSpec, seed: number): { perImage: number; weights: number } => {
+export const forwardBytesPerImage = async (spec: ModelSpec, seed: number): Promise<{ perImage: number; weights: number }> => {
   const params = familyOf(spec).init(spec, seed);
   try {
     const weights = Object.values(params).reduce((n, t) => n + t.size * 4, 0);
     const model = bindModel(spec, params);
-    let perImage = 0;
-    tf.tidy(() => {
-      const before = tf.memory().numBytes;
-      model.logits(tf.zeros([1, spec.height, spec.width, spec.channels]) as never);
-      perImage = tf.memory().numBytes - before;
-    });
-    return { perImage, weights };
+    const peak = async (b: number) => {
+      const x = tf.zeros([b, spec.height, spec.width, spec.channels]);
+      const base = tf.memory().numBytes;
+      const info = await tf.profile(() => {
+        model.logits(x as never).dispose();
+      });
+      x.dispose();
+      return info.peakBytes - base;
+    };
+    const one = await peak(1);
+    const two = await peak(2);
+    return { perImage: Math.max(two - one, one / 2, 0), weights };
   } finally {
     for (const t of Object.values(params)) t.dispose();
   }
 };
 
 /** The evaluation batch fits the wasm heap (with a 1.5× margin for kernels' scratch), else an error saying what fits. */
-export const checkEvaluationHeap = (spec: ModelSpec, batch: number, seed: number, backend: BackendInfo): E.Either<RunError, void> => {
+export const checkEvaluationHeap = async (spec: ModelSpec, batch: number, seed: number, backend: BackendInfo): Promise<E.Either<RunError, void>> => {
   if (backend.engine !== 'wasm') return E.right(undefined);
-  const { perImage, weights } = forwardBytesPerImage(spec, seed);
+  const { perImage, weights } = await forwardBytesPerImage(spec, seed);
   const need = (perImage * batch + weights * 3) * 1.5;
   if (need <= WASM_HEAP_BYTES) return E.right(undefined);
   const fits = Math.max(0, Math.floor((WASM_HEAP_BYTES / 1.5 - weights * 3) / Math.max(1, perImage)));
@@ -322,7 +330,7 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
     return E.left(inputError(`${where}: model: expected at most ${LIMITS.parameters} parameters, found ${params} (${JSON.stringify(spec.right)})`));
   const sampling = resolveSampleOptions(spec.right, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature });
   if (E.isLeft(sampling)) return E.left(inputError(`${where}: ${sampling.left.message}`));
-  const heap = checkEvaluationHeap(spec.right, Math.min(cfg.evalBatchSize ?? DEFAULT_EVAL_BATCH, sets.right.heldOut.records.length), cfg.seed, backend.right);
+  const heap = await checkEvaluationHeap(spec.right, Math.min(cfg.evalBatchSize ?? DEFAULT_EVAL_BATCH, sets.right.heldOut.records.length), cfg.seed, backend.right);
   if (E.isLeft(heap)) return heap;
 
   // The output folder: ours or empty; its files ours to replace; checkpoints only with --resume.

@@ -72,7 +72,8 @@ export const checkRunFolder = (dir: string): E.Either<Error, RunFolderState> => 
   if (!isDir(dir)) return E.left(new Error(`--out ${dir}: expected a run folder, found a file`));
   const w = checkWritable(dir, '--out');
   if (E.isLeft(w)) return w;
-  const entries = readdirSync(dir);
+  // The lock and its temporary siblings are ours whoever holds them (the lock itself is checked when taken).
+  const entries = readdirSync(dir).filter((n) => n !== LOCK_FILE && !n.startsWith(`.${LOCK_FILE}.`));
   if (entries.length === 0) return E.right('empty');
   if (isOurRunFolder(dir)) return E.right('ours');
   const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? ', …' : '');

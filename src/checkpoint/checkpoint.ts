@@ -22,6 +22,7 @@ import { formatValidationErrors } from '../data/errors.js';
 import { readFileBounded } from '../data/files.js';
 import { jsonMismatch, readJsonFile } from '../data/json.js';
 import { LIMITS } from '../data/limits.js';
+import { specBoundErrors } from './specBounds.js';
 import { cleanLeftovers, removeDirAtomic, writeDirAtomic } from '../fsAtomic.js';
 import type { BaseSpec } from '../model.js';
 import { decodeSpec, familyOf, type ModelSpec } from '../models/registry.js';
@@ -299,6 +300,8 @@ export const loadCheckpoint = <R = unknown>(
   const m = decoded.right;
   const ps = m.pixelstreams;
 
+  const bounds = specBoundErrors(ps.spec, 'pixelstreams.spec');
+  if (bounds.length) return fail(bounds.join('; '));
   const spec = decodeSpec(ps.spec, `${manifestPath}: pixelstreams.spec`);
   if (E.isLeft(spec)) return spec;
   const opt = OptimizerConfigCodec.decode(ps.optimizer);
