@@ -108,12 +108,18 @@ export const isGzip = (data: Uint8Array): boolean => data.length >= 2 && data[0]
  * 64 KiB of compressed input: enough to read a header before deciding how much to inflate.
  */
 export const gunzipPrefix = (data: Uint8Array, n: number): Uint8Array => {
-  try {
-    const out = gunzipSync(data.subarray(0, Math.min(data.length, 1 << 16)), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    return new Uint8Array(out.buffer, out.byteOffset, Math.min(n, out.byteLength));
-  } catch {
-    return new Uint8Array(0);
+  // Growing prefixes of the compressed input: deflate expands at most ~1032×, so a 512-byte prefix
+  // inflates to at most ~0.5 MiB whatever the stream holds; longer ones only if that was too short
+  // (a gzip header with long name or extra fields).
+  for (const take of [512, 4096, 1 << 16]) {
+    try {
+      const out = gunzipSync(data.subarray(0, Math.min(data.length, take)), { finishFlush: zlibConstants.Z_SYNC_FLUSH });
+      if (out.byteLength >= n || take >= data.length) return new Uint8Array(out.buffer, out.byteOffset, Math.min(n, out.byteLength));
+    } catch {
+      return new Uint8Array(0);
+    }
   }
+  return new Uint8Array(0);
 };
 
 /**
