@@ -212,6 +212,26 @@ describe('no silent fallbacks; usage errors exit 2', () => {
   });
 });
 
+describe('flags over the config file over the defaults, through the CLI', () => {
+  it("--data beats the config's data; the config's optimizer and steps are honoured; defaults fill the rest", async () => {
+    const cfg = join(root, 'prec.json');
+    writeFileSync(cfg, JSON.stringify({ data: 'idx:/nonexistent/images.gz', optimizer: 'adam', steps: 2, keep: 1 }));
+    const out = join(root, 'prec');
+    const r = await cli('train', ...tiny, '--config', cfg, '--data', 'mnist', '--keep', '2', '--samples', '0', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.config.data).toBe('mnist'); // flag over file
+    expect(report.config.keep).toBe(2); // flag over file
+    expect(report.config.optimizer.name).toBe('adam'); // file over default
+    expect(report.config.steps).toBe(2); // file over default
+    expect(report.config.checkpointEvery).toBe(100); // default
+    // negative control: without --data the config's (missing) file is what is read
+    const r2 = await cli('train', ...tiny, '--config', cfg, '--samples', '0', '--out', join(root, 'prec-2'));
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/\/nonexistent\/images\.gz: expected a regular file|\/nonexistent\/images\.gz: expected a readable file/);
+  });
+});
+
 describe('every check before the first step', () => {
   const noCheckpoint = (out: string) => !existsSync(join(out, 'checkpoints'));
 
