@@ -106,6 +106,8 @@ export interface ModelFamily<S extends BaseSpec = BaseSpec> {
   referenceField?(spec: S): Dependence;
   /** Small specs of this family for the property laws. */
   specArb?(constraints?: ShapeConstraints): fc.Arbitrary<S>;
+  /** −log p(x) per image split into the parts the paper reports (nats, [B] each), for the quality bench. */
+  nllParts?(spec: S, params: NamedTensors, x: Tensor4D): Record<string, Tensor1D>;
   /** Floating-point operations of one training step per image (forward and backward), for the bench. */
   trainingFlops?(spec: S): number;
 }
