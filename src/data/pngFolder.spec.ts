@@ -34,6 +34,20 @@ describe('PNG folder', () => {
     const r = await readPngFolder(folder({ 'a.png': pngFile(2, 2, 2), 'b.png': pngFile(2, 2, 6) }));
     expect(E.isRight(r) && r.right.shape.channels).toBe(3);
   });
+  it('a folder of class subfolders is a labelled set: classes in natural name order, one label per subfolder', async () => {
+    const dir = folder({});
+    for (const [cls, levels] of [['cat10', [7]], ['cat2', [3, 4]], ['.hidden', [9]]] as const) {
+      mkdirSync(path.join(dir, cls));
+      levels.forEach((l, n) => writeFileSync(path.join(dir, cls, `img${n}.png`), grey(l)));
+    }
+    const r = await readPngFolder(dir);
+    if (E.isLeft(r)) throw r.left;
+    expect(r.right.classNames).toEqual(['cat2', 'cat10']);
+    expect(r.right.records.map((x) => [x.label, x.pixels[0]])).toEqual([[0, 3], [0, 4], [1, 7]]);
+    // negative control: an empty class folder is an error naming it
+    mkdirSync(path.join(dir, 'empty'));
+    expect(leftMessage(await readPngFolder(dir))).toMatch(/empty: expected a class folder with at least one \.png file, found 0 entries/);
+  });
   it('sorts deterministically', () => {
     expect(sortFileNames(['b.png', 'a10.png', 'a9.png', 'A1.png'])).toEqual(['A1.png', 'a9.png', 'a10.png', 'b.png']);
   });
@@ -59,9 +73,9 @@ describe('PNG folder', () => {
     });
     it('an empty folder and a folder without PNGs', async () => {
       const empty = folder({});
-      expect(leftMessage(await readPngFolder(empty))).toBe(`${empty}: expected a folder with at least one .png file, found 0 entries, none ending in .png`);
+      expect(leftMessage(await readPngFolder(empty))).toBe(`${empty}: expected a folder with at least one .png file, found 0 entries, none ending in .png (nor subfolders of them, one per class)`);
       const txt = folder({ 'a.txt': 'x', 'b.jpg': 'y' });
-      expect(leftMessage(await readPngFolder(txt))).toBe(`${txt}: expected a folder with at least one .png file, found 2 entries, none ending in .png`);
+      expect(leftMessage(await readPngFolder(txt))).toBe(`${txt}: expected a folder with at least one .png file, found 2 entries, none ending in .png (nor subfolders of them, one per class)`);
     });
     it('a missing folder, and a file given as folder', async () => {
       const missing = path.join(tmp.dir, 'no-such-dir');

@@ -81,7 +81,7 @@ export const readPngFolder = async (dir: string): Promise<E.Either<Error, ImageS
   if (names.length === 0) {
     const classes = await readClassFolders(dir, ls.right);
     if (classes) return classes;
-    return E.left(fileError(dir, 'a folder with at least one .png file (or subfolders of them, one per class)', `${ls.right.length} entries, none ending in .png`));
+    return E.left(fileError(dir, 'a folder with at least one .png file', `${ls.right.length} entries, none ending in .png (nor subfolders of them, one per class)`));
   }
   // Every name must be a regular file (a folder named x.png, a FIFO: an error naming it).
   const files = await readAllNamed(names.map((n) => path.join(dir, n)));
