@@ -175,6 +175,7 @@ const startStream = () => {
 };
 
 const startCompletion = async () => {
+  Object.assign(state.complete, { done: false, error: null }); // before any await: a finished earlier run is not this one
   const file = $<HTMLInputElement>('complete-file').files?.[0];
   const index = $<HTMLSelectElement>('complete-index').value;
   const q = new URLSearchParams({ rows: $<HTMLInputElement>('complete-rows').value, seed: $<HTMLInputElement>('complete-seed').value });
