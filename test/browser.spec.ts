@@ -3,23 +3,21 @@
 // install it; they never skip. Each test file run makes its own tiny run folder (test/webFixture.ts).
 
 import * as E from 'fp-ts/lib/Either.js';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tf } from '../index.js';
+import { bindModel, loadLatestCheckpoint, tf } from '../index.js';
 import { setCausalConvKernels } from '../src/kernels/causalConv.js';
 import { exportSite, SITE_MARKER } from '../pipelines/export.js';
 import { serveRun, type ServeHandle } from '../pipelines/serve.js';
 import { encodePngGrid } from '../src/data/png.js';
 import { completeImages } from '../streams/sample.js';
-import { bindModel, loadLatestCheckpoint } from '../index.js';
 import { lastValueFrom, toArray } from 'rxjs';
 import * as O from 'fp-ts/lib/Option.js';
 import { makeWebRun, WEB_SHAPE, WEB_STEPS } from './webFixture.js';
-import { fingerprint, launchChromium, nodeSample, plainFileServer, raw } from './webHelpers.js';
+import { fingerprint, launchChromium, nodeSample, plainFileServer } from './webHelpers.js';
 
 const SCREENSHOT = resolve('test-output', 'dashboard.png');
 const PIXELS = WEB_SHAPE.height * WEB_SHAPE.width * WEB_SHAPE.channels;
@@ -47,7 +45,7 @@ type PageState = {
   complete: { values: number; images: (number[] | null)[]; done: boolean; error: string | null };
   browser: { backend: string | null; images: number[][]; probabilities: number[]; values: number; done: boolean; error: string | null; ms: number; checksum: string };
 };
-const pageState = (page: Page): Promise<PageState> => page.evaluate(() => (window as unknown as { __pixelstreams: PageState }).__pixelstreams);
+const pageState = (page: Page): Promise<PageState> => page.evaluate(() => (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams);
 
 // The sampler's heads (float32) are compared through the probabilities the events carry, which
 // JavaScript computes from them in float64 (σ(ℓ) = 1/(1+Math.exp(−ℓ)) for Bernoulli). One float32
@@ -76,7 +74,7 @@ const openPage = async (url: string): Promise<Page> => {
   });
   page.on('pageerror', (e) => consoleErrors.push(`${url}: ${e.message}`));
   await page.goto(url);
-  await page.waitForFunction(() => (window as unknown as { __pixelstreams?: PageState }).__pixelstreams?.ready === true || ((window as unknown as { __pixelstreams?: PageState }).__pixelstreams?.errors.length ?? 0) > 0, null, { timeout: 30_000 });
+  await page.waitForFunction(() => (globalThis as unknown as { __pixelstreams?: PageState }).__pixelstreams?.ready === true || ((globalThis as unknown as { __pixelstreams?: PageState }).__pixelstreams?.errors.length ?? 0) > 0, null, { timeout: 30_000 });
   return page;
 };
 
@@ -86,7 +84,7 @@ const sampleInPage = async (page: Page, backend: string, count: number, seed: nu
   await page.fill('#browser-seed', String(seed));
   await page.click('#browser-start');
   await page.waitForFunction(() => {
-    const b = (window as unknown as { __pixelstreams: PageState }).__pixelstreams.browser;
+    const b = (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams.browser;
     return b.done || b.error !== null;
   }, null, { timeout: 60_000 });
   return (await pageState(page)).browser;
@@ -108,6 +106,10 @@ afterAll(async () => {
 });
 
 describe('the dashboard in headless Chromium', () => {
+  it('a missing Chromium is a failure that says how to install it (never a skip)', async () => {
+    await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/\/nonexistent\/chromium: expected Chromium for the browser tests, found no such file\. Install it with `apt-get update && apt-get install -y chromium`/);
+  });
+
   it('loads with no console errors and its curves show every logged step', async () => {
     const page = await openPage(server.url);
     const state = await pageState(page);
@@ -128,7 +130,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.fill('#stream-seed', '5');
     await page.click('#stream-start');
     await page.waitForFunction(() => {
-      const s = (window as unknown as { __pixelstreams: PageState }).__pixelstreams.stream;
+      const s = (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams.stream;
       return s.done || s.error !== null;
     }, null, { timeout: 60_000 });
     const { stream } = await pageState(page);
@@ -139,6 +141,25 @@ describe('the dashboard in headless Chromium', () => {
     expect(stream.painted).toEqual(node.images); // what was painted value by value is the image
     const other = await nodeSample(runDir, { count: 4, seed: 6 }); // negative control: another seed differs
     expect(other.images).not.toEqual(stream.images);
+    expect(consoleErrors).toEqual([]);
+    await page.close();
+  });
+
+  it('Stop in the page closes the stream: the server’s job ends and its tensors are freed', async () => {
+    const page = await openPage(server.url);
+    await (await fetch(`${server.url}runs/tiny-run/sample?count=1`)).text();
+    const baseline = tf.memory().numTensors;
+    await page.fill('#stream-count', '64');
+    await page.click('#stream-start');
+    await page.waitForFunction(() => (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams.stream.values > 300, null, { timeout: 30_000 });
+    expect(server.jobs()).toHaveLength(1);
+    expect(tf.memory().numTensors).toBeGreaterThan(baseline);
+    await page.click('#stream-stop');
+    await waitFor('the server job to end', () => server.jobs().length === 0);
+    expect(tf.memory().numTensors).toBe(baseline);
+    const { stream } = await pageState(page);
+    expect(stream.error).toBe('stopped');
+    expect(stream.values).toBeLessThan(64 * PIXELS);
     expect(consoleErrors).toEqual([]);
     await page.close();
   });
@@ -193,7 +214,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.fill('#complete-seed', '4');
     await page.click('#complete-start');
     const done = () => page.waitForFunction(() => {
-      const c = (window as unknown as { __pixelstreams: PageState }).__pixelstreams.complete;
+      const c = (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams.complete;
       return c.done || c.error !== null;
     }, null, { timeout: 60_000 });
     await done();
@@ -231,7 +252,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.click('#complete-start');
     await sampleInPage(page, 'cpu', 4, 3);
     await page.waitForFunction(() => {
-      const s = (window as unknown as { __pixelstreams: PageState }).__pixelstreams;
+      const s = (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams;
       return s.stream.done && s.complete.done;
     }, null, { timeout: 60_000 });
     mkdirSync(resolve('test-output'), { recursive: true });

@@ -18,14 +18,14 @@ import type { SampleOptions } from '../src/sampling/types.js';
 export const CHROMIUM = process.env.PIXELSTREAMS_CHROMIUM ?? '/usr/bin/chromium';
 
 /** A fresh headless Chromium profile; fails (does not skip) when the browser is missing. */
-export const launchChromium = async (): Promise<BrowserContext> => {
-  if (!existsSync(CHROMIUM))
+export const launchChromium = async (executable = CHROMIUM): Promise<BrowserContext> => {
+  if (!existsSync(executable))
     throw new Error(
-      `${CHROMIUM}: expected Chromium for the browser tests, found no such file. Install it with ` +
+      `${executable}: expected Chromium for the browser tests, found no such file. Install it with ` +
         '`apt-get update && apt-get install -y chromium` (Debian/Ubuntu; .ci/run does this), or set PIXELSTREAMS_CHROMIUM to a Chromium binary.',
     );
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'pixelstreams-chromium-')), {
-    executablePath: CHROMIUM,
+    executablePath: executable,
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1400, height: 1000 },

@@ -65,6 +65,12 @@ const getJson = async <T>(url: string): Promise<T> => {
 
 // ── the run ────────────────────────────────────────────────────────────────────────────────────
 const fmt = (v: unknown): string => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toPrecision(5)) : typeof v === 'string' ? v : JSON.stringify(v));
+const describeData = (d: unknown): string => {
+  if (!d || typeof d !== 'object') return d === null || d === undefined ? 'unknown' : fmt(d);
+  const parts = Object.entries(d as Record<string, { name?: unknown; images?: unknown }>).map(([k, v]) =>
+    v && typeof v === 'object' && 'name' in v ? `${k}: ${String(v.name)}${typeof v.images === 'number' ? ` (${v.images} images)` : ''}` : `${k}: ${fmt(v)}`);
+  return parts.join('; ');
+};
 const showInfo = (info: RunInfo) => {
   $('run-title').textContent = `${info.name} · ${info.spec.family} · ${info.spec.height}×${info.spec.width}×${info.spec.channels}, ${info.spec.levels} levels`;
   const report = info.report ?? {};
@@ -73,7 +79,7 @@ const showInfo = (info: RunInfo) => {
   const rows: [string, unknown][] = [
     ['family', info.spec.family],
     ['checkpoint step', info.step ?? 'none yet'],
-    ['data', info.data ?? report['data'] ?? 'unknown'],
+    ['data', describeData(info.data ?? report['data'])],
     ['server backend', info.backend ?? (config.mode === 'static' ? 'none (static site)' : 'unknown')],
     ['report backend', report['backend'] ?? '—'],
     ['held-out bits/dim', ev['bitsPerDim'] ?? '—'],
