@@ -5,8 +5,8 @@
 // When it is built: at `npm run build` (script build:web) into dist/web/, so an installed package
 // serves and exports without esbuild (a native-binary dev dependency) and without a build at run
 // time. In a source checkout (tsx, tests) with no prebuilt bundle, it is built in memory on first
-// use (about a second) — so the page always matches the source that runs, and tests need no step
-// before them. Node builtins imported by src/ modules are aliased to web/shims/ (nothing the page
+// use (about a second; always from source, even when a dist/web exists) — so the page matches the
+// source that runs, and tests need no step before them. Node builtins imported by src/ modules are aliased to web/shims/ (nothing the page
 // runs calls them); src/ files are not edited for the browser.
 //
 //   tsx pipelines/webBundle.ts OUT_DIR     writes the files (npm run build:web)
@@ -70,8 +70,13 @@ export const buildWebAssets = async (): Promise<WebAssets> => {
   return files;
 };
 
-/** A prebuilt bundle folder (dist/web with its stamp), if there is one. */
+/** Running from the TypeScript source (tsx, vitest) rather than the compiled dist/. */
+const fromSource = import.meta.url.endsWith('.ts');
+
+/** A prebuilt bundle folder (dist/web with its stamp), if there is one — used by the compiled package
+ * only: from source the page is always built from the source that runs (a stale dist/web is ignored). */
 const prebuilt = (): string | null => {
+  if (fromSource) return null;
   const root = packageRoot();
   for (const d of [join(root, 'dist', 'web'), join(here, '..', 'web')]) if (existsSync(join(d, STAMP))) return d;
   return null;
