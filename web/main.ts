@@ -29,7 +29,8 @@ interface PageConfig {
 
 interface RunInfo {
   readonly name: string;
-  readonly spec: ImageShape & { family: string } & Record<string, unknown>;
+  /** null until training writes its first checkpoint. */
+  readonly spec: (ImageShape & { family: string } & Record<string, unknown>) | null;
   readonly step: number | null;
   readonly backend: string | null;
   readonly data: unknown;
@@ -72,6 +73,10 @@ const describeData = (d: unknown): string => {
   return parts.join('; ');
 };
 const showInfo = (info: RunInfo) => {
+  if (!info.spec) {
+    $('run-title').textContent = `${info.name} · waiting for the first checkpoint`;
+    return;
+  }
   $('run-title').textContent = `${info.name} · ${info.spec.family} · ${info.spec.height}×${info.spec.width}×${info.spec.channels}, ${info.spec.levels} levels`;
   const report = info.report ?? {};
   const ev = (report['evaluation'] ?? {}) as Record<string, unknown>;
@@ -139,9 +144,13 @@ const streamInto = async (
   count: number,
   known?: Uint8Array[],
 ) => {
-  const info = state.info!;
+  const spec = state.info?.spec;
   const target = state[kind];
-  const grid = new ImageGrid($(`${kind}-grid`), info.spec, count, known);
+  if (!spec) {
+    target.error = 'no checkpoint yet';
+    return setStatus(`${kind}-status`, 'no checkpoint yet: training has not written one', true);
+  }
+  const grid = new ImageGrid($(`${kind}-grid`), spec, count, known);
   const controller = new AbortController();
   const start = $<HTMLButtonElement>(`${kind}-start`);
   const stop = $<HTMLButtonElement>(`${kind}-stop`);
@@ -190,10 +199,11 @@ const startCompletion = async () => {
   q.set('index', index);
   const known = await getJson<{ pixels: number[] }>(`${config.base}data-image?index=${index}`);
   const rows = num('complete-rows');
-  const kept = Uint8Array.from(known.pixels.map((v, k) => (k < rows * info().spec.width * info().spec.channels ? v : 0)));
+  const spec = state.info?.spec;
+  if (!spec) return setStatus('complete-status', 'no checkpoint yet: training has not written one', true);
+  const kept = Uint8Array.from(known.pixels.map((v, k) => (k < rows * spec.width * spec.channels ? v : 0)));
   return streamInto('complete', `${config.base}complete?${q}`, {}, 1, [kept]);
 };
-const info = () => state.info!;
 
 // ── sampling in this browser ───────────────────────────────────────────────────────────────────
 const startBrowserBackend = async (choice: string): Promise<string> => {
