@@ -14,6 +14,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { selectBackend } from '../src/backend.js';
+import { setCausalConvKernels } from '../src/kernels/causalConv.js';
 import { saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { bindModel, familyOf, presets } from '../src/models/registry.js';
 import { initTrainState } from '../src/train/step.js';
@@ -63,6 +64,17 @@ const main = async () => {
       }
       const node = median(nodeMs);
       rows.push({ case: c.name, where: 'node', backend: 'wasm (+ our kernels)', ms: node, ratioToNode: 1, sameImagesAsNode: true, note: '' });
+      setCausalConvKernels(false); // the same TensorFlow.js wasm kernels the browser runs
+      const plainMs: number[] = [];
+      let plainImages: number[][] = [];
+      for (let r = 0; r < repeat; r++) {
+        const t0 = performance.now();
+        plainImages = (await sampleImages(model, { count: COUNT, seed: 1 })).map((x) => [...x]);
+        plainMs.push(performance.now() - t0);
+      }
+      setCausalConvKernels(true);
+      const plain = median(plainMs);
+      rows.push({ case: c.name, where: 'node', backend: 'wasm (tfjs kernels)', ms: plain, ratioToNode: plain / node, sameImagesAsNode: JSON.stringify(plainImages) === JSON.stringify(nodeImages), note: '' });
       const server = await serveRun({ runDir });
       try {
         for (const backend of backends) {
