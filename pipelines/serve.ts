@@ -26,7 +26,7 @@
 //   GET /runs/NAME/               → the page
 //   GET /runs/NAME/info.json      → spec, data, backend, report, figures, checkpoint step
 //   GET /runs/NAME/metrics.json?since=S       → metrics.jsonl steps after S (JSON)
-//   GET /runs/NAME/model.json, weights.bin    → the latest checkpoint's files
+//   GET /runs/NAME/model.json, weights.bin [?step=N]  → the latest (or step N's) checkpoint files
 //   GET /runs/NAME/files/PATH     → a file inside the run folder (samples.png, loss.png, …)
 //   GET /runs/NAME/sample?count&seed&temperature              → SSE: every sample event
 //   GET /runs/NAME/data-image?index=I                         → one data image's levels (JSON)
@@ -40,7 +40,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve, sep } from 'node:path';
-import { latestCheckpoint, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { latestCheckpoint, listCheckpoints, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { MANIFEST_FILE, ManifestCodec } from '../src/checkpoint/manifest.js';
 import { formatValidationErrors } from '../src/data/errors.js';
 import { decodePng } from '../src/data/png.js';
@@ -378,10 +378,13 @@ export const serveRun = async (options: ServeOptions): Promise<ServeHandle> => {
       }
       case 'model.json':
       case 'weights.bin': {
-        decodeQuery(url, {}, where);
-        const latest = latestCheckpoint(run.dir);
-        if (O.isNone(latest)) throw new HttpError(404, `run '${run.name}': no checkpoint yet`);
-        return send(res, 200, readFileSync(join(latest.value, route)), contentType(route));
+        // ?step=N names the checkpoint, so model.json and weights.bin of one load are of one step
+        // even when training writes a newer checkpoint in between (the page asks for the step it read).
+        const q = decodeQuery(url, { step: intIn(0, Number.MAX_SAFE_INTEGER) }, where);
+        const all = listCheckpoints(run.dir);
+        const chosen = q.step === undefined ? all[all.length - 1] : all.find((c) => c.step === q.step);
+        if (!chosen) throw new HttpError(404, q.step === undefined ? `run '${run.name}': no checkpoint yet` : `run '${run.name}': no checkpoint of step ${q.step} (kept: ${all.map((c) => c.step).join(', ') || 'none'})`);
+        return send(res, 200, readFileSync(join(chosen.path, route)), contentType(route));
       }
       case 'data-image': {
         const images = await dataOf(run);

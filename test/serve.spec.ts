@@ -168,6 +168,8 @@ describe('serve', () => {
       ['/runs/tiny-run/complete?index=4', 400, /index: expected an integer in 0\.\.3/],
       ['/runs/tiny-run/complete?rows=3', 400, /index: expected a data image's index \(or POST a PNG\)/],
       ['/runs/tiny-run/metrics.json?since=x', 400, /since/],
+      ['/runs/tiny-run/weights.bin?step=5', 404, /no checkpoint of step 5 \(kept: 12\)/],
+      ['/runs/tiny-run/model.json?step=-1', 400, /step: expected an integer in 0\.\./],
       ['/runs/nope/info.json', 404, /no run named 'nope' \(serving: tiny-run\)/],
       ['/runs/tiny-run/files/../../../etc/passwd', 404, /no such page|no run named/],
       ['/runs/tiny-run/files/..%2f..%2f..%2fetc%2fpasswd', 404, /no such page/],
@@ -199,7 +201,7 @@ describe('serve', () => {
     expect(server.jobs()).toHaveLength(0);
     expect(tf.memory().numTensors).toBe(baseline);
     // the good twins of the bad requests work (so the 4xx above are about the parameters)
-    for (const path of ['/runs/tiny-run/sample?count=2&seed=1&temperature=0.5', '/runs/tiny-run/complete?rows=16&index=3', '/runs/tiny-run/files/samples.png', '/runs/tiny-run/metrics.json?since=3'])
+    for (const path of ['/runs/tiny-run/sample?count=2&seed=1&temperature=0.5', '/runs/tiny-run/complete?rows=16&index=3', '/runs/tiny-run/files/samples.png', '/runs/tiny-run/metrics.json?since=3', '/runs/tiny-run/weights.bin?step=12', '/runs/tiny-run/model.json'])
       expect([path, (await raw(server.url, path)).status]).toEqual([path, 200]);
     // negative control of the fingerprint: a changed file is seen
     rmSync(join(runDir, 'escape'));

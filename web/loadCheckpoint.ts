@@ -83,6 +83,8 @@ export const fetchCheckpoint = async (base: string): Promise<BrowserCheckpoint> 
   const paths = (manifest as { weightsManifest?: { paths?: unknown[] }[] }).weightsManifest?.flatMap((g) => g.paths ?? []) ?? [];
   if (paths.length !== 1 || typeof paths[0] !== 'string' || !/^[^/\\]+$/.test(paths[0]))
     throw new Error(`${base}model.json: weightsManifest: expected one weights file, found ${JSON.stringify(paths)}`);
-  const bytes = await (await fetchOk(`${base}${paths[0]}`)).arrayBuffer();
+  const step = (manifest as { pixelstreams?: { step?: unknown } }).pixelstreams?.step;
+  // The step's own weights: a server may have a newer checkpoint by now (a file server ignores the query).
+  const bytes = await (await fetchOk(`${base}${paths[0]}${typeof step === 'number' ? `?step=${step}` : ''}`)).arrayBuffer();
   return parseCheckpoint(manifest, bytes, base.replace(/\/$/, '') || '.');
 };
