@@ -3,7 +3,7 @@
 // install it; they never skip. Each test file run makes its own tiny run folder (test/webFixture.ts).
 
 import * as E from 'fp-ts/lib/Either.js';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -110,7 +110,7 @@ describe('the dashboard in headless Chromium', () => {
     await expect(launchChromium('/nonexistent/chromium')).rejects.toThrow(/\/nonexistent\/chromium: expected Chromium for the browser tests, found no such file\. Install it with `apt-get update && apt-get install -y chromium`/);
   });
 
-  it('loads with no console errors and its curves show every logged step', async () => {
+  it('loads with no console errors; its curves show every logged step, and new steps as they are logged', async () => {
     const page = await openPage(server.url);
     const state = await pageState(page);
     expect(state.errors).toEqual([]);
@@ -118,6 +118,13 @@ describe('the dashboard in headless Chromium', () => {
     await expect(page.textContent('#curve-steps')).resolves.toMatch(new RegExp(`steps 1–${WEB_STEPS} \\(${WEB_STEPS} logged\\)`));
     await expect(page.textContent('#run-table')).resolves.toMatch(/pixelcnn/);
     expect(consoleErrors).toEqual([]);
+    // live: a step appended to the log (as training does) reaches the curves without a reload
+    const log = join(runDir, 'metrics.jsonl');
+    const original = readFileSync(log, 'utf8');
+    appendFileSync(log, `${JSON.stringify({ step: WEB_STEPS + 1, loss: 80, bitsPerDim: 0.45 })}\n`);
+    await page.waitForFunction((n) => (globalThis as unknown as { __pixelstreams: PageState }).__pixelstreams.curves.steps.length === n, WEB_STEPS + 1, { timeout: 10_000 });
+    await expect(page.textContent('#curve-steps')).resolves.toMatch(new RegExp(`steps 1–${WEB_STEPS + 1} `));
+    writeFileSync(log, original);
     // negative control: the collector does see a console error
     await page.evaluate(() => console.error('deliberate'));
     expect(consoleErrors.splice(0)).toEqual([`${server.url}: deliberate`]);
@@ -164,7 +171,7 @@ describe('the dashboard in headless Chromium', () => {
     await page.close();
   });
 
-  it('samples in the browser: cpu and wasm give Node’s images for the same seed and backend (bitwise)', async () => {
+  it('samples in the browser: cpu and wasm give Node’s images for the same seed and backend; float32 heads bitwise equal', async () => {
     const page = await openPage(server.url);
     const report: string[] = [];
     // cpu: the same pure-JS kernels as Node's cpu backend → every probability bitwise equal.
