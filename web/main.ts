@@ -90,6 +90,7 @@ const showInfo = (info: RunInfo) => {
     ['held-out bits/dim', ev['bitsPerDim'] ?? '—'],
     ['held-out NLL (nats)', ev['meanNll'] ?? '—'],
     ['training img/s', tr['imagesPerSecond'] ?? '—'],
+    ['last training bits/dim', tr['lastBitsPerDim'] ?? '—'],
   ];
   const table = $('run-table');
   table.replaceChildren(
