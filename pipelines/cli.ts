@@ -86,7 +86,50 @@ interface TrainFlags extends Omit<RunFlags, 'onNonFinite'> {
   likelihood?: string;
   mixtureComponents?: number;
   conditional?: boolean;
+  serve?: boolean | string;
 }
+
+/** A TCP port (0: any free one). */
+const port = (v: string): number => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) return usage(`--port: expected an integer in 0..65535, found '${v}'`);
+  return n;
+};
+
+/** The held-out images of a run, in the model's levels, as its training saw them (for completion in the dashboard). */
+const heldOutImages = async (runDir: string): Promise<readonly Uint8Array[]> => {
+  const latest = loadLatestCheckpoint(runDir);
+  if (E.isLeft(latest) || O.isNone(latest.right)) return [];
+  const { contents } = latest.right.value;
+  disposeCheckpoint(contents);
+  const cfg = decodeRunConfig(contents.run, runDir);
+  if (E.isLeft(cfg)) return [];
+  const { prepareData } = await import('./train.js');
+  const sets = await prepareData({ ...cfg.right, limit: Math.min(cfg.right.limit ?? Infinity, 2000) });
+  return E.isRight(sets) ? sets.right.heldOut.records.slice(0, 16).map((r) => r.pixels) : [];
+};
+
+const serveCommand = async (flags: { run: string; port: string; host: string; backend?: string }) => {
+  await startBackend(flags.backend);
+  const { serveRun } = await import('./serve.js');
+  const runDir = resolve(flags.run);
+  orFail(E.map(() => undefined)(loadLatestCheckpoint(runDir)));
+  const h = await serveRun({ runDir, port: port(flags.port), host: flags.host, dataImages: heldOutImages });
+  log(`serving ${runDir} at ${h.url} (Ctrl-C to stop)`);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await h.close();
+  log('stopped');
+};
+
+const exportCommand = async (flags: { run: string; out: string }) => {
+  const { exportSite } = await import('./export.js');
+  const site = orFail(await exportSite(resolve(flags.run), resolve(flags.out)));
+  log(`exported ${flags.run} (step ${site.step}) to ${site.outDir}: ${site.files.length} files; serve it with any file server, e.g. python3 -m http.server -d ${flags.out}`);
+};
 
 /** --likelihood (softmax is the categorical kind) and --mixture-components as a likelihood spec. */
 const likelihoodFlag = (flags: Pick<TrainFlags, 'likelihood' | 'mixtureComponents'>): LikelihoodSpec | undefined => {
@@ -126,6 +169,17 @@ const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: s
 const trainCommand = async (flags: TrainFlags) => {
   const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, likelihood: _l, mixtureComponents: _m, conditional, ...fields } = flags;
   const likelihood = likelihoodFlag(flags);
+  const servePort = flags.serve === undefined ? undefined : flags.serve === true ? 8080 : port(String(flags.serve));
+  // --serve: the dashboard on the run folder while it trains (closed when the run ends).
+  const onFolderReady =
+    servePort === undefined
+      ? undefined
+      : async (outDir: string, heldOut: readonly Uint8Array[]) => {
+          const { serveRun } = await import('./serve.js');
+          const h = await serveRun({ runDir: outDir, port: servePort, dataImages: async () => heldOut.slice(0, 16) });
+          log(`serving ${outDir} at ${h.url} while it trains`);
+          return () => h.close();
+        };
   const result = await withSignals((interrupt) =>
     run(
       {
@@ -141,7 +195,7 @@ const trainCommand = async (flags: TrainFlags) => {
         ...(likelihood ? { likelihood } : {}),
         ...(conditional ? { conditional: true } : {}),
       },
-      { log, interrupt },
+      { log, interrupt, ...(onFolderReady ? { onFolderReady } : {}) },
     )(),
   );
   if (E.isLeft(result)) return fail(result.left);
@@ -383,6 +437,7 @@ export const buildProgram = (): Command => {
     .option('--likelihood <kind>', `the output distribution: ${['softmax', ...likelihoodKinds().map((k) => k.kind).filter((k) => k !== 'categorical')].join(' | ')} (default: bernoulli for binarized data, softmax otherwise)`)
     .option('--mixture-components <n>', 'components of --likelihood logistic-mixture (default 10)', int('--mixture-components', 1, 64))
     .option('--conditional', "class-conditional on the data's labels (mnist, cifar10, idx:IMAGES,LABELS, png:DIR with one subfolder per class)")
+    .option('--serve [port]', 'serve the live dashboard on 127.0.0.1 while training (default port 8080)')
     .addOption(backendOption())
     .option('--out <dir>', 'run folder: new, empty, or a pixelstreams run (default runs/<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -422,6 +477,22 @@ export const buildProgram = (): Command => {
     .option('--class <n|name>', 'the class to sample, for a class-conditional model (an index or one of its class names)')
     .addOption(backendOption())
     .action(sampleCommand);
+
+  program
+    .command('serve')
+    .description('a local dashboard for a run: curves, live samples streamed value by value, completion, sampling in the browser')
+    .requiredOption('--run <dir>', 'the run folder')
+    .option('--port <n>', 'TCP port (0: any free one)', '8080')
+    .option('--host <address>', 'address to bind (anything but 127.0.0.1 exposes the run to the network)', '127.0.0.1')
+    .addOption(backendOption())
+    .action(serveCommand);
+
+  program
+    .command('export')
+    .description("a self-contained static site (HTML, one script, the run's last checkpoint) that samples in any browser")
+    .requiredOption('--run <dir>', 'the run folder')
+    .requiredOption('--out <dir>', 'a new or empty folder')
+    .action(exportCommand);
 
   return program;
 };

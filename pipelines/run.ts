@@ -14,6 +14,8 @@
 // finishes its step and checkpoints, evaluation and sampling stop between batches, the report says
 // what was kept; the result is still a Right.
 
+import { METRICS_FILE } from '../src/metricsLog.js';
+import { LOSS_CURVE_FILE, writeLossCurve } from './lossCurve.js';
 import { classNamesOf } from '../src/data/records.js';
 import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -93,6 +95,8 @@ export interface RunEnv {
   readonly interrupt: StopSignal & { signal?: string };
   /** Also ends training (not the later phases), e.g. a CPU budget; read after every step. */
   readonly stopTraining?: () => boolean;
+  /** Called once the run folder is ours (locked, manifest written), before the first step; what it returns runs at the end. */
+  readonly onFolderReady?: (outDir: string, heldOut: readonly Uint8Array[]) => Promise<() => Promise<void>>;
 }
 
 export interface Timing {
@@ -110,6 +114,8 @@ export interface RunReport {
   readonly training?: TrainOutcome & { readonly cpuSeconds: number };
   readonly evaluation?: { readonly images: number; readonly meanNll: number; readonly bitsPerDim: number; readonly set: string; readonly complete: boolean } & Timing;
   readonly sampling?: { readonly count: number; readonly file: string } & Timing;
+  /** The pictures and logs the run wrote in its folder (file names, null when not written). */
+  readonly figures?: { readonly samples: string | null; readonly lossCurve: string | null; readonly metrics: string };
   /** Present when a signal ended the run early: the phase it came in and what was kept. */
   readonly interrupted?: { readonly signal: string; readonly phase: Phase; readonly kept: string };
   readonly seconds: number;
@@ -363,7 +369,7 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
   const existing = listCheckpoints(outDir);
   if (existing.length > 0 && !req.resume)
     return E.left(inputError(`${outDir}: already holds checkpoints (last: step ${existing[existing.length - 1]!.step}); pass --resume to continue that run, or choose another --out`));
-  for (const [name, kind] of [['report.json', 'report'], ['samples.png', 'png']] as const) {
+  for (const [name, kind] of [['report.json', 'report'], ['samples.png', 'png'], [LOSS_CURVE_FILE, 'png']] as const) {
     const r = fromEither(checkReplaceable(join(outDir, name), kind, '--out'));
     if (E.isLeft(r)) return r;
   }
@@ -425,7 +431,8 @@ export const run = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError, RunRe
       try {
         const marked = fromEither(writeRunManifest(outDir, packageVersion()));
         if (E.isLeft(marked)) return marked;
-        const result = await afterLock(req, env, plan, base, started)();
+        const done = env.onFolderReady ? await env.onFolderReady(outDir, sets.heldOut.records.map((r) => r.pixels)) : undefined;
+        const result = await afterLock(req, env, plan, base, started)().finally(() => done?.());
         if (E.isLeft(result)) undoEmptyRun(outDir, plan.folder);
         return result;
       } finally {
@@ -528,6 +535,12 @@ const afterLock = (
     } finally {
       disposeCheckpoint(ckpt.right);
     }
+  }
+  // The loss curve beside samples.png, from the metrics log training wrote.
+  if (report.training) {
+    const curve = writeLossCurve(outDir);
+    report = { ...report, figures: { samples: report.sampling ? 'samples.png' : null, lossCurve: E.isRight(curve) ? LOSS_CURVE_FILE : null, metrics: METRICS_FILE } };
+    if (E.isLeft(curve)) log(`loss curve: not written (${curve.left.message})`);
   }
   // Report (synchronous: a signal now is handled after it is written).
   report = { ...report, seconds: (performance.now() - started) / 1000 };

@@ -10,6 +10,7 @@
 // pipelines/sample.ts). Everything a resume needs is in the checkpoint: spec, weights, optimizer
 // slots, step and this run's config (data order and binarization are pure in seed and step).
 
+import { metricsLog } from '../streams/metricsLog.js';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { asyncScheduler, defaultIfEmpty, lastValueFrom, map, Subject, takeWhile, tap } from 'rxjs';
@@ -171,6 +172,7 @@ export const runTraining = async (
         demand: ready,
       }).pipe(
         train(state, trainOptions),
+        metricsLog({ runDir: ctx.outDir }), // one line per step in <run>/metrics.jsonl: the dashboard's curves, loss.png
         tap(() => ready.next()),
         map((e) => ({ ...e, final: isFinal(e) })),
         checkpointEvery({ runDir: ctx.outDir, every: cfg.checkpointEvery, keep: cfg.keep, run: cfg, isFinal: (e) => e.final }),

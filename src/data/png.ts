@@ -244,7 +244,8 @@ const crc32 = (bytes: Uint8Array): number => {
   return (c ^ 0xffffffff) >>> 0;
 };
 
-const withSoftwareTag = (png: Buffer): Buffer => {
+/** The PNG with our `Software: pixelstreams` tag after IHDR (so a later run knows it may replace it). */
+export const withSoftwareTag = (png: Buffer): Buffer => {
   const body = Buffer.from(`tEXt${SOFTWARE_TAG}`, 'latin1');
   const chunk = Buffer.alloc(body.length + 8);
   chunk.writeUInt32BE(body.length - 4, 0);
