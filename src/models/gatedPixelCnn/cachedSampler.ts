@@ -3,10 +3,10 @@
 //
 //   - Once per row i, for every layer in turn, the whole row of the vertical stack: its taps read
 //     image rows < i (first layer) or rows ≤ i of the previous vertical map, all final by then —
-//     one backend matMul a layer, [W·B, taps·in] × [taps·in, 4p] with the weights [W_v | W_v·W_link],
-//     so that the same product gives a_v (gated in JS into the next layer's rows) and the link's
-//     contribution to the horizontal pre-activation a_h of every pixel of the row (plus its biases).
-//     Vertical maps are kept as rings of the ⌊k/2⌋+1 rows the next layer reads.
+//     one backend matMul a layer, [W·B, taps·in] × [taps·in, 2p], gated in JS into v' — and the
+//     link's contribution to the horizontal pre-activation a_h of every pixel of the row, a second
+//     matMul [W·B, p] × [p, 2p] (plus the biases). Vertical maps are kept as rings of the ⌊k/2⌋+1
+//     rows the next layer reads.
 //   - Once per pixel, every layer's taps left of it in its own row (plain JS, all 2p outputs).
 //   - Per channel c, only channel group c of every layer (f and g columns of group c, their gate, the
 //     1×1 mask B output and the residual sum), the centre tap reading the input groups the mask lets
@@ -57,10 +57,12 @@ interface Layer {
   readonly kw: number;
   readonly vTaps: number;
   readonly vIn: number;
-  readonly vLink: Tensor2D; // [taps·in, 4p] = [W_v | W_v · W_link] on the backend
+  readonly vW: Tensor2D; // [taps·in, 2p] on the backend
+  readonly linkW: Tensor2D; // [p, 2p] on the backend
   readonly vBias: Float32Array; // [2p]
-  readonly hBias: Float64Array; // [2p]: b_h + b_link + b_v · W_link, added to every a_h
-  readonly ring: Float32Array | null; // this layer's gated v rows, for the next layer: [rows, W, B, p]
+  readonly hBias: Float64Array; // [2p]: b_h + b_link, added to every a_h
+  readonly vRow: Float32Array; // [W, B, p]: this layer's v' along the current row
+  readonly ring: Float32Array | null; // this layer's v' rows, for the next layer: [rows, W, B, p]
   readonly ringRows: number;
   // horizontal stack
   readonly hIn: number;
@@ -89,25 +91,9 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
 
   const layers: Layer[] = L.layers.map((l, n) => {
     const v = l.vertical;
-    const wv = readParam(model.params, `${v.name}.w`, WHO); // [rows, 2p]
-    const bv = readParam(model.params, `${v.name}.b`, WHO);
-    const wl = readParam(model.params, `${l.link.name}.w`, WHO); // [2p, 2p]
+    const rows = v.taps * v.inFeatures;
     const bl = readParam(model.params, `${l.link.name}.b`, WHO);
     const bh = readParam(model.params, `${l.horizontal.name}.b`, WHO);
-    const rows = v.taps * v.inFeatures;
-    const combined = new Float32Array(rows * 2 * P2); // [rows, 4p]
-    for (let r = 0; r < rows; r++)
-      for (let o = 0; o < P2; o++) {
-        combined[r * 2 * P2 + o] = wv[r * P2 + o]!;
-        let s = 0;
-        for (let k = 0; k < P2; k++) s += wv[r * P2 + k]! * wl[k * P2 + o]!;
-        combined[r * 2 * P2 + P2 + o] = s;
-      }
-    const hBias = Float64Array.from({ length: P2 }, (_, o) => {
-      let s = bh[o]! + bl[o]!;
-      for (let k = 0; k < P2; k++) s += bv[k]! * wl[k * P2 + o]!;
-      return s;
-    });
     const { table } = convLayout(l.horizontal);
     const wh = readParam(model.params, `${l.horizontal.name}.w`, WHO); // [rows, 2p]
     const mask = horizontalMask(l.horizontal);
@@ -120,9 +106,11 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
       kw: v.kw,
       vTaps: v.taps,
       vIn: v.inFeatures,
-      vLink: tf.tensor2d(combined, [rows, 2 * P2]),
-      vBias: bv,
-      hBias,
+      vW: tf.tensor2d(readParam(model.params, `${v.name}.w`, WHO), [rows, P2]),
+      linkW: tf.tensor2d(readParam(model.params, `${l.link.name}.w`, WHO), [p, P2]),
+      vBias: readParam(model.params, `${v.name}.b`, WHO),
+      hBias: Float64Array.from({ length: P2 }, (_, o) => bh[o]! + bl[o]!),
+      vRow: new Float32Array(W * B * p),
       ring: last ? null : new Float32Array(nextRing * W * B * p),
       ringRows: nextRing,
       hIn: l.horizontal.inFeatures,
@@ -160,7 +148,7 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
   let groups = 0; // groups of `pixel` computed so far in every layer
   let disposed = false;
 
-  /** The vertical stack for row i, layer by layer: a_v gated into the ring, the link into rowAcc. */
+  /** The vertical stack for row i, layer by layer: a_v gated into v' (and the ring), the link of v' into rowAcc. */
   const beginRow = (i: number) => {
     layers.forEach((l, n) => {
       const inF = l.vIn;
@@ -185,20 +173,20 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
           }
         }
       }
-      const product = rows > 0 ? tf.tidy(() => tf.matMul(tf.tensor2d(cols, [W * B, rows]), l.vLink)) : null; // [W·B, 4p]
-      const data = product ? product.dataSync() : new Float32Array(W * B * 2 * P2);
-      product?.dispose();
-      for (let n2 = 0; n2 < W * B; n2++) {
-        const at = n2 * 2 * P2;
-        for (let o = 0; o < P2; o++) l.rowAcc[n2 * P2 + o] = l.hBias[o]! + data[at + P2 + o]!;
-        if (!l.ring) continue;
-        const slot = (((i % l.ringRows) * W) * B + n2) * p; // (j·B + b) = n2
+      const av = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [W * B, rows]), l.vW)); // [W·B, 2p]
+      const a = av.dataSync();
+      av.dispose();
+      for (let n2 = 0; n2 < W * B; n2++) // n2 = j·B + b
         for (let o = 0; o < p; o++) {
-          const f = data[at + o]! + l.vBias[o]!;
-          const g = data[at + p + o]! + l.vBias[p + o]!;
-          l.ring[slot + o] = Math.tanh(f) / (1 + Math.exp(-g));
+          const f = a[n2 * P2 + o]! + l.vBias[o]!;
+          const g = a[n2 * P2 + p + o]! + l.vBias[p + o]!;
+          l.vRow[n2 * p + o] = Math.tanh(f) / (1 + Math.exp(-g));
         }
-      }
+      if (l.ring) l.ring.set(l.vRow, (i % l.ringRows) * W * B * p);
+      const link = tf.tidy(() => tf.matMul(tf.tensor2d(l.vRow, [W * B, p]), l.linkW)); // [W·B, 2p]
+      const d = link.dataSync();
+      link.dispose();
+      for (let n2 = 0; n2 < W * B; n2++) for (let o = 0; o < P2; o++) l.rowAcc[n2 * P2 + o] = l.hBias[o]! + d[n2 * P2 + o]!;
     });
     row = i;
   };
@@ -299,7 +287,7 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
     dispose: () => {
       if (disposed) return;
       disposed = true;
-      for (const l of layers) l.vLink.dispose();
+      for (const l of layers) tf.dispose([l.vW, l.linkW]);
     },
   };
 };

@@ -4,7 +4,7 @@
 //     k wide, in the first layer; the previous vertical map's (⌊k/2⌋+1)×k rectangle ending at its own
 //     row after that — so v only ever holds rows above i;
 //   - the horizontal stack: a 1×k masked layer (taps left of the centre, and the centre's channel
-//     groups by mask A first, mask B after), plus the vertical pre-activation at the same pixel
+//     groups by mask A first, mask B after), plus the vertical stack's output at the same pixel
 //     (the link), gated per channel group, a 1×1 mask B, plus the residual stream;
 //   - the head: the sum of every horizontal layer (skip), two 1×1 mask-B layers.
 // With enough layers for the image (each adds ⌊k/2⌋ rows and columns) this is the whole past:
@@ -40,11 +40,10 @@ export const gatedPixelCnnField = (s: GatedPixelCnnSpec): Dependence => {
   for (let l = 0; l < s.layers; l++) {
     const first = l === 0;
     const k = first ? s.firstKernel : s.kernel;
-    const av = verticalStep(s, v, k, !first); //                                       vertical stack
-    const ah = unionState(maskedStep(s, h, { kh: 1, kw: k, type: first ? 'A' : 'B', residual: false }), av); // 1×k + link
+    v = verticalStep(s, v, k, !first); //                                             vertical stack (its gate keeps the field)
+    const ah = unionState(maskedStep(s, h, { kh: 1, kw: k, type: first ? 'A' : 'B', residual: false }), v); // 1×k + link
     const y = maskedStep(s, ah, { kh: 1, kw: 1, type: 'B', residual: false }); //       gate (per group), 1×1 mask B
     h = first ? y : unionState(h, y); //                                              residual
-    v = av; //                                                                         the gate keeps v's field
     skip = skip ? unionState(skip, h) : h;
   }
   const head = { kh: 1, kw: 1, type: 'B' as const, residual: false };

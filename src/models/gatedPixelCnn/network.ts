@@ -2,11 +2,11 @@
 // "Conditional Image Generation with PixelCNN Decoders", §2.1–2.2 and Figure 2), read top to bottom.
 // One gated layer, l = 0 .. L−1 (p = hidden):
 //
-//   vertical stack   v ─ (⌊k/2⌋+1)×k conv ─ a_v [2p] ─ tanh ⊙ σ ─ v'            (no residual)
-//                                             │
-//                                           1×1 (the vertical-to-horizontal link)
-//                                             ↓
-//   horizontal stack h ─ 1×(⌊k/2⌋+1) conv ─ (+) ─ a_h [2p] ─ tanh ⊙ σ ─ 1×1 ─ (+) ─ h'
+//   vertical stack   v ─ (⌊k/2⌋+1)×k conv ─ a_v [2p] ─ tanh ⊙ σ ─ v' [p]       (no residual)
+//                                                                 │
+//                                       1×1 (the vertical-to-horizontal link)
+//                                                                 ↓
+//   horizontal stack h ─ 1×(⌊k/2⌋+1) conv ───────────────────────(+) ─ a_h [2p] ─ tanh ⊙ σ ─ 1×1 ─ (+) ─ h'
 //                    └───────────────────────────── residual ───────────────────┘
 //   skip:            Σ over layers of every h' ─ ReLU ─ 1×1 ─ ReLU ─ 1×1 ─ head [C·F]
 //
@@ -14,7 +14,7 @@
 //   v at row i always summarises image rows < i only. The first vertical layer reads the ⌊k/2⌋ rows
 //   ABOVE the pixel, k wide, and nothing of row i (taps i−⌊k/2⌋..i−1); every later vertical layer
 //   reads the (⌊k/2⌋+1)×k rectangle of the previous v that ends at its own row — which, by the
-//   induction, is itself made of rows < i. So the link adds a_v at the SAME position to a_h, with
+//   induction, is itself made of rows < i. So the link adds v' at the SAME position to a_h, with
 //   no shift: the paper's "shift down one row before feeding the horizontal stack" happens once, at
 //   the input, as openai/pixel-cnn's down_shift does. (The paper's form reaches one row further up
 //   per layer; both have no blind spot, field.ts.) The vertical stack needs no channel masks at all.
@@ -23,6 +23,10 @@
 //   mask B after (features of group c see groups ≤ c), channel groups R → G → B as in PixelCNN.
 //   Every 1×1 of the horizontal stack and head is mask B with the same groups; the link is a full
 //   1×1 (all of v is above the pixel).
+// The link reads the vertical stack's gated output v' [p], as openai/pixel-cnn's gated_resnet and
+// anantzoid's Conditional-PixelCNN-decoder do, where the paper's Figure 2 draws it from the 2p
+// pre-activation a_v: v' is bounded (|v'| < 1), a_v is not, and a sum of unbounded terms into a_h
+// saturates the horizontal gates (tanh and σ at 1 in float32: zero gradients) in deep or wide stacks.
 //
 // Tap rectangles and kernels: every k×k / 1×k convolution here is one causalConv2d (our wasm
 // kernels, src/kernels/causalConv.ts; conv2d over the rectangle elsewhere) over compact weights:
@@ -59,7 +63,7 @@ export interface GatedLayer {
   readonly vertical: VerticalConvSpec;
   /** The horizontal 1×k mask A/B conv as a mask spec with p outputs; its weights hold 2p columns [f | g], both masked alike. */
   readonly horizontal: MaskedConvSpec;
-  /** 1×1, 2p → 2p, one group (everything in v is above the pixel). */
+  /** 1×1, p → 2p, one group (everything in v is above the pixel). */
   readonly link: MaskedConvSpec;
   /** 1×1 mask B, p → p, before the residual sum. */
   readonly out: MaskedConvSpec;
@@ -89,7 +93,7 @@ export const gatedLayout = (s: GatedPixelCnnSpec): GatedLayout => {
       first,
       vertical: { name: `v${l}`, cy, cx, kw: k, taps: first ? cy * k : (cy + 1) * k, inFeatures: inF, outFeatures: 2 * p },
       horizontal: { name: `h${l}`, kh: 1, kw: k, type: first ? 'A' : 'B', inFeatures: inF, outFeatures: p, channels: s.channels },
-      link: squareConv(1)(`link${l}`, 1, 'B', 2 * p, 2 * p),
+      link: squareConv(1)(`link${l}`, 1, 'B', p, 2 * p),
       out: grouped(`out${l}`, 1, 'B', p, p),
     };
   });
@@ -135,9 +139,12 @@ export const gatedPixelCnnShapes = (s: GatedPixelCnnSpec): Record<string, number
   );
 };
 
-/** Normal weights of std √(1/rows) — the fan-in scale for tanh and σ gates (He's √2 is for ReLU) — and zero bias. */
-const initGated = (name: string, rows: number, out: number, rng: Rng): NamedTensors => {
-  const std = Math.sqrt(1 / Math.max(1, rows));
+/**
+ * Normal weights of std scale·√(1/rows) — the fan-in scale for tanh and σ gates (He's √2 is for
+ * ReLU) — and zero bias.
+ */
+const initGated = (name: string, rows: number, out: number, rng: Rng, scale = 1): NamedTensors => {
+  const std = scale * Math.sqrt(1 / Math.max(1, rows));
   const w = Float32Array.from({ length: rows * out }, () => rng.normal() * std);
   return { [`${name}.w`]: tf.tensor2d(w, [rows, out]), [`${name}.b`]: tf.zeros([out]) };
 };
@@ -149,8 +156,10 @@ export const initGatedPixelCnn = (s: GatedPixelCnnSpec, seed: number): NamedTens
     {},
     ...L.layers.flatMap((l) => [
       initGated(l.vertical.name, l.vertical.taps * l.vertical.inFeatures, l.vertical.outFeatures, rng),
-      initGated(l.horizontal.name, horizontalRows(l.horizontal), 2 * s.hidden, rng),
-      initMaskedConv(l.link, rng, Math.SQRT1_2), //                   std √(1/2p): it adds to a_h's own conv
+      // a_h is the sum of two terms, the horizontal conv and the link: each starts at half the variance
+      // (std √(1/2·rows)), so that the gates start in their working range rather than saturated.
+      initGated(l.horizontal.name, horizontalRows(l.horizontal), 2 * s.hidden, rng, Math.SQRT1_2),
+      initMaskedConv(l.link, rng, 0.5), //                             std √(1/2p)
       initMaskedConv(l.out, rng, l.first ? 1 : 0.5), //                residual branches start small
     ]),
     initMaskedConv(L.head0, rng),
@@ -191,11 +200,11 @@ export const gatedPixelCnnForward = (s: GatedPixelCnnSpec, params: NamedTensors,
     for (const layer of L.layers) {
       const readsData = layer.first ? dataGradient : true;
       const av = verticalConv(layer.vertical, params, v, readsData); //                 [B, H, W, 2p]  rows above
-      const link = conv(layer.link, params, av); //                                      [B, H, W, 2p]  1×1 link
+      v = gate(av); //                                                                   [B, H, W, p]   tanh ⊙ σ
+      const link = conv(layer.link, params, v); //                                       [B, H, W, 2p]  1×1 link
       const ah = tf.add(horizontalConv(layer.horizontal, params, h, readsData), link) as Tensor4D; // [B, H, W, 2p]  1×k, mask A/B
       const y = conv(layer.out, params, gate(ah)); //                                    [B, H, W, p]   tanh ⊙ σ, 1×1 mask B
       h = layer.first ? y : (tf.add(h, y) as Tensor4D); //                               [B, H, W, p]   residual
-      if (layer.index < s.layers - 1) v = gate(av); //                                   [B, H, W, p]   tanh ⊙ σ
       skip = skip ? (tf.add(skip, h) as Tensor4D) : h; //                                [B, H, W, p]   skip
     }
     const hidden = conv(L.head0, params, tf.relu(skip!)); //                             [B, H, W, h']  1×1 mask B
