@@ -5,11 +5,15 @@
 import fc from 'fast-check';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { gatedPixelCnnField, gatedPixelCnnSpecArb, type GatedPixelCnnSpec } from '../src/models/gatedPixelCnn/index.js';
+import type { AutoregressiveModel } from '../src/model.js';
+import { gatedLayout, gatedPixelCnnField, gatedPixelCnnSpecArb, type GatedLayout, type GatedPixelCnnSpec } from '../src/models/gatedPixelCnn/index.js';
+import { gatedPixelCnnForward } from '../src/models/gatedPixelCnn/network.js';
+import { bindModel, familyOf } from '../src/models/registry.js';
+import { tf } from '../src/tf.js';
 import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
 import { checkCausality, checkFullPast } from './check.js';
 import { allowedField, pixelCnnField, unionDependence, type Dependence } from './field.js';
-import { disposeModel, genericModel, upperHalfImages } from './models.js';
+import { disposeModel, genericModel, positiveParams, upperHalfImages } from './models.js';
 import { modelProperty, mustFail, registryBuilder } from './runner.js';
 import { lawSetups } from './suite.js';
 import { flatIndex, type LawName } from './types.js';
@@ -130,6 +134,35 @@ describe('Gated PixelCNN', () => {
     ),
     { seed: 720, runs: 8, timeLimitMs: 15_000 },
   );
+
+  it('negative control: a first vertical layer that reads its own row (the shift the paper adds, left out) is caught by the causality law', () => {
+    for (const channels of [1, 3] as const) {
+      const s = gated({ height: 4, width: 4, channels, hidden: 2 * channels, layers: 2 });
+      const good = gatedLayout(s);
+      const v0 = good.layers[0]!.vertical;
+      const leaky: GatedLayout = { ...good, layers: [{ ...good.layers[0]!, vertical: { ...v0, taps: (v0.cy + 1) * v0.kw } }, ...good.layers.slice(1)] };
+      const init = familyOf(s).init(s, 5);
+      init[`${v0.name}.w`]!.dispose();
+      init[`${v0.name}.w`] = tf.randomNormal([(v0.cy + 1) * v0.kw * channels, v0.outFeatures], 0, 0.3, 'float32', 5);
+      const params = positiveParams(init, 5);
+      Object.values(init).forEach((t) => t.dispose());
+      const opts = { convImpl: 'gather' as const, inputGradient: true };
+      const broken: AutoregressiveModel = { ...bindModel(s, params, opts), forward: (x) => gatedPixelCnnForward(s, params, x, opts, leaky) };
+      const correct: AutoregressiveModel = { ...bindModel(s, params, opts), forward: (x) => gatedPixelCnnForward(s, params, x, opts) };
+      try {
+        const r = checkCausality(broken, { images: upperHalfImages(s, 1, 5), seed: 1 });
+        expect(E.isLeft(r)).toBe(true);
+        expect(E.isLeft(r) && r.left.message).toMatch(/depends on the input at .*, which comes at or after it/);
+        // the same weights without the leak: the extra row's weights are simply never read
+        const fixed = { ...params, [`${v0.name}.w`]: tf.slice(params[`${v0.name}.w`]!, [0, 0], [v0.cy * v0.kw * channels, v0.outFeatures]) };
+        const ok = checkCausality({ ...correct, params: fixed, forward: (x) => gatedPixelCnnForward(s, fixed, x, opts) }, { images: upperHalfImages(s, 1, 5), seed: 1 });
+        expect(E.isRight(ok) ? null : ok.left.message).toBeNull();
+        fixed[`${v0.name}.w`]!.dispose();
+      } finally {
+        Object.values(params).forEach((t) => t.dispose());
+      }
+    }
+  });
 
   it('the reference field is contained in what the order allows, for every spec, and grows with depth', () => {
     fc.assert(

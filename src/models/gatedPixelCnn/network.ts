@@ -202,10 +202,16 @@ const horizontalConv = (l: MaskedConvSpec, params: NamedTensors, x: Tensor4D, in
   return causalConv2d(0, Math.floor(l.kw / 2), l.kw, inputGradient)(x, masked, params[`${l.name}.b`] as Tensor1D);
 };
 
-export const gatedPixelCnnForward = (s: GatedPixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D =>
+/** The forward pass; `L` is the layout to run (a test may pass a deliberately broken one). */
+export const gatedPixelCnnForward = (
+  s: GatedPixelCnnSpec,
+  params: NamedTensors,
+  x: Tensor4D,
+  options: ForwardOptions,
+  L: GatedLayout = gatedLayout(s),
+): Tensor4D =>
   tf.tidy(() => {
     const conv = maskedConv(options.convImpl);
-    const L = gatedLayout(s);
     const dataGradient = options.inputGradient ?? false;
 
     const unit = toUnit(x, s.levels); //                                                 [B, H, W, C]   in [−1, 1]
