@@ -36,6 +36,11 @@ describe('cached Gated PixelCNN sampler ≡ rerunning the network', () => {
       models.push(m);
       return m;
     }],
+    ['C=3, K=256 at the paper preset’s widths (p=128, 15 layers, head 1024) on 3×3', () => {
+      const m = initModel(gatedPixelCnnPresets.paper({ height: 3, width: 3, channels: 3, levels: 256 }), 4);
+      models.push(m);
+      return m;
+    }],
   ];
   for (const [name, make] of cases)
     it(`${name}: identical images, heads within 1e-4 at every step`, () => {
