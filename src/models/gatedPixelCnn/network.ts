@@ -16,16 +16,16 @@
 //   reads the (⌊k/2⌋+1)×k rectangle of the previous v that ends at its own row — which, by the
 //   induction, is itself made of rows < i. So the link adds v' at the SAME position to a_h, with
 //   no shift: the paper's "shift down one row before feeding the horizontal stack" happens once, at
-//   the input, as openai/pixel-cnn's down_shift does. (The paper's form reaches one row further up
-//   per layer; both have no blind spot, field.ts.) The vertical stack needs no channel masks at all.
+//   the input, as openai/pixel-cnn's down_shift does. (The paper's form reaches one row further
+//   up in all; both have no blind spot, field.ts.) The vertical stack needs no channel masks at all.
 //   The horizontal stack reads row i left of the pixel and the pixel itself: taps left of and at the
 //   centre, mask A in the first layer (channel c at the centre sees channels < c of the image) and
 //   mask B after (features of group c see groups ≤ c), channel groups R → G → B as in PixelCNN.
 //   Every 1×1 of the horizontal stack and head is mask B with the same groups; the link is a full
 //   1×1 (all of v is above the pixel).
-// The link reads the vertical stack's gated output v' [p], as openai/pixel-cnn's gated_resnet and
-// anantzoid's Conditional-PixelCNN-decoder do, where the paper's Figure 2 draws it from the 2p
-// pre-activation a_v: v' is bounded (|v'| < 1), a_v is not, and a sum of unbounded terms into a_h
+// The link reads the vertical stack's gated output v' [p] (as anantzoid's Conditional-PixelCNN-decoder
+// does, and openai/pixel-cnn's gated_resnet from its vertical stream's output), where the paper's
+// Figure 2 draws it from the 2p pre-activation a_v: v' is bounded (|v'| < 1), a_v is not, and a sum of unbounded terms into a_h
 // saturates the horizontal gates (tanh and σ at 1 in float32: zero gradients) in deep or wide stacks.
 //
 // Tap rectangles and kernels: every k×k / 1×k convolution here is one causalConv2d (our wasm
