@@ -8,7 +8,7 @@
 //   npx tsx bench/quality.ts [--budget CPU_SECONDS] [--eval-limit N] [--families a,b,...]
 //                            [--wall-cap SECONDS] [--batch-size N] [--backend NAME] [--json]
 //
-// In-process (runTraining, evaluateSet). The budget is CPU time of this process (process.cpuUsage,
+// In-process, through pipelines/run.ts (the pipeline `pixelstreams train` runs), one worker. The budget is CPU time of this process (process.cpuUsage,
 // user + system), checked after every step, so that other processes on the machine do not change
 // what each family gets; wall time is reported too, and --wall-cap (default 3× the budget) bounds it.
 // The table goes to stderr (stdout with no --json) and to bench/results/quality.json, atomically.
@@ -20,21 +20,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
-import { selectBackend } from '../src/backend.js';
+import { currentBackend, selectBackend } from '../src/backend.js';
 import { disposeCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { readSource } from '../pipelines/data.js';
 import type { ImageSet } from '../src/data/records.js';
 import { recordsToTensor } from '../src/data/toTensor.js';
 import { writeFileAtomic } from '../src/fsAtomic.js';
 import { bitsPerDim } from '../src/likelihoods/index.js';
-import { multiscaleNll } from '../src/models/multiscale/network.js';
-import type { MultiscaleSpec } from '../src/models/multiscale/spec.js';
-import { bindModel, decodeSpec, presetFor, type ModelSpec } from '../src/models/registry.js';
+import { families, familyOf, type ModelSpec } from '../src/models/registry.js';
 import { tf } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { decodeRunConfig, type RunConfig } from '../pipelines/config.js';
-import { evaluateSet } from '../pipelines/evaluate.js';
-import { prepareData, runTraining, type PreparedSets } from '../pipelines/train.js';
+import { run, type RunReport } from '../pipelines/run.js';
+import { prepareData, type PreparedSets } from '../pipelines/train.js';
 
 // ── What is compared ─────────────────────────────────────────────────────────────────────────
 
@@ -48,21 +46,25 @@ export interface Entry {
   readonly paperModel: string;
 }
 
-export const ENTRIES: readonly Entry[] = [
-  { key: 'pixelcnn', label: 'PixelCNN', family: 'pixelcnn', preset: 'small', paper: 81.3, paperModel: 'PixelCNN' },
-  { key: 'row-lstm', label: 'Row LSTM', family: 'row-lstm', preset: 'small', paper: 80.54, paperModel: 'Row LSTM' },
-  {
-    key: 'diagonal-bilstm', label: 'Diagonal BiLSTM', family: 'diagonal-bilstm', preset: 'small', paper: 79.2,
-    paperModel: 'Diagonal BiLSTM, 7 layers h=16',
-  },
-  { key: 'multiscale', label: 'Multi-Scale', family: 'multiscale', preset: 'small', paper: null, paperModel: '(no MNIST figure)' },
-  {
-    key: 'mnist-diagonal-bilstm', label: 'Diagonal BiLSTM', family: 'diagonal-bilstm', preset: 'mnist', paper: 79.2,
-    paperModel: 'Diagonal BiLSTM, 7 layers h=16',
-  },
-];
+/**
+ * What is compared, read from the family registry: every family's `small` preset, and its `mnist`
+ * preset where it has one (the paper's binarized-MNIST size), beside the paper's figure.
+ */
+export const ENTRIES: readonly Entry[] = families().flatMap((f) =>
+  (['small', 'mnist'] as const)
+    .filter((preset) => f.presets[preset] !== undefined)
+    .map((preset) => ({
+      key: preset === 'small' ? f.family : `${preset}-${f.family}`,
+      label: f.label,
+      family: f.family,
+      preset,
+      paper: f.published?.binarizedMnistNats ?? null,
+      paperModel: f.published?.binarizedMnistNats !== undefined ? f.published.source : '(no MNIST figure)',
+    })),
+);
 
-export const DEFAULT_FAMILIES = ['pixelcnn', 'row-lstm', 'diagonal-bilstm', 'multiscale'] as const;
+/** One entry per registered family (its small preset). */
+export const DEFAULT_FAMILIES: readonly string[] = families().map((f) => f.family);
 
 /** Where the MNIST test images are looked for: ../shared/data/mnist next to the repository. */
 export const sharedMnistDir = (): string => fileURLToPath(new URL('../../shared/data/mnist/', import.meta.url));
@@ -140,8 +142,8 @@ export interface QualityRow {
   readonly testBitsPerDim: number;
   readonly evalImages: number;
   readonly evalCpuSeconds: number;
-  /** Multi-Scale only: −log p(small image) and −log p(rest | small), nats per image. */
-  readonly split?: { readonly small: number; readonly conditional: number };
+  /** The parts of the NLL the family reports (Multi-Scale: −log p(small image), −log p(rest | small)), nats per image. */
+  readonly split?: Readonly<Record<string, number>>;
   readonly leakedTensors: number;
   readonly paper: number | null;
   readonly paperModel: string;
@@ -179,70 +181,77 @@ const orThrow = <A>(e: E.Either<Error, A>): A => {
   return e.right;
 };
 
-/** Mean NLL of a set under a Multi-Scale model, with the paper's split (one pass). */
-const multiscaleEvaluation = (spec: MultiscaleSpec, params: Record<string, tf.Tensor>, set: ImageSet, batchSize: number) => {
-  let small = 0;
-  let conditional = 0;
+/** Mean NLL of a set with the parts its family reports (ModelFamily.nllParts, e.g. Multi-Scale's), one pass. */
+const partsEvaluation = (spec: ModelSpec, params: Record<string, tf.Tensor>, set: ImageSet, batchSize: number): Record<string, number> | undefined => {
+  const family = familyOf(spec);
+  if (!family.nllParts) return undefined;
+  const sums: Record<string, number> = {};
   for (let i = 0; i < set.records.length; i += batchSize) {
-    const [s, c] = tf.tidy(() => {
+    const parts = tf.tidy(() => {
       const x = recordsToTensor(set.shape, set.records.slice(i, i + batchSize)); // [B, H, W, C]
-      const nll = multiscaleNll(spec, params, x);
-      return [tf.sum(nll.small), tf.sum(nll.conditional)];
+      const nll = family.nllParts!(spec, params, x);
+      return Object.fromEntries(Object.entries(nll).map(([k, v]) => [k, tf.sum(v)]));
     });
-    small += s!.dataSync()[0]!;
-    conditional += c!.dataSync()[0]!;
-    s!.dispose();
-    c!.dispose();
+    for (const [k, t] of Object.entries(parts)) {
+      sums[k] = (sums[k] ?? 0) + t.dataSync()[0]!;
+      t.dispose();
+    }
   }
-  const n = set.records.length;
-  return { images: n, meanNll: (small + conditional) / n, split: { small: small / n, conditional: conditional / n } };
+  return Object.fromEntries(Object.entries(sums).map(([k, v]) => [k, v / set.records.length]));
 };
 
-const trainAndEvaluate = async (
-  entry: Entry,
-  cfg: RunConfig,
-  sets: PreparedSets,
-  budget: number,
-  wallCap: number,
-  log: (line: string) => void,
-): Promise<QualityRow> => {
-  const preset = orThrow(presetFor(entry.family, entry.preset));
-  const shape = sets.train.shape;
-  const spec = orThrow(
-    decodeSpec(preset({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: 2 }), `quality: ${entry.key}`),
-  );
+/** The run's settings every family shares (the rest of the config is defaultRunConfig's). */
+interface Shared {
+  readonly batchSize: number;
+  readonly seed: number;
+  readonly testData?: string;
+  readonly evalLimit?: number;
+}
+
+/**
+ * One family through the same pipeline as `pixelstreams train` (pipelines/run.ts: preflight, train,
+ * evaluate, report) with the CPU budget as its training stop; then the parts of the NLL its family
+ * reports (ModelFamily.nllParts: Multi-Scale's split) from the checkpoint the run left.
+ */
+const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wallCap: number, log: (line: string) => void): Promise<QualityRow> => {
   const outDir = mkdtempSync(join(tmpdir(), `pixelstreams-quality-${entry.key}-`));
   try {
     const cpu0 = process.cpuUsage();
     const wall0 = performance.now();
     const wall = () => (performance.now() - wall0) / 1000;
     let stoppedBy = '';
-    // Read by runTraining after every step: true once the CPU budget (or the wall cap) is spent.
-    const stop = {
-      get requested(): boolean {
-        if (cpuSince(cpu0) >= budget) stoppedBy = 'cpu budget';
-        else if (wall() >= wallCap) stoppedBy = 'wall cap';
-        return stoppedBy !== '';
-      },
-      set requested(_: boolean) {
-        /* set by signal handlers in the CLI; the budget decides here */
-      },
+    // Read after every step: true once the CPU budget (or the wall cap) is spent.
+    const stopTraining = (): boolean => {
+      if (cpuSince(cpu0) >= budget) stoppedBy = 'cpu budget';
+      else if (wall() >= wallCap) stoppedBy = 'wall cap';
+      return stoppedBy !== '';
     };
     log(`  ${entry.label} (${entry.family}/${entry.preset}): training for ${budget} CPU s…`);
-    const outcome = orThrow(await runTraining(cfg, spec, sets, { outDir, resume: false, showProgress: false, stop, log: () => {} }));
-    const cpuSeconds = cpuSince(cpu0);
-    const wallSeconds = wall();
-
-    const ckpt = orThrow(loadCheckpoint(outcome.checkpoint, { expectSpec: spec }));
+    const result = await run(
+      {
+        flags: {
+          data: 'mnist', binarize: 'stochastic', preset: entry.preset, steps: 1_000_000_000, batchSize: shared.batchSize, seed: shared.seed,
+          validation: 1000, checkpointEvery: 0, keep: 1, samples: 0,
+          ...(shared.testData !== undefined ? { testData: shared.testData } : {}),
+          ...(shared.evalLimit !== undefined ? { evalLimit: shared.evalLimit } : {}),
+        },
+        family: entry.family,
+        out: outDir,
+        workers: 1,
+        ...(currentBackend() ? { backend: currentBackend()!.name } : {}),
+      },
+      { log: () => {}, interrupt: { requested: false }, stopTraining },
+    )();
+    if (E.isLeft(result)) throw new Error(`${entry.key}: ${result.left.message}`);
+    const { report, checkpoint } = result.right;
+    const outcome = report.training!;
+    const evaluated = report.evaluation!;
+    const spec = report.spec;
+    const ckpt = orThrow(loadCheckpoint(checkpoint!, { expectSpec: spec }));
     try {
       const parameters = Object.values(ckpt.params).reduce((n, t) => n + t.size, 0);
-      const evalCpu0 = process.cpuUsage();
-      const evaluated =
-        spec.family === 'multiscale'
-          ? multiscaleEvaluation(spec as MultiscaleSpec, ckpt.params, sets.heldOut, 64)
-          : await evaluateSet(bindModel(ckpt.spec, ckpt.params), sets.heldOut, { batchSize: 64 });
-      const evalCpuSeconds = cpuSince(evalCpu0);
-      const row: QualityRow = {
+      const split = familyOf(spec).nllParts ? partsEvaluation(spec, ckpt.params, orThrow(await heldOutOf(report)), 64) : undefined;
+      return {
         key: entry.key,
         family: entry.label,
         preset: `${entry.family}/${entry.preset}`,
@@ -250,22 +259,21 @@ const trainAndEvaluate = async (
         parameters,
         steps: outcome.step,
         images: outcome.images,
-        epochs: outcome.images / sets.train.records.length,
-        cpuSeconds,
-        wallSeconds,
-        imagesPerCpuSecond: outcome.images / cpuSeconds,
+        epochs: outcome.images / report.data.train.images,
+        cpuSeconds: outcome.cpuSeconds,
+        wallSeconds: outcome.seconds,
+        imagesPerCpuSecond: outcome.images / outcome.cpuSeconds,
         stoppedBy: stoppedBy || outcome.stoppedBy,
         lastTrainLoss: outcome.lastLoss,
         testNll: evaluated.meanNll,
         testBitsPerDim: bitsPerDim(evaluated.meanNll, spec),
         evalImages: evaluated.images,
-        evalCpuSeconds,
-        ...('split' in evaluated ? { split: evaluated.split } : {}),
+        evalCpuSeconds: evaluated.cpuSeconds,
+        ...(split ? { split } : {}),
         leakedTensors: 0,
         paper: entry.paper,
         paperModel: entry.paperModel,
       };
-      return row;
     } finally {
       disposeCheckpoint(ckpt);
     }
@@ -273,6 +281,10 @@ const trainAndEvaluate = async (
     rmSync(outDir, { recursive: true, force: true });
   }
 };
+
+/** The held-out images a run evaluated on, read again the same way (for the Multi-Scale split). */
+const heldOutOf = async (report: RunReport): Promise<E.Either<Error, ImageSet>> =>
+  E.map((s: PreparedSets) => s.heldOut)(await prepareData(report.config));
 
 export const benchQuality = async (options: QualityOptions = {}): Promise<QualityReport> => {
   const started = performance.now();
@@ -326,7 +338,13 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
   const rows: QualityRow[] = [];
   for (const entry of entries) {
     const before = tf.memory().numTensors;
-    const row = await trainAndEvaluate(entry, cfg, sets, budget, wallCap, log);
+    const row = await trainAndEvaluate(
+      entry,
+      { batchSize, seed, ...(haveTest ? { testData: `idx:${testFile}` } : {}), ...(evalLimit > 0 ? { evalLimit } : {}) },
+      budget,
+      wallCap,
+      log,
+    );
     const leaked = tf.memory().numTensors - before;
     rows.push({ ...row, leakedTensors: leaked });
     log(
@@ -346,7 +364,7 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
         r.imagesPerCpuSecond.toFixed(1),
         r.cpuSeconds.toFixed(0),
         r.wallSeconds.toFixed(0),
-        r.testNll.toFixed(2) + (r.split ? ` (${r.split.small.toFixed(1)} + ${r.split.conditional.toFixed(1)})` : ''),
+        r.testNll.toFixed(2) + (r.split ? ` (${Object.values(r.split).map((v) => v.toFixed(1)).join(' + ')})` : ''),
         r.testBitsPerDim.toFixed(4),
         r.paper === null ? '—' : `${r.paper.toFixed(2)} ${r.paperModel === r.family ? '' : `(${r.paperModel})`}`.trim(),
       ]),

@@ -54,7 +54,7 @@ export const forwardSeconds = (model: AutoregressiveModel, batch: number, repeat
 
 /** Seconds for `positions` steps of a sampler (after one warm-up step), and for all H·W·C steps when positions is omitted. */
 export const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: SamplerFactory, positions?: number): number => {
-  const options = { count: batch, batchSize: batch, seed: 1, temperature: 1, keepRows: 0, known: null, cached: true };
+  const options = { count: batch, batchSize: batch, seed: 1, temperature: 1, keepRows: 0, known: null, labels: null, cached: true };
   const steps = samplingSteps(model, options, factory);
   if (positions === undefined) {
     const t0 = performance.now();

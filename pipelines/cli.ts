@@ -1,42 +1,64 @@
-#!/usr/bin/env node
-// The command line: train, eval, sample. Flags are decoded into typed configs at this edge; every
-// error reaches the user here as one message naming the file or field, with a non-zero exit.
+// The command line: parse flags (commander), build the request, call the pipeline, print. A train
+// run is pipelines/run.ts (preflight → train → evaluate → sample → report); eval and sample are
+// small enough to live here. Every error reaches the user here as one message naming the file or
+// field. Exit codes: 0 done (also after SIGINT/SIGTERM, which end any phase cleanly), 1 bad input
+// or a failure, 2 bad usage (commander's own errors included).
 
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import { readFileSync } from 'node:fs';
-import { availableParallelism } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { selectBackend, BACKENDS, type BackendInfo } from '../src/backend.js';
 import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
+import { readFileBounded } from '../src/data/files.js';
 import { decodePng } from '../src/data/png.js';
-import type { ImageSet } from '../src/data/records.js';
-import { bindModel, decodeSpec, presetNames, presetFor, type ModelSpec } from '../src/models/registry.js';
-import { defaultOptimizer } from '../src/train/optimizers.js';
-import { decodeRunConfig, type RunConfig } from './config.js';
+import { bindModel, familyNames, presetNames, type ModelSpec } from '../src/models/registry.js';
+import { decodeRunConfig, inRange, RANGES, rangeText, DEFAULT_EVAL_BATCH, DEFAULT_FAMILY, DEFAULT_PRESET, type RunFlags } from './config.js';
 import { binarization, DATA_HELP, readSource, type BinarizeMode } from './data.js';
 import { evaluateSet } from './evaluate.js';
 import { writeReport } from './report.js';
+import { checkEvalOut, checkSampleOut } from './runFolder.js';
+import { checkEvaluationHeap, run, type RunError } from './run.js';
 import { collectSamples, writeGrid } from './sample.js';
-import { prepareData, runTraining, type StopSignal } from './train.js';
-import type { GradientEngine } from '../src/train/engine.js';
 
-class CliError extends Error {}
+export { defaultWorkers } from './run.js';
 
-const fail = (e: Error): never => {
-  throw new CliError(e.message);
+/** An error carried to main's catch: usage (exit 2) or bad input (exit 1). */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: 1 | 2,
+  ) {
+    super(message);
+  }
+}
+
+const fail = (e: Error | RunError, exitCode: 1 | 2 = 1): never => {
+  throw new CliError(e.message, 'kind' in e && e.kind === 'usage' ? 2 : exitCode);
 };
 const orFail = <A>(r: E.Either<Error, A>): A => (E.isLeft(r) ? fail(r.left) : r.right);
+const usage = (message: string): never => fail(new Error(message), 2);
 
-const int = (name: string, min = 0) => (v: string) => {
+/** An integer flag in its stated range (the run config's, where the flag sets a config field). */
+const int = (name: string, min = 0, max = 1e9) => (v: string) => {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name}: expected an integer ≥ ${min}, found '${v}'`);
+  if (!/^[+-]?\d+(e\+?\d+)?$/i.test(v.trim()) || !Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name}: expected an integer in ${min}..${max}, found '${v}'`);
   return n;
 };
-const num = (name: string) => (v: string) => {
+const ranged = (name: string, key: string) => {
+  const r = RANGES[key]!;
+  return (v: string) => {
+    const n = Number(v);
+    if (v.trim() === '' || Number.isNaN(n)) throw new InvalidArgumentError(`${name}: expected a number, found '${v}'`);
+    if (!inRange(r, n)) throw new InvalidArgumentError(`${name}: expected ${rangeText(r)}, found '${v}'`);
+    return n;
+  };
+};
+const num = (name: string, min = -Infinity, max = Infinity) => (v: string) => {
   const n = Number(v);
-  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${name}: expected a number, found '${v}'`);
+  if (v.trim() === '' || !Number.isFinite(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name}: expected a ${Number.isFinite(min) ? `number in ${min}..${max}` : 'number'}, found '${v}'`);
   return n;
 };
 
@@ -48,36 +70,10 @@ const startBackend = async (requested?: string): Promise<BackendInfo> => {
   return info;
 };
 
-const timestamp = () => new Date().toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
-
-const readJson = (file: string): unknown => {
-  try {
-    return JSON.parse(readFileSync(file, 'utf8'));
-  } catch (e) {
-    return fail(new Error(`${file}: expected a JSON file, found ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : `invalid JSON (${(e as Error).message})`}`));
-  }
-};
-
-interface TrainFlags {
-  data: string;
-  testData?: string;
-  binarize: BinarizeMode;
-  model: string;
-  preset: string;
+interface TrainFlags extends Omit<RunFlags, 'onNonFinite'> {
+  model?: string;
   config?: string;
-  steps?: number;
-  batchSize?: number;
-  optimizer?: 'rmsprop' | 'adam';
-  lr?: number;
-  seed?: number;
-  validation?: number;
-  limit?: number;
-  evalLimit?: number;
-  checkpointEvery?: number;
-  keep?: number;
   onNan?: 'stop' | 'skip';
-  samples?: number;
-  temperature?: number;
   timeLimit?: number;
   workers?: number;
   backend?: string;
@@ -87,177 +83,53 @@ interface TrainFlags {
   json?: boolean;
 }
 
-/** defaults < --config file < flags; the model spec from the preset for the data's image shape. */
-const buildRunConfig = (flags: TrainFlags, fileConfig: Record<string, unknown>): RunConfig => {
-  const pick = <K extends keyof TrainFlags>(k: K) => (flags[k] !== undefined ? { [k]: flags[k] } : {});
-  const optimizerName = flags.optimizer ?? ((fileConfig.optimizer as { name?: string } | undefined)?.name as 'adam' | 'rmsprop' | undefined) ?? 'rmsprop';
-  const raw = {
-    data: flags.data,
-    binarize: flags.binarize,
-    model: {},
-    steps: 300,
-    batchSize: 16,
-    seed: 1,
-    validation: 1000,
-    checkpointEvery: 100,
-    keep: 3,
-    onNonFinite: 'stop',
-    samples: 16,
-    temperature: 1,
-    ...fileConfig,
-    optimizer: { ...defaultOptimizer(optimizerName, flags.lr), ...((fileConfig.optimizer as object) ?? {}), ...(flags.lr !== undefined ? { learningRate: flags.lr } : {}), name: optimizerName },
-    ...pick('steps'),
-    ...pick('batchSize'),
-    ...pick('seed'),
-    ...pick('validation'),
-    ...pick('limit'),
-    ...pick('evalLimit'),
-    ...pick('checkpointEvery'),
-    ...pick('keep'),
-    ...pick('samples'),
-    ...pick('temperature'),
-    ...pick('testData'),
-    ...(flags.onNan ? { onNonFinite: flags.onNan } : {}),
-  };
-  return orFail(decodeRunConfig(raw, flags.config ?? 'options'));
-};
-
-const resolveSpec = (flags: TrainFlags, cfg: RunConfig, shape: ImageSet['shape']): ModelSpec => {
-  const preset = presetFor(flags.model, flags.preset);
-  if (E.isLeft(preset))
-    return fail(new Error(`--model/--preset: ${preset.left.message} (every pair: ${presetNames().join(', ')})`));
-  const base = preset.right({ height: shape.height, width: shape.width, channels: shape.channels as 1 | 3, levels: shape.levels });
-  return orFail(decodeSpec({ ...base, ...(cfg.model as object) }, flags.config ? `${flags.config}: model` : 'model'));
-};
-
-/** Worker threads when --workers is not given: one per core where the backend itself runs on one
- *  thread (wasm, cpu); tensorflow's native kernels use every core already. */
-export const defaultWorkers = (backend: BackendInfo): number => (backend.engine === 'tensorflow' ? 1 : availableParallelism());
-
-/** The gradient engine for --workers: none (in-process) for 1, else that many worker threads. */
-const makeEngine = async (workers: number | undefined, backend: BackendInfo): Promise<GradientEngine | undefined> => {
-  const count = workers ?? defaultWorkers(backend);
-  if (count <= 1) return undefined;
-  const { workerEngine } = await import('../src/train/workers.js');
-  return workerEngine({ workers: count, backend: backend.name });
-};
-
-/** Flags given on the command line that contradict the run being resumed. */
-const resumeConflicts = (flags: TrainFlags, given: (name: string) => boolean, stored: RunConfig, storedSpec: ModelSpec): string[] => {
-  const out: string[] = [];
-  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  const check = (flag: string, key: keyof TrainFlags & keyof RunConfig) => {
-    if (given(key) && !same(flags[key], stored[key])) out.push(`${flag}: the run was trained with ${JSON.stringify(stored[key])}, found ${JSON.stringify(flags[key])}`);
-  };
-  check('--data', 'data');
-  check('--binarize', 'binarize');
-  check('--seed', 'seed');
-  check('--batch-size', 'batchSize');
-  if (given('model') || given('preset')) {
-    const preset = presetFor(flags.model, flags.preset);
-    const wanted = E.isRight(preset) && preset.right({ height: storedSpec.height, width: storedSpec.width, channels: storedSpec.channels as 1 | 3, levels: storedSpec.levels });
-    if (!same(wanted, storedSpec)) out.push(`--model/--preset: the run's model is ${JSON.stringify(storedSpec)}, found ${flags.model}/${flags.preset}`);
-  }
-  if (given('config')) out.push('--config: a resumed run keeps its stored config; only --steps and run-time options may change');
-  return out;
-};
-
-const trainCommand = async (flags: TrainFlags, command: Command) => {
-  const given = (name: string) => command.getOptionValueSource(name) === 'cli';
-  const backend = await startBackend(flags.backend);
-  const outDir = resolve(flags.out ?? join('runs', timestamp()));
-  // On --resume, the run's own config (from its last checkpoint) is the base: the data order,
-  // seeds and model must be those of the run being continued. Flags may extend --steps.
-  let fileConfig: Record<string, unknown> = flags.config ? (readJson(flags.config) as Record<string, unknown>) : {};
-  if (flags.resume) {
-    const latest = orFail(loadLatestCheckpoint(outDir));
-    if (O.isSome(latest)) {
-      const stored = orFail(decodeRunConfig(latest.value.contents.run, `${latest.value.path}: run`));
-      const conflicts = resumeConflicts(flags, given, stored, latest.value.contents.spec);
-      if (conflicts.length > 0) {
-        disposeCheckpoint(latest.value.contents);
-        fail(new Error(`${outDir}: cannot resume with different settings (${conflicts.join('; ')})`));
-      }
-      fileConfig = { ...stored, model: latest.value.contents.spec };
-      flags = { ...flags, data: stored.data, binarize: stored.binarize };
-      disposeCheckpoint(latest.value.contents);
-    }
-  }
-  const cfg = buildRunConfig(flags, fileConfig);
-  const sets = orFail(await prepareData(cfg));
-  const spec = resolveSpec(flags, cfg, { ...sets.train.shape, levels: sets.transform?.levels ?? sets.train.shape.levels });
-  log(`model: ${spec.family} ${JSON.stringify(spec)}`);
-  log(`data: ${sets.train.records.length} training images (${sets.train.name}), ${sets.heldOut.records.length} held out (${sets.heldOut.name})`);
-  log(`run: ${outDir}`);
-
-  const stop: StopSignal = { requested: false };
+/** SIGINT/SIGTERM while `work` runs: the first ends the run cleanly (every phase watches it), a second aborts. */
+const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: string }) => Promise<A>): Promise<A> => {
+  const interrupt: { requested: boolean; signal?: string } = { requested: false };
   const onSignal = (sig: string) => {
-    if (stop.requested) process.exit(130);
-    stop.requested = true;
-    log(`\n${sig}: finishing the current step, writing a checkpoint, then stopping (again to abort)`);
+    if (interrupt.requested) process.exit(130);
+    interrupt.requested = true;
+    interrupt.signal = sig;
+    log(`\n${sig}: finishing the current step or batch, keeping what is done, then stopping (again to abort)`);
   };
   const onInt = () => onSignal('SIGINT');
   const onTerm = () => onSignal('SIGTERM');
   process.on('SIGINT', onInt);
   process.on('SIGTERM', onTerm);
-
-  const engine = await makeEngine(flags.workers, backend);
-  log(`gradients: ${engine ? engine.description : 'in-process'}${engine ? ' (--workers 1 trains in-process)' : ''}`);
-  const t0 = performance.now();
-  const trained = await runTraining(cfg, spec, sets, {
-    outDir,
-    resume: flags.resume ?? false,
-    showProgress: flags.progress,
-    stop,
-    log,
-    ...(engine ? { engine } : {}),
-    ...(flags.timeLimit !== undefined ? { timeLimitSeconds: flags.timeLimit } : {}),
-  }).finally(() => {
+  try {
+    return await work(interrupt);
+  } finally {
     process.off('SIGINT', onInt);
     process.off('SIGTERM', onTerm);
-    return engine?.close();
-  });
-  const outcome = orFail(trained);
-  log(`trained to step ${outcome.step} (${outcome.stoppedBy}): ${outcome.imagesPerSecond.toFixed(1)} img/s, last loss ${outcome.lastLoss.toFixed(2)} nats`);
-
-  const report: Record<string, unknown> = {
-    command: 'train',
-    backend,
-    workers: engine?.workers ?? 1,
-    config: cfg,
-    spec,
-    data: { train: { name: sets.train.name, images: sets.train.records.length }, heldOut: { name: sets.heldOut.name, images: sets.heldOut.records.length } },
-    training: outcome,
-  };
-
-  if (!stop.requested) {
-    const ckpt = orFail(loadCheckpoint(outcome.checkpoint, { expectSpec: spec }));
-    const model = bindModel(ckpt.spec, ckpt.params);
-    try {
-      const evalStarted = performance.now();
-      const ev = await evaluateSet(model, sets.heldOut, { batchSize: 64, showProgress: flags.progress });
-      report.evaluation = { ...ev, set: sets.heldOut.name, seconds: (performance.now() - evalStarted) / 1000 };
-      log(`held-out NLL: ${ev.meanNll.toFixed(2)} nats per image, ${ev.bitsPerDim.toFixed(4)} bits/dim over ${ev.images} images`);
-      if (cfg.samples > 0) {
-        const sampled = await collectSamples(model, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature });
-        const file = orFail(writeGrid(join(outDir, 'samples.png'), sampled.images, spec));
-        report.sampling = { count: cfg.samples, seconds: sampled.seconds, file };
-        log(`samples: ${file} (${sampled.seconds.toFixed(1)} s)`);
-      }
-    } finally {
-      disposeCheckpoint(ckpt);
-    }
   }
-  report.seconds = (performance.now() - t0) / 1000;
-  const reportFile = orFail(writeReport(outDir, 'report.json', report));
-  log(`report: ${reportFile}`);
-  if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+};
+
+const trainCommand = async (flags: TrainFlags) => {
+  const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, ...fields } = flags;
+  const result = await withSignals((interrupt) =>
+    run(
+      {
+        flags: { ...fields, ...(onNan ? { onNonFinite: onNan } : {}) },
+        ...(model !== undefined ? { family: model } : {}),
+        ...(config !== undefined ? { configFile: config } : {}),
+        ...(out !== undefined ? { out } : {}),
+        resume: resume ?? false,
+        ...(timeLimit !== undefined ? { timeLimitSeconds: timeLimit } : {}),
+        ...(workers !== undefined ? { workers } : {}),
+        ...(backend !== undefined ? { backend } : {}),
+        showProgress: progress,
+      },
+      { log, interrupt },
+    )(),
+  );
+  if (E.isLeft(result)) return fail(result.left);
+  if (json) process.stdout.write(`${JSON.stringify(result.right.report, null, 2)}\n`);
 };
 
 /** A checkpoint named directly, or the last one of a run folder. */
 const loadModelFrom = (opts: { checkpoint?: string; run?: string }): { contents: CheckpointContents; path: string } => {
   if (opts.checkpoint) return { contents: orFail(loadCheckpoint(opts.checkpoint)), path: opts.checkpoint };
-  if (!opts.run) return fail(new Error('expected --checkpoint PATH or --run DIR, found neither'));
+  if (!opts.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
   const latest = orFail(loadLatestCheckpoint(opts.run));
   if (O.isNone(latest)) return fail(new Error(`${opts.run}: expected a run folder with checkpoints, found none`));
   return latest.value;
@@ -277,6 +149,8 @@ interface EvalFlags {
 }
 
 const evalCommand = async (flags: EvalFlags) => {
+  if (!flags.checkpoint && !flags.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
+  if (flags.out) orFail(checkEvalOut(resolve(flags.out), 'eval-report.json'));
   const backend = await startBackend(flags.backend);
   const { contents, path } = loadModelFrom(flags);
   const run = decodeRunConfig(contents.run, `${path}: run`);
@@ -287,12 +161,22 @@ const evalCommand = async (flags: EvalFlags) => {
   set = orFail(binarization(mode, flags.seed).fixed(set));
   if (flags.limit) set = { ...set, records: set.records.slice(0, flags.limit) };
   const s = contents.spec;
-  if (set.shape.height !== s.height || set.shape.width !== s.width || set.shape.channels !== s.channels || set.shape.levels !== s.levels)
+  if (set.shape.height !== s.height || set.shape.width !== s.width || set.shape.channels !== s.channels || set.shape.levels !== s.levels) {
+    disposeCheckpoint(contents);
     return fail(new Error(`${data}: expected ${s.height}×${s.width}×${s.channels} images with ${s.levels} levels (the model's), found ${set.shape.height}×${set.shape.width}×${set.shape.channels} with ${set.shape.levels} levels`));
+  }
+  if (set.records.length === 0) {
+    disposeCheckpoint(contents);
+    return fail(new Error(`${data}: expected at least one image to evaluate, found none`));
+  }
+  const heap = await checkEvaluationHeap(s, Math.min(flags.batchSize, set.records.length), 1, backend);
+  if (E.isLeft(heap)) {
+    disposeCheckpoint(contents);
+    return fail(new Error(heap.left.message.replace('--eval-batch-size', '--batch-size')));
+  }
   const model = bindModel(contents.spec, contents.params);
   const started = performance.now();
-  const ev = await evaluateSet(model, set, { batchSize: flags.batchSize, showProgress: flags.progress });
-  disposeCheckpoint(contents);
+  const ev = await evaluateSet(model, set, { batchSize: flags.batchSize, showProgress: flags.progress }).finally(() => disposeCheckpoint(contents));
   const report = { command: 'eval', backend, checkpoint: path, data: set.name, ...ev, seconds: (performance.now() - started) / 1000 };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (flags.out) orFail(writeReport(resolve(flags.out), 'eval-report.json', report));
@@ -314,14 +198,28 @@ interface SampleFlags {
 }
 
 const sampleCommand = async (flags: SampleFlags) => {
+  if (!flags.checkpoint && !flags.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
+  if (flags.complete && flags.keepRows === undefined) return usage('--keep-rows: expected an integer with --complete, found nothing');
+  if (!flags.complete && flags.keepRows !== undefined) return usage('--keep-rows: expected only with --complete, found it without');
+  orFail(checkSampleOut(resolve(flags.out)));
   const backend = await startBackend(flags.backend);
   const { contents, path } = loadModelFrom(flags);
   const spec = contents.spec;
   let known: Uint8Array[] | undefined;
   if (flags.complete) {
-    if (flags.keepRows === undefined) return fail(new Error('--keep-rows: expected an integer with --complete, found nothing'));
-    const png = orFail(decodePng(readFileSync(flags.complete), flags.complete));
-    known = orFail(splitGrid(png, spec, flags.complete));
+    const bytes = readFileBounded(flags.complete, 64 << 20, 'a PNG file');
+    const png = E.isLeft(bytes) ? bytes : decodePng(bytes.right, flags.complete);
+    const grid = E.chain((p: Parameters<typeof splitGrid>[0]) => splitGrid(p, spec, flags.complete!))(png);
+    if (E.isLeft(grid)) disposeCheckpoint(contents);
+    known = orFail(grid);
+    if (known.length > MAX_SAMPLES) {
+      disposeCheckpoint(contents);
+      return fail(new Error(`${flags.complete}: expected at most ${MAX_SAMPLES} images to complete, found a grid of ${known.length}`));
+    }
+    if (flags.keepRows! > spec.height) {
+      disposeCheckpoint(contents);
+      return usage(`--keep-rows: expected an integer in 0..${spec.height} (the model's height), found ${flags.keepRows}`);
+    }
   }
   const model = bindModel(spec, contents.params);
   const count = known ? known.length : flags.count;
@@ -394,6 +292,11 @@ const splitGrid = (
   return E.right(out);
 };
 
+/** Images one `sample` run draws at most (a count of 10⁹ is an error, not a day of work). */
+export const MAX_SAMPLES = 4096;
+
+const SEED = [0, RANGES.seed!.max] as const;
+
 export const buildProgram = (): Command => {
   const program = new Command('pixelstreams')
     .description('Autoregressive image models (PixelCNN, PixelRNN) as typed RxJS pipelines over TensorFlow.js')
@@ -401,33 +304,36 @@ export const buildProgram = (): Command => {
     .exitOverride();
   const backendOption = () =>
     new Option('--backend <name>', `TensorFlow.js backend (default: best that loads; env PIXELSTREAMS_BACKEND)`).choices([...BACKENDS, 'auto']);
+  const families = familyNames();
+  const presets = presetNames();
 
   program
     .command('train')
     .description('train a model, evaluate it on held-out images, sample, and write a report')
-    .option('--data <source>', DATA_HELP, 'mnist')
+    .option('--data <source>', `${DATA_HELP} (default mnist)`)
     .option('--test-data <source>', 'evaluate on these images instead of a held-out part of --data')
-    .addOption(new Option('--binarize <mode>', 'binarize 8-bit images (stochastic: resampled every epoch)').choices(['none', 'threshold', 'stochastic']).default('none'))
-    .option('--model <family>', 'model family', 'pixelcnn')
-    .option('--preset <name>', 'size preset: tiny | small | reference | paper', 'small')
-    .option('--config <file>', 'JSON run config (any field below; "model" overrides spec fields)')
-    .option('--steps <n>', 'training steps (default 300)', int('--steps', 1))
-    .option('--batch-size <n>', 'images per step (default 16)', int('--batch-size', 1))
+    .addOption(new Option('--binarize <mode>', 'binarize 8-bit images (stochastic: resampled every epoch; default none)').choices(['none', 'threshold', 'stochastic']))
+    .addOption(new Option('--model <family>', `model family (default ${DEFAULT_FAMILY})`).choices(families))
+    .option('--preset <name>', `size preset (default ${DEFAULT_PRESET}); family/preset pairs: ${presets.join(', ')}`)
+    .option('--config <file>', 'JSON run config (any field below; "model" overrides spec fields); flags override it')
+    .option('--steps <n>', 'training steps (default 300)', ranged('--steps', 'steps'))
+    .option('--batch-size <n>', 'images per step (default 16)', ranged('--batch-size', 'batchSize'))
     .addOption(new Option('--optimizer <name>', 'optimizer (default rmsprop, as in the paper)').choices(['rmsprop', 'adam']))
-    .option('--lr <rate>', 'learning rate (default 1e-3)', num('--lr'))
-    .option('--seed <n>', 'seed for weights, data order, binarization and samples (default 1)', int('--seed'))
-    .option('--validation <n>', 'images held out of --data for evaluation (default 1000)', int('--validation'))
-    .option('--limit <n>', 'use only the first N training images', int('--limit', 1))
-    .option('--eval-limit <n>', 'evaluate at most N held-out images', int('--eval-limit', 1))
-    .option('--checkpoint-every <n>', 'steps between checkpoints; one is always written at the end (default 100)', int('--checkpoint-every'))
-    .option('--keep <n>', 'checkpoints kept (default 3)', int('--keep', 1))
+    .option('--lr <rate>', 'learning rate (default 1e-3)', ranged('--lr', 'optimizer.learningRate'))
+    .option('--seed <n>', 'seed for weights, data order, binarization and samples (default 1)', ranged('--seed', 'seed'))
+    .option('--validation <n>', 'images held out of --data for evaluation (default 1000)', ranged('--validation', 'validation'))
+    .option('--limit <n>', 'use only the first N training images', ranged('--limit', 'limit'))
+    .option('--eval-limit <n>', 'evaluate at most N held-out images', ranged('--eval-limit', 'evalLimit'))
+    .option('--eval-batch-size <n>', `images per evaluation batch (default ${DEFAULT_EVAL_BATCH})`, ranged('--eval-batch-size', 'evalBatchSize'))
+    .option('--checkpoint-every <n>', 'steps between checkpoints; one is always written at the end (default 100)', ranged('--checkpoint-every', 'checkpointEvery'))
+    .option('--keep <n>', 'checkpoints kept (default 3)', ranged('--keep', 'keep'))
     .addOption(new Option('--on-nan <policy>', 'a non-finite loss or gradient stops training, or skips the batch').choices(['stop', 'skip']))
-    .option('--samples <n>', 'images sampled at the end (default 16)', int('--samples'))
-    .option('--temperature <t>', 'sampling temperature (default 1)', num('--temperature'))
-    .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written)', num('--time-limit'))
-    .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1))
+    .option('--samples <n>', 'images sampled at the end (default 16)', ranged('--samples', 'samples'))
+    .option('--temperature <t>', 'sampling temperature (default 1)', ranged('--temperature', 'temperature'))
+    .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written)', num('--time-limit', 0, 1e9))
+    .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1, 256))
     .addOption(backendOption())
-    .option('--out <dir>', 'run folder (default runs/<time>)')
+    .option('--out <dir>', 'run folder: new, empty, or a pixelstreams run (default runs/<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
     .option('--no-progress', 'no progress bar')
     .option('--json', 'also print the report as JSON on stdout')
@@ -441,9 +347,9 @@ export const buildProgram = (): Command => {
     .option('--data <source>', `${DATA_HELP} (default: the run's test or training data)`)
     .addOption(new Option('--binarize <mode>', "default: the run's").choices(['none', 'threshold', 'stochastic']))
     .option('--limit <n>', 'evaluate the first N images', int('--limit', 1))
-    .option('--batch-size <n>', 'images per batch', int('--batch-size', 1), 64)
-    .option('--seed <n>', 'seed for stochastic binarization', int('--seed'), 2)
-    .option('--out <dir>', 'also write eval-report.json there')
+    .option('--batch-size <n>', 'images per batch', int('--batch-size', 1, 4096), 64)
+    .option('--seed <n>', 'seed for stochastic binarization', int('--seed', ...SEED), 2)
+    .option('--out <dir>', 'also write eval-report.json there (not inside a checkpoint)')
     .addOption(backendOption())
     .option('--no-progress', 'no progress bar')
     .action(evalCommand);
@@ -453,15 +359,15 @@ export const buildProgram = (): Command => {
     .description('sample images (or complete given ones) into a PNG grid')
     .option('--checkpoint <path>', 'checkpoint folder (…/checkpoints/step-N)')
     .option('--run <dir>', 'a run folder: its last checkpoint')
-    .option('--count <n>', 'images to sample', int('--count', 1), 16)
-    .option('--batch-size <n>', 'images sampled together (default min(count, 16))', int('--batch-size', 1))
-    .option('--seed <n>', 'seed', int('--seed'), 1)
-    .option('--temperature <t>', 'logits are divided by it; 0 = most likely value', num('--temperature'), 1)
-    .option('--out <file>', 'PNG file', 'samples.png')
+    .option('--count <n>', `images to sample (at most ${MAX_SAMPLES})`, int('--count', 1, MAX_SAMPLES), 16)
+    .option('--batch-size <n>', 'images sampled together (default min(count, 16))', int('--batch-size', 1, MAX_SAMPLES))
+    .option('--seed <n>', 'seed', int('--seed', ...SEED), 1)
+    .option('--temperature <t>', 'logits are divided by it; 0 = most likely value', ranged('--temperature', 'temperature'), 1)
+    .option('--out <file>', 'PNG file (replaces only a PNG pixelstreams wrote; never inside a checkpoint)', 'samples.png')
     .option('--live', 'draw the first image filling in, in the terminal')
     .option('--naive', 'rerun the whole network for every value (reference sampler)')
     .option('--complete <png>', 'complete these images (one image or a grid written by sample)')
-    .option('--keep-rows <n>', 'with --complete: rows kept from the images', int('--keep-rows'))
+    .option('--keep-rows <n>', 'with --complete: rows kept from the images', int('--keep-rows', 0, 1 << 16))
     .addOption(backendOption())
     .action(sampleCommand);
 
@@ -476,14 +382,16 @@ export const main = async (argv: string[]): Promise<number> => {
   } catch (e) {
     const err = e as Error & { code?: string; exitCode?: number };
     if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help') return 0;
-    if (err.code?.startsWith('commander.')) return err.exitCode ?? 2;
+    // commander has written its message already; every one of its errors is a usage error.
+    if (err.code?.startsWith('commander.')) return 2;
     process.stderr.write(`error: ${err.message}\n`);
     if (!(err instanceof CliError) && process.env.PIXELSTREAMS_DEBUG) process.stderr.write(`${err.stack}\n`);
-    return 1;
+    return err instanceof CliError ? err.exitCode : 1;
   }
 };
 
-// Run when executed directly (tsx pipelines/cli.ts …); bin/pixelstreams.js calls main itself.
-if (process.argv[1]?.endsWith('pipelines/cli.ts')) {
+// Run when executed directly (tsx pipelines/cli.ts …, node dist/pipelines/cli.js …);
+// bin/pixelstreams.js calls main itself.
+if (/pipelines[/\\]cli\.[jt]s$/.test(process.argv[1] ?? '')) {
   main(process.argv).then((code) => process.exit(code));
 }

@@ -5,12 +5,17 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../src/fsAtomic.js';
 
+/** The version in our package.json: one folder up from pipelines/report.ts, two from dist/pipelines/report.js. */
 export const packageVersion = (): string => {
-  try {
-    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-  } catch {
-    return 'unknown';
+  for (const up of ['../package.json', '../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'pixelstreams' && typeof pkg.version === 'string') return pkg.version;
+    } catch {
+      // not this folder: try the next
+    }
   }
+  return 'unknown';
 };
 
 export const writeReport = (dir: string, name: string, report: Record<string, unknown>): E.Either<Error, string> =>

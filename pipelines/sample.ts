@@ -2,7 +2,7 @@
 // optional live view, written as one PNG grid (atomically).
 
 import * as E from 'fp-ts/lib/Either.js';
-import { filter, lastValueFrom, map, tap, toArray, type Observable } from 'rxjs';
+import { filter, lastValueFrom, map, takeWhile, tap, toArray, type Observable } from 'rxjs';
 import { encodePngGrid } from '../src/data/png.js';
 import { writeFileAtomic } from '../src/fsAtomic.js';
 import type { AutoregressiveModel } from '../src/model.js';
@@ -20,11 +20,16 @@ export const collectSamples = async (
   model: AutoregressiveModel,
   options: SampleOptions,
   onEvent?: (e: SampleEvent) => void,
+  stop?: { readonly requested: boolean },
 ): Promise<SampledImages> => {
   const started = performance.now();
   const events: Observable<SampleEvent> = sample(model, options);
+  // The sample stream works in slices on the async scheduler, so a signal handler runs between
+  // them; once `stop` is set the stream is unsubscribed (its sampler freed) and the images finished
+  // so far are returned.
   const images = await lastValueFrom(
     events.pipe(
+      takeWhile(() => !stop?.requested),
       tap((e) => onEvent?.(e)),
       filter((e): e is ImageEvent => e.kind === 'image'),
       map((e) => e.pixels),

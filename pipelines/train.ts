@@ -56,6 +56,16 @@ export const prepareData = async (cfg: RunConfig): Promise<E.Either<Error, Prepa
   }
   trainRaw = limitSet(trainRaw, cfg.limit);
   heldOutRaw = limitSet(heldOutRaw, cfg.evalLimit);
+  if (trainRaw.records.length === 0) return E.left(new Error(`${cfg.data}: expected at least one training image, found none`));
+  if (heldOutRaw.records.length === 0)
+    return E.left(new Error(`${cfg.testData ?? cfg.data}: expected at least one image to evaluate on, found none${cfg.testData ? '' : ' (--validation 0 holds none out)'}`));
+  if (cfg.testData !== undefined) {
+    const [a, b] = [trainRaw.shape, heldOutRaw.shape];
+    if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels || a.levels !== b.levels)
+      return E.left(
+        new Error(`${cfg.testData}: expected ${a.height}×${a.width}×${a.channels} images with ${a.levels} levels (like the training data ${cfg.data}), found ${b.height}×${b.width}×${b.channels} with ${b.levels} levels`),
+      );
+  }
   const heldOut = bin.fixed(heldOutRaw);
   if (E.isLeft(heldOut)) return heldOut;
   if (bin.transform) {
@@ -70,7 +80,7 @@ export const prepareData = async (cfg: RunConfig): Promise<E.Either<Error, Prepa
 
 export interface StopSignal {
   /** Set (e.g. by SIGINT) to finish the current step, checkpoint and stop. */
-  requested: boolean;
+  readonly requested: boolean;
 }
 
 export interface TrainContext {

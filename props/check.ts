@@ -22,6 +22,8 @@ import { valuesPerImage, type CheckResult } from './types.js';
 export interface CheckableModel extends AutoregressiveModel {
   /** log p(x) per image in nats: [B]. */
   logProb?(x: Tensor4D): Tensor1D;
+  /** A class-conditional model seen with one label (props/conditioning.ts withLabel): samplers pass it. */
+  readonly fixedLabel?: number;
 }
 
 export interface DependenceOptions {

@@ -18,7 +18,7 @@ import type { CheckableModel } from './check.js';
 import { genericModel, type WeightKind } from './models.js';
 import type { Sampler } from './sampler.js';
 import { referenceSampler } from './sampler.js';
-import type { LawName } from './types.js';
+import type { LawName, ModelLawName } from './types.js';
 
 // ---------------------------------------------------------------- a PixelCNN over explicit taps
 
@@ -181,9 +181,9 @@ export interface Control {
   readonly applies: (s: PixelCnnSpec) => boolean;
   readonly build: (s: PixelCnnSpec, seed: number, weights: WeightKind) => CheckableModel;
   /** Laws that must catch it. */
-  readonly caughtBy: readonly LawName[];
+  readonly caughtBy: readonly ModelLawName[];
   /** Laws that must NOT flag it (it breaks something else only). */
-  readonly passes: readonly LawName[];
+  readonly passes: readonly ModelLawName[];
 }
 
 export const controls: readonly Control[] = [

@@ -10,7 +10,7 @@ import { modelProperty, registryBuilder } from './runner.js';
 import { streamSampler } from './sampler.js';
 import { lawSetups } from './suite.js';
 import { propertyTest } from './vitest.js';
-import type { LawName } from './types.js';
+import type { ModelLawName } from './types.js';
 
 const setups = lawSetups();
 const small = { maxHeight: 4, maxWidth: 4, maxHidden: 5 };
@@ -19,14 +19,14 @@ const families = [
   {
     name: 'Row LSTM',
     arb: arbs['row-lstm']!,
-    laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as LawName[],
+    laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as ModelLawName[],
   },
   {
     name: 'Diagonal BiLSTM',
     arb: arbs['diagonal-bilstm']!,
-    laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as LawName[],
+    laws: ['causality', 'channel-order', 'full-past', 'normalisation', 'sampler-agreement'] as ModelLawName[],
   },
-  { name: 'Multi-Scale PixelRNN', arb: arbs.multiscale!, laws: ['causality', 'normalisation', 'sampler-agreement'] as LawName[] },
+  { name: 'Multi-Scale PixelRNN', arb: arbs.multiscale!, laws: ['causality', 'normalisation', 'sampler-agreement'] as ModelLawName[] },
 ];
 
 describe('PixelRNN families', () => {

@@ -4,7 +4,7 @@
 // The vitest helper `propertyTest` lives in props/vitest.ts (it imports vitest) and is not
 // re-exported here.
 
-export type { CheckResult, Counterexample, LawName, Position, Summary } from './types.js';
+export type { CheckResult, Counterexample, LawName, ModelLawName, Position, Summary } from './types.js';
 export { flatIndex, positionOf, showPosition, valuesPerImage } from './types.js';
 
 export {
@@ -45,7 +45,9 @@ export {
 
 export { gradientDependence, perturbationDependence, readLogits, type Measured } from './dependence.js';
 
-export { causalityLaw, channelOrderLaw, determinismLaw, fullPastLaw, normalisationLaw, samplerAgreementLaw } from './laws.js';
+export { causalityLaw, channelOrderLaw, determinismLaw, fullPastLaw, labelDependenceLaw, normalisationLaw, samplerAgreementLaw } from './laws.js';
+
+export { checkLabelDependence, ignoresLabel, withLabel, type LabelDependenceOptions } from './conditioning.js';
 
 export {
   allImages,

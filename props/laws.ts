@@ -152,6 +152,19 @@ export const samplerAgreementLaw = (probabilities: ArrayLike<number>, counts: Ar
 };
 
 /** Determinism: two runs with the same seed give identical values (flat, image after image). */
+/**
+ * A class-conditional model's distributions depend on the label: the largest change of any value's
+ * log-probabilities between two labels, over the images measured, exceeds `tolerance`.
+ */
+export const labelDependenceLaw = (largestChange: number, labels: number, tolerance: number): CheckResult =>
+  largestChange > tolerance
+    ? E.right({ law: 'label-dependence', checks: labels, details: { largestChange } })
+    : E.left({
+        law: 'label-dependence',
+        message: `the distribution ignores the label: over ${labels} labels no log-probability moved by more than ${tolerance} (largest ${largestChange})`,
+        details: { largestChange },
+      });
+
 export const determinismLaw = (s: ImageShape, a: ArrayLike<number>, b: ArrayLike<number>): CheckResult => {
   const n = s.height * s.width * s.channels;
   if (a.length !== b.length)

@@ -8,12 +8,12 @@ import { pixelCnnSpecArb } from './arbitraries.js';
 import { checkCausality } from './check.js';
 import { modelProperty, registryBuilder } from './runner.js';
 import { lawSetups } from './suite.js';
-import type { LawName } from './types.js';
+import type { ModelLawName } from './types.js';
 import { propertyTest } from './vitest.js';
 
 const setups = lawSetups();
 
-const sentences: Record<LawName, string> = {
+const sentences: Record<ModelLawName, string> = {
   causality: 'no logit moves when a later value, or a channel ≥ c of its own pixel, changes (gradient and perturbation)',
   'channel-order': 'R sees no channel of its pixel, G sees exactly R, B sees exactly R and G',
   'full-past': 'the dependence set equals the receptive field the masks define (nothing more, nothing less)',
@@ -22,7 +22,7 @@ const sentences: Record<LawName, string> = {
   determinism: 'the same seed gives the same samples',
 };
 
-const budget: Record<LawName, { runs: number; timeLimitMs: number }> = {
+const budget: Record<ModelLawName, { runs: number; timeLimitMs: number }> = {
   causality: { runs: 25, timeLimitMs: 25_000 },
   'channel-order': { runs: 40, timeLimitMs: 10_000 },
   'full-past': { runs: 40, timeLimitMs: 20_000 },
@@ -32,7 +32,7 @@ const budget: Record<LawName, { runs: number; timeLimitMs: number }> = {
 };
 
 describe('PixelCNN', () => {
-  (Object.keys(setups) as LawName[]).forEach((law, k) => {
+  (Object.keys(setups) as ModelLawName[]).forEach((law, k) => {
     const setup = setups[law];
     const constraints = law === 'channel-order' ? { ...setup.constraints, channels: [3] as const } : setup.constraints;
     propertyTest(

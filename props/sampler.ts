@@ -9,6 +9,7 @@ import { Rng } from '../src/rng.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { sampleImages } from '../streams/sample.js';
+import type { CheckableModel } from './check.js';
 import { byRank, orderOf } from './order.js';
 import { valuesPerImage } from './types.js';
 
@@ -71,7 +72,8 @@ export const fromIncremental =
     const images: Int32Array[] = [];
     for (let start = 0; start < count; start += batchSize) {
       const batch = Math.min(batchSize, count - start);
-      const sampler = factory(model, batch);
+      const label = (model as CheckableModel).fixedLabel;
+      const sampler = label !== undefined ? factory(model, batch, new Int32Array(batch).fill(label)) : factory(model, batch);
       try {
         const out = Array.from({ length: batch }, () => new Int32Array(n));
         const values = new Float32Array(batch);
@@ -104,6 +106,7 @@ export const streamSampler =
     sampleImages(model, {
       count,
       seed,
+      ...((model as CheckableModel).fixedLabel !== undefined ? { labels: (model as CheckableModel).fixedLabel } : {}),
       temperature: 1,
       cached: o.cached ?? true,
       batchSize: o.batchSize ?? Math.min(count, 512),

@@ -16,9 +16,10 @@ import {
 } from './check.js';
 import { referenceFieldOf } from './field.js';
 import { upperHalfImages, type WeightKind } from './models.js';
+import { checkLabelDependence, withLabel } from './conditioning.js';
 import type { ModelLaw } from './runner.js';
 import type { Sampler } from './sampler.js';
-import { valuesPerImage, type CheckResult, type LawName } from './types.js';
+import { valuesPerImage, type CheckResult, type LawName, type ModelLawName } from './types.js';
 
 export interface LawSetup {
   /** Weights the law needs to be meaningful ('positive': a missing dependence cannot hide). */
@@ -29,7 +30,7 @@ export interface LawSetup {
 }
 
 /** How the test suite runs each law on models drawn from the arbitraries. */
-export const lawSetups = (sampler?: Sampler): Record<LawName, LawSetup> => ({
+export const lawSetups = (sampler?: Sampler): Record<ModelLawName, LawSetup> => ({
   causality: {
     weights: 'positive',
     constraints: {},
@@ -75,6 +76,8 @@ export type CheckAllReport = Partial<Record<LawName, CheckResult>>;
  * give it weights where no unit is always off, e.g. props/models.ts genericModel 'positive').
  */
 export const checkAll = async (model: CheckableModel | AutoregressiveModel, o: CheckAllOptions = {}): Promise<CheckAllReport> => {
+  const classes = (model as CheckableModel).fixedLabel === undefined ? (model.spec.classes ?? 0) : 0;
+  if (classes > 0) return checkEveryLabel(model, classes, o);
   const seed = o.seed ?? 0;
   const count = Math.pow(model.spec.levels, valuesPerImage(model.spec));
   const report: CheckAllReport = {
@@ -87,6 +90,20 @@ export const checkAll = async (model: CheckableModel | AutoregressiveModel, o: C
     report['sampler-agreement'] = await checkSamplerAgreement(model, { seed, ...(o.sampler ? { sampler: o.sampler } : {}) });
   report.determinism = await checkDeterminism(model, { seed, ...(o.sampler ? { sampler: o.sampler } : {}) });
   return report;
+};
+
+/**
+ * A class-conditional model: every law for each of the first labels (up to `maxLabels`, default 3),
+ * a failure naming its label, and the label-dependence law.
+ */
+const checkEveryLabel = async (model: AutoregressiveModel, classes: number, o: CheckAllOptions & { maxLabels?: number }): Promise<CheckAllReport> => {
+  const report: Record<string, CheckResult> = {};
+  for (let label = 0; label < Math.min(classes, o.maxLabels ?? 3); label++)
+    for (const [law, r] of Object.entries(await checkAll(withLabel(model, label), o)))
+      if (!report[law] || (E.isRight(report[law]!) && E.isLeft(r!)))
+        report[law] = E.isLeft(r!) ? E.left({ ...r.left, message: `label ${label}: ${r.left.message}` }) : r!;
+  report['label-dependence'] = checkLabelDependence(model, { seed: o.seed ?? 0 });
+  return report as CheckAllReport;
 };
 
 /** The failures of a report, one line each ([] when every law held). */

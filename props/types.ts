@@ -21,7 +21,11 @@ export type LawName =
   | 'full-past'
   | 'normalisation'
   | 'sampler-agreement'
-  | 'determinism';
+  | 'determinism'
+  | 'label-dependence';
+
+/** The laws every model is held to (label dependence applies to class-conditional ones only). */
+export type ModelLawName = Exclude<LawName, 'label-dependence'>;
 
 /** The smallest evidence that a law fails, in words and in numbers. */
 export interface Counterexample {

@@ -22,7 +22,12 @@ export interface BaseSpec extends ImageShape {
   readonly family: string;
   /** The likelihood the head parameterises, e.g. { kind: 'categorical' }. */
   readonly likelihood: LikelihoodSpec;
+  /** Class-conditional: the number of classes whose label biases every layer; absent: unconditional. */
+  readonly classes?: number;
 }
+
+/** Labels of a batch, one class per image, as int32 [B]; needed exactly when the spec has `classes`. */
+export type Labels = Tensor1D;
 
 export interface ForwardOptions {
   readonly convImpl: ConvImpl;
@@ -43,16 +48,17 @@ export interface AutoregressiveModel<S extends BaseSpec = BaseSpec> {
   readonly spec: S;
   readonly params: NamedTensors;
   readonly likelihood: Likelihood;
-  forward(x: Tensor4D): Tensor4D;
+  /** The head of images x; `labels` [B] int32 when the spec is class-conditional. */
+  forward(x: Tensor4D, labels?: Labels): Tensor4D;
 }
 
-/** −log p(x) per image in nats. [B] */
-export const nllOf = (model: AutoregressiveModel, x: Tensor4D): Tensor1D =>
-  tf.tidy(() => model.likelihood.nll(model.forward(x), x));
+/** −log p(x) per image in nats (given the labels, for a class-conditional model). [B] */
+export const nllOf = (model: AutoregressiveModel, x: Tensor4D, labels?: Labels): Tensor1D =>
+  tf.tidy(() => model.likelihood.nll(model.forward(x, labels), x));
 
 /** log p of every level at every value given what came before. [B, H, W, C, K] */
-export const logProbsOf = (model: AutoregressiveModel, x: Tensor4D): Tensor5D =>
-  tf.tidy(() => model.likelihood.logProbs(model.forward(x), x));
+export const logProbsOf = (model: AutoregressiveModel, x: Tensor4D, labels?: Labels): Tensor5D =>
+  tf.tidy(() => model.likelihood.logProbs(model.forward(x, labels), x));
 
 /** A preset: a spec for an image shape (and the likelihood the presets choose for it). */
 export type Preset<S extends BaseSpec = BaseSpec> = (shape: ImageShape & { readonly channels: 1 | 3 }) => S;
@@ -90,16 +96,18 @@ export interface ModelFamily<S extends BaseSpec = BaseSpec> {
   shapes(spec: S): Record<string, number[]>;
   /** Fresh parameters, deterministic in the seed. */
   init(spec: S, seed: number): NamedTensors;
-  /** The head [B, H, W, C·F] of images x [B, H, W, C]. */
-  forward(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D;
+  /** The head [B, H, W, C·F] of images x [B, H, W, C] (and their labels, when spec.classes is set). */
+  forward(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D;
   /** The order values are sampled in; raster order with R → G → B when absent. */
   order?(spec: S): SamplingOrder;
   /** An incremental sampler that computes only what each new value changes; the naive rerun when absent. */
-  cachedSampler?(model: AutoregressiveModel<S>, batch: number): IncrementalSampler;
+  cachedSampler?(model: AutoregressiveModel<S>, batch: number, labels?: Int32Array): IncrementalSampler;
   /** The receptive field the architecture promises, computed apart from the model code (props' full-past law). */
   referenceField?(spec: S): Dependence;
   /** Small specs of this family for the property laws. */
   specArb?(constraints?: ShapeConstraints): fc.Arbitrary<S>;
+  /** −log p(x) per image split into the parts the paper reports (nats, [B] each), for the quality bench. */
+  nllParts?(spec: S, params: NamedTensors, x: Tensor4D): Record<string, Tensor1D>;
   /** Floating-point operations of one training step per image (forward and backward), for the bench. */
   trainingFlops?(spec: S): number;
 }

@@ -8,8 +8,13 @@ export interface BatchOptions {
 }
 
 /**
- * Group records into RecordBatches of `size`, numbered 0, 1, 2, … (`index`). A record whose pixel
- * count does not match `shape` errors the stream, naming the record.
+ * Group records into RecordBatches of `size`, numbered 0, 1, 2, … (`index`) per subscription.
+ *
+ * Emits a batch each time `size` records have arrived; when the source completes, the shorter last
+ * batch (unless `dropRemainder`), then completes — an empty source completes without a batch.
+ * Errors: a record whose pixel count does not match `shape` (naming the record), a source error
+ * (passed through; a partial batch is dropped), a `size` that is not an integer ≥ 1 (on subscribe).
+ * Unsubscribing unsubscribes from the source and drops a partial batch.
  */
 export const batch = (size: number, shape: ImageShape, options: BatchOptions = {}): OperatorFunction<ImageRecord, RecordBatch> => {
   if (!(Number.isSafeInteger(size) && size >= 1))

@@ -1,6 +1,6 @@
 // Save a checkpoint (atomically; see src/checkpoint) every N steps and whenever an event is marked
-// final. Runs synchronously inside the step's event, while the state is valid. A failed write ends
-// the stream with the error: the previous checkpoints stay intact.
+// final, keeping the newest `keep`. Runs synchronously inside the step's event, while the state is
+// valid.
 
 import * as E from 'fp-ts/lib/Either.js';
 import { map, type OperatorFunction } from 'rxjs';
@@ -17,7 +17,14 @@ export interface CheckpointOptions<T, R> {
   readonly isFinal: (e: T) => boolean;
 }
 
-/** Passes each event on, with `checkpoint` set to the folder written for it, if one was. */
+/**
+ * Emits every training event as it arrives: unchanged when no checkpoint is due, otherwise a copy
+ * with `checkpoint` set to the folder written for it (at steps divisible by `every`, and at events
+ * `isFinal` accepts). Completes when the source completes (an empty source writes nothing). Errors:
+ * a failed write (a non-finite state, an unwritable folder) ends the stream with that error — the
+ * event is not emitted and the previous checkpoints stay intact; source errors pass through.
+ * Unsubscribing unsubscribes from the source; a write is synchronous, so none is ever left half done.
+ */
 export const checkpointEvery =
   <T extends TrainEvent, R>(options: CheckpointOptions<T, R>): OperatorFunction<T, T & { checkpoint?: string }> =>
   (events) =>

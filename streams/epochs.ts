@@ -37,7 +37,12 @@ export interface EpochsOptions extends EpochPlanOptions {
 }
 
 /**
- * The training batch source: an endless (or maxSteps-bounded) sequence of epochs, epoch e in the
+ * The training batch source. Emits batches startStep, startStep + 1, … ; completes right after batch
+ * maxSteps − 1 (never, without maxSteps; at once if startStep ≥ maxSteps). Errors on subscription,
+ * emitting nothing, when the plan is invalid (an empty set, a bad batch size, seed or step). Cold: each
+ * subscription starts its own plan. Unsubscribing stops the generator: no further batch is built.
+ *
+ * An endless (or maxSteps-bounded) sequence of epochs, epoch e in the
  * order permutation(n, seed, e), batch s = positions s·B … (s+1)·B−1 of the concatenated orders
  * (batches straddle epoch boundaries; nothing is dropped). Batch s is a pure function of
  * (set, batchSize, seed, s, transform), so resuming at startStep = k is exact and does no work for

@@ -9,6 +9,7 @@
 
 import { map, scan, type OperatorFunction } from 'rxjs';
 import type { RecordBatch } from '../src/data/records.js';
+import { labelsTensor, recordLabels } from '../src/conditioning.js';
 import { recordsToTensor } from '../src/data/toTensor.js';
 import { bitsPerDim } from '../src/likelihoods/index.js';
 import { nllOf, type AutoregressiveModel } from '../src/model.js';
@@ -22,9 +23,10 @@ export interface EvalProgress {
 
 /** Summed NLL (nats) of one batch under the model. */
 export const batchNll = (model: AutoregressiveModel, batch: RecordBatch): number => {
+  const given = recordLabels(model.spec, batch.records); //  the classes, for a class-conditional model
   const total = tf.tidy(() => {
     const x = recordsToTensor(batch.shape, batch.records); // [B, H, W, C]
-    return tf.sum(nllOf(model, x)); //                      []
+    return tf.sum(nllOf(model, x, given ? labelsTensor(given) : undefined)); // []  −log p(x | label)
   });
   const value = total.dataSync()[0]!;
   total.dispose();

@@ -1,6 +1,5 @@
 // Show training or evaluation progress: a live bar (cli-progress) on a terminal, a plain line every
-// few seconds otherwise (CI logs). Passes every value through unchanged; stops the bar on complete,
-// error and unsubscribe.
+// few seconds otherwise (CI logs).
 
 import { SingleBar, Presets } from 'cli-progress';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
@@ -19,6 +18,14 @@ export interface ProgressOptions<T> {
   readonly plainEveryMs?: number;
 }
 
+/**
+ * Emits every source value unchanged, drawing it as it passes: on a terminal a live bar at
+ * `position(value)` of `total` with `figures(value)`; elsewhere (or `plain`) one line every
+ * `plainEveryMs` (default 5000), always the first value's and the one that reaches `total`. Nothing
+ * is drawn before subscription. Completes and errors as the source does (the error unchanged);
+ * on complete, error and unsubscribe alike the bar is stopped (its last state drawn, the cursor
+ * shown again). Unsubscribing unsubscribes from the source. `enabled: false` only passes values on.
+ */
 export const progress =
   <T>(options: ProgressOptions<T>): MonoTypeOperatorFunction<T> =>
   (source) =>

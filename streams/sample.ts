@@ -8,6 +8,8 @@
 // Work runs in slices of about `sliceMs` on the scheduler (a macrotask each with the default
 // asyncScheduler), so the event loop stays responsive and unsubscribing stops the work at once:
 // no further position is computed and the sampler's tensors and buffers are freed.
+// Completes right after the last image's event. Errors: invalid options (on subscription, before
+// any event), or a failure of the sampler while it runs.
 //
 // Memory: events are produced synchronously, one position (B values) at a time, and `next` returns
 // before the next position is computed — a slow *synchronous* consumer slows sampling down and

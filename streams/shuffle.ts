@@ -8,7 +8,11 @@ function* permuted<T>(items: readonly T[], perm: Uint32Array): Generator<T> {
 
 /**
  * Buffer a FINITE stream, then re-emit it in the seeded order permutation(n, seed, stream).
- * Same seed and same input → same output order. Errors pass through (nothing is emitted).
+ * Same seed and same input → same output order.
+ *
+ * Emits nothing until the source completes, then every item, lazily, and completes (an empty source
+ * completes empty). A source error passes through and nothing is emitted. Unsubscribing before the
+ * source completes unsubscribes from it; during re-emission it stops the generator.
  */
 export const shuffle =
   <T>(seed: number, stream = 0): OperatorFunction<T, T> =>

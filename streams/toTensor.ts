@@ -10,9 +10,10 @@ export interface TensorBatch {
 }
 
 /**
- * RecordBatch → { batch, x } with x = recordsToTensor(shape, records).
- * The CONSUMER owns x and must dispose it (e.g. after its training step); values never consumed
- * (because of unsubscription) are never built, since the tensor is made when the batch arrives.
+ * RecordBatch → { batch, x } with x = recordsToTensor(shape, records): emits one per batch, as it
+ * arrives; completes and errors when the source does (an empty source completes empty). The
+ * CONSUMER owns x and must dispose it (e.g. after its training step). Unsubscribing unsubscribes
+ * from the source; batches that never arrive are never built, since the tensor is made on arrival.
  */
 export const toTensor = (): OperatorFunction<RecordBatch, TensorBatch> =>
   map((batch) => ({ batch, x: recordsToTensor(batch.shape, batch.records) }));

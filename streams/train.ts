@@ -41,6 +41,13 @@ interface Acc<S extends BaseSpec> {
   readonly event: TrainEvent<S> | null;
 }
 
+/**
+ * Emits one TrainEvent per batch, after that batch's step (one step at a time, in order); completes
+ * after the last batch's event once the source completes (an empty source completes empty, and
+ * `initial` stays the caller's). Errors: a failing step (the message prefixed with "step N: "), a
+ * NonFiniteError under `onNonFinite: 'stop'`, a source error; the operator then disposes the state.
+ * Unsubscribing unsubscribes from the source and disposes the state once a step in flight ends.
+ */
 export const train =
   <S extends BaseSpec>(initial: TrainState<S>, options: TrainOptions = {}): OperatorFunction<RecordBatch, TrainEvent<S>> =>
   (batches: Observable<RecordBatch>) =>

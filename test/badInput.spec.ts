@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeRunConfig } from '../pipelines/config.js';
+import { readJsonFile } from '../src/data/json.js';
 import { readSource } from '../pipelines/data.js';
 import { loadCheckpoint, saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { decodeSpec, familyOf, presets, type ModelSpec } from '../src/models/registry.js';
@@ -35,7 +36,8 @@ const run = async (c: BadInput, where: string): Promise<E.Either<Error, unknown>
     case 'data':
       return readSource(made.source);
     case 'config':
-      return decodeRunConfig(made.config, made.name);
+      // Through the file, as the CLI reads it: size, nesting and JSON first, then the config.
+      return E.chain((u: unknown) => decodeRunConfig(u, made.name))(readJsonFile(made.file, 'a JSON run config'));
     case 'spec':
       return decodeSpec(made.spec, made.name);
     case 'checkpoint':

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../pipelines/cli.js';
+import { RUN_MANIFEST } from '../pipelines/runFolder.js';
 import { badInputCorpus, goodRunConfig, type BadInput, type Made } from './badInputCorpus.js';
 import { idxImages, tempDir } from './fixtures/data.js';
 
@@ -40,11 +41,13 @@ const snapshot = (root: string): Record<string, string> => {
   return out;
 };
 
-/** An output folder that already holds something (a previous run's files). */
+/** An output folder that already holds something: a previous pixelstreams run (its manifest and
+ *  report) with a file of the user's beside them. (A folder that is not a run: runFolder.spec.ts.) */
 const existingOut = (where: string): string => {
   const out = join(where, 'out');
   mkdirSync(join(out, 'older'), { recursive: true });
-  writeFileSync(join(out, 'report.json'), '{"previous": true}\n');
+  writeFileSync(join(out, RUN_MANIFEST), '{"format": "pixelstreams-run", "version": 1}\n');
+  writeFileSync(join(out, 'report.json'), '{"pixelstreams": "0.1.0", "command": "train", "previous": true}\n');
   writeFileSync(join(out, 'older', 'samples.png'), Buffer.from([1, 2, 3]));
   return out;
 };
@@ -74,9 +77,19 @@ const toCli = (c: BadInput, made: Made, where: string): CliCase | string => {
       // The bad spec as the "model" of a run config over a small valid IDX file.
       writeFileSync(join(where, 'small.idx'), idxImages(12, 4, 4));
       const file = join(where, 'config.json');
-      writeFileSync(file, JSON.stringify({ ...goodRunConfig, data: `idx:${join(where, 'small.idx')}`, validation: 4, model: made.spec }));
+      const { height: _h, width: _w, channels, levels, ...rest } = made.spec as Record<string, unknown>;
+      const model = { ...rest, ...(c.name === 'two channels' ? { channels } : {}), ...(c.name === 'levels 1' ? { levels } : {}) };
+      writeFileSync(file, JSON.stringify({ ...goodRunConfig, data: `idx:${join(where, 'small.idx')}`, validation: 4, model }));
       const out = existingOut(where);
-      return { argv: ['train', '--config', file, '--out', out, ...common], out, expect: c.expect };
+      // The data (4×4×1, 256 levels) decides the shape; a case that breaks a shape field meets the
+      // check against the data first, which names the field too.
+      const expect =
+        c.name === 'levels 1' || c.name === 'two channels'
+          ? /model\.(levels|channels): expected \d+ \(the data's\), found \d+/
+          : c.name === 'bernoulli head with 4 levels'
+            ? /head: 'bernoulli' needs levels = 2, found levels = 256/
+            : c.expect;
+      return { argv: ['train', '--config', file, '--out', out, ...common], out, expect };
     }
     case 'checkpoint': {
       if (made.expectSpec) {

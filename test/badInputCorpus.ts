@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateSync, gzipSync, inflateSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { familyOf, presets, type ModelSpec } from '../src/models/registry.js';
@@ -72,7 +73,58 @@ const config = (edit: (c: Record<string, any>) => void, raw?: string) => (where:
   edit(c);
   const text = raw ?? JSON.stringify(c);
   const file = write(where, 'config.json', text);
-  return { kind: 'config', config: JSON.parse(text), name: file, file };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined; // read through the file (readJsonFile) by the specs
+  }
+  return { kind: 'config', config: parsed, name: file, file };
+};
+
+/** CRC-32 of PNG chunk bytes (type + data). */
+const crc32 = (bytes: Uint8Array): number => {
+  let c = 0xffffffff;
+  for (const x of bytes) {
+    c ^= x;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+};
+const chunk = (type: string, data: Uint8Array): Buffer => {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 4 + body.length);
+  return out;
+};
+
+/** A PNG whose image data inflates to fewer bytes than its header needs; every CRC intact. */
+const pngShortIdat = (): Buffer => {
+  const png = pngFile(8, 8, 0);
+  const len = png.readUInt32BE(33);
+  const raw = inflateSync(png.subarray(41, 41 + len));
+  return Buffer.concat([png.subarray(0, 33), chunk('IDAT', deflateSync(raw.subarray(0, 20))), chunk('IEND', new Uint8Array(0))]);
+};
+
+/** A PNG whose IHDR claims w × h (CRC fixed), with the image data of the 4 × 4 original. */
+const pngClaiming = (w: number, h: number): Buffer => {
+  const png = Buffer.from(pngFile(4, 4, 0));
+  png.writeUInt32BE(w, 16);
+  png.writeUInt32BE(h, 20);
+  png.writeUInt32BE(crc32(png.subarray(12, 29)), 29);
+  return png;
+};
+
+/** IDX images whose fields are rewritten (count, rows, cols), gzipped or not. */
+const idxWith = (count: number, rows: number, cols: number, body: number, gz: boolean): Buffer => {
+  const b = Buffer.alloc(16 + body);
+  b.writeUInt32BE(0x803, 0);
+  b.writeUInt32BE(count >>> 0, 4);
+  b.writeUInt32BE(rows >>> 0, 8);
+  b.writeUInt32BE(cols >>> 0, 12);
+  return gz ? gzipSync(b) : b;
 };
 
 const tinySpec: ModelSpec = presets.tiny({ height: 4, width: 4, channels: 1, levels: 4 });
@@ -109,6 +161,10 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'idx', name: 'corrupt gzip', make: idx('broken.idx.gz', idxImages(2, 4, 4, true).subarray(0, 20)), expect: /expected a complete gzip stream, found gunzip failed/, names: (w) => join(w, 'broken.idx.gz') },
   { group: 'idx', name: 'label count differs from image count', make: idx('images.idx', idxImages(3, 4, 4), idxLabels([1, 2])), expect: /expected 3 labels \(one per image in .*images\.idx\), found 2 labels/, names: (w) => join(w, 'labels.idx') },
   { group: 'idx', name: 'missing file', make: (w) => ({ kind: 'data', source: `idx:${join(w, 'nope.idx')}` }), expect: /nope\.idx: expected a readable file, found no such file/ },
+  { group: 'idx', name: 'gzip bomb (header: 1 image of 4×4, body inflates to 64 MiB)', make: idx('bomb.idx.gz', idxWith(1, 4, 4, 64 << 20, true)), expect: /bomb\.idx\.gz: expected a gzip stream that inflates to at most 32 bytes \(what its header declares\), found more/ },
+  { group: 'idx', name: 'header claiming 2^32 images of 2^16×2^16 (gzipped)', make: idx('huge.idx.gz', idxWith(0xffffffff, 0x10000, 0x10000, 16, true)), expect: /huge\.idx\.gz: expected a header declaring at most \d+ bytes \(the decoded-data limit\)/ },
+  { group: 'idx', name: 'header claiming 2^32 images (raw)', make: idx('huge.idx', idxWith(0xffffffff, 28, 28, 16, false)), expect: /huge\.idx: expected at most \d+ bytes of images \(the decoded-data limit\), found a header declaring 4294967295×28×28/ },
+  { group: 'idx', name: 'a folder given as the image file', make: (w) => ({ kind: 'data', source: `idx:${w}` }), expect: /expected a regular file, found a folder/ },
   // CIFAR-10
   { group: 'cifar10', name: 'length not a multiple of 3073', make: cifar(cifarBatch([1, 2]).subarray(0, 5000)), expect: /expected a positive multiple of 3073 bytes .*found 5000 bytes = 1 records \+ 1927 bytes/, names: (w) => join(w, 'batch.bin') },
   { group: 'cifar10', name: 'empty file', make: cifar(new Uint8Array()), expect: /expected a positive multiple of 3073 bytes .*found 0 bytes/ },
@@ -121,7 +177,21 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'png', name: 'RGB among greyscale', make: pngs({ 'a.png': pngFile(4, 4, 0), 'b.png': pngFile(4, 4, 2) }), expect: /b\.png: expected greyscale \(like a\.png\), found RGB/ },
   { group: 'png', name: 'truncated PNG', make: pngs({ 'a.png': pngFile(4, 4, 0).subarray(0, 40) }), expect: /a\.png: expected a valid PNG, found a corrupt PNG/ },
   { group: 'png', name: 'folder without PNGs', make: pngs({ 'notes.txt': 'x' }), expect: /pngs: expected a folder with at least one \.png file, found 1 entries, none ending in \.png/ },
+  { group: 'png', name: 'image data ends early (every CRC intact)', make: pngs({ 'a.png': pngShortIdat() }), expect: /a\.png: expected a valid PNG, found a corrupt PNG \(the image data ends early: it inflates to 20 bytes, the 8×8 header needs 72\)/ },
+  { group: 'png', name: 'header claiming 100000×100000 pixels', make: pngs({ 'a.png': pngClaiming(100000, 100000) }), expect: /a\.png: expected at most 16777216 pixels \(the PNG size limit\), found 100000×100000/ },
+  { group: 'png', name: 'header claiming 4×5 over 4×4 data', make: pngs({ 'a.png': pngClaiming(4, 5) }), expect: /a\.png: expected a valid PNG, found a corrupt PNG \(the image data ends early/ },
   // Run configs (JSON)
+  { group: 'config', name: 'null', make: config(() => {}, 'null'), expect: /config\.json: expected a JSON object \(a run config\), found null/, names: (w) => join(w, 'config.json') },
+  { group: 'config', name: 'an array', make: config(() => {}, '[{"steps": 1}]'), expect: /config\.json: expected a JSON object \(a run config\), found an array/ },
+  { group: 'config', name: 'a string', make: config(() => {}, '"steps"'), expect: /config\.json: expected a JSON object \(a run config\), found a string/ },
+  { group: 'config', name: 'a typo (stepz)', make: config((c) => (c.stepz = 5)), expect: /config\.json: stepz: unknown key \(did you mean 'steps'\?/ },
+  { group: 'config', name: 'an unknown optimizer key', make: config((c) => (c.optimizer = { ...c.optimizer, momentum: 0.9 })), expect: /optimizer\.momentum: unknown key \(did you mean 'optimizer\./ },
+  { group: 'config', name: 'infinite epsilon (1e999)', make: config(() => {}, JSON.stringify(goodRunConfig).replace(/"epsilon":[^,}]+/, '"epsilon":1e999')), expect: /optimizer\.epsilon: expected .*found Infinity|epsilon: Infinity/ },
+  { group: 'config', name: 'RMSProp decay 1.5', make: config((c) => (c.optimizer = { ...c.optimizer, decay: 1.5 })), expect: /optimizer\.decay: expected a number in \[0, 1\), found 1\.5/ },
+  { group: 'config', name: 'seed 2^32', make: config((c) => (c.seed = 2 ** 32)), expect: /seed: expected an integer in 0\.\.4294967295, found 4294967296/ },
+  { group: 'config', name: 'sampling count 10^9', make: config((c) => (c.samples = 1e9)), expect: /samples: expected an integer in 0\.\.1024, found 1000000000/ },
+  { group: 'config', name: 'negative temperature', make: config((c) => (c.temperature = -0.5)), expect: /temperature: expected a number in \[0, 100\], found -0\.5/ },
+  { group: 'config', name: 'nested 100,000 deep', make: config(() => {}, `{"model": ${'['.repeat(100000)}${']'.repeat(100000)}}`), expect: /config\.json: expected a JSON run config nested at most 64 deep, found nesting 100001 deep/ },
   { group: 'config', name: 'NaN in a config (written as null)', make: config((c) => (c.temperature = NaN)), expect: /temperature: expected finite number, found null/, names: (w) => join(w, 'config.json') },
   { group: 'config', name: 'steps as a string', make: config((c) => (c.steps = '100')), expect: /steps: expected integer ≥ 1, found "100"/ },
   { group: 'config', name: 'batch size 0', make: config((c) => (c.batchSize = 0)), expect: /batchSize: expected integer ≥ 1, found 0/ },
@@ -133,7 +203,7 @@ export const badInputCorpus: readonly BadInput[] = [
   { group: 'spec', name: 'hidden as a string', make: spec((s) => (s.hidden = '6')), expect: /hidden: expected integer in 1\.\.16384, found "6"/, names: () => 'model spec' },
   { group: 'spec', name: 'levels 1', make: spec((s) => (s.levels = 1)), expect: /levels: expected integer in 2\.\.65536, found 1/, names: () => 'model spec' },
   { group: 'spec', name: 'even kernel', make: spec((s) => (s.kernel = 4)), expect: /kernel: expected odd integer in 1\.\.63, found 4/, names: () => 'model spec' },
-  { group: 'spec', name: 'bernoulli likelihood with 4 levels', make: spec((s) => (s.likelihood = { kind: 'bernoulli' })), expect: /likelihood: 'bernoulli' needs levels = 2, found levels = 4/, names: () => 'model spec' },
+  { group: 'spec', name: 'bernoulli likelihood with 4 levels', make: spec((s) => (s.likelihood = { kind: 'bernoulli' })), expect: /likelihood: 'bernoulli' needs levels = 2, found levels = \d+/, names: () => 'model spec' },
   { group: 'spec', name: 'two channels', make: spec((s) => (s.channels = 2)), expect: /channels: expected 1 \| 3, found 2/, names: () => 'model spec' },
   // Checkpoints
   { group: 'checkpoint', name: 'checkpoint from another spec', make: checkpoint(() => {}, tinySpec, { ...tinySpec, hidden: 8 }), expect: /checkpoint is for another model: spec\.hidden: expected 8, found 6/, names: (w) => join(ckpt(w), 'model.json') },
@@ -181,5 +251,16 @@ export const badInputCorpus: readonly BadInput[] = [
     }),
     expect: /weight 'param\/[^']+': expected shape \[[\d, ]+\] \(from the spec\), found \[[\d, ]+\]/,
   },
+  {
+    group: 'checkpoint',
+    name: 'manifest spec with an absurd width',
+    make: checkpoint((d) => {
+      const m = JSON.parse(readFileSync(join(d, 'model.json'), 'utf8'));
+      m.pixelstreams.spec.hidden = 2 ** 24;
+      writeFileSync(join(d, 'model.json'), JSON.stringify(m));
+    }),
+    expect: /model\.json: pixelstreams\.spec\.hidden: expected at most 2048, found 16777216/,
+  },
+  { group: 'checkpoint', name: 'manifest nested 10,000 deep', make: checkpoint((d) => writeFileSync(join(d, 'model.json'), `{"format": ${'['.repeat(10000)}${']'.repeat(10000)}}`)), expect: /model\.json: expected a checkpoint manifest nested at most 64 deep, found nesting 10001 deep/ },
   { group: 'checkpoint', name: 'model.json not JSON', make: checkpoint((d) => writeFileSync(join(d, 'model.json'), '{"format":')), expect: /model\.json: expected JSON, found a parse error/ },
 ];

@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import * as E from 'fp-ts/lib/Either.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeCheckpoint, listCheckpoints, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { RUN_MANIFEST } from '../pipelines/runFolder.js';
 import { Rng } from '../src/rng.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -197,7 +198,8 @@ describe('kill test', () => {
 
     // No leftovers: temporary and half-removed folders were cleaned up by later saves.
     expect(readdirSync(join(runDir, 'checkpoints')).every((n) => /^step-\d{8}$/.test(n))).toBe(true);
-    expect(readdirSync(runDir).sort()).toEqual(['checkpoints', 'report.json']);
+    // …and the lock of every SIGKILLed attempt was taken over as stale and released at the end.
+    expect(readdirSync(runDir).sort()).toEqual(['checkpoints', RUN_MANIFEST, 'report.json']);
 
     console.log(
       `kill test: ${killsSurvived}/${killsTried} SIGKILLs survived, ${gracefulStops} graceful stops, ` +
@@ -208,4 +210,41 @@ describe('kill test', () => {
     expect(gracefulStops).toBeGreaterThanOrEqual(1);
     expect(killsSurvived).toBe(killsTried);
   }, 300_000);
+
+  // SIGTERM/SIGINT after training, in evaluation and in sampling: the phase stops between batches,
+  // the report says what was kept, exit 0, and the final checkpoint loads.
+  it.each([
+    ['evaluate', 'SIGTERM', /^trained to step/m, ['--validation', '9000', '--eval-batch-size', '1', '--samples', '0']],
+    ['sample', 'SIGINT', /^held-out NLL/m, ['--validation', '8', '--samples', '1024']],
+  ] as const)('%s: %s ends it cleanly, says what was kept, exit 0, a loadable checkpoint', async (phase, signal, ready, extra) => {
+    const out = mkdtempSync(join(tmpdir(), `kill-${phase}-`));
+    dirs.push(out);
+    const args = ['train', '--data', 'mnist', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--limit', '16', '--seed', '5', '--backend', 'wasm', '--workers', '1', '--no-progress', '--out', out, ...extra];
+    const r = await new Promise<Outcome>((resolve, reject) => {
+      const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+      let stderr = '';
+      let sent = false;
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        // the phase has begun: its first line (or the line before it) is out
+        if (ready.test(stderr) && !sent) {
+          sent = true;
+          setTimeout(() => child.kill(signal), phase === 'evaluate' ? 20 : 300);
+        }
+      });
+      child.on('error', reject);
+      child.on('close', (code, sig) => resolve({ code, signal: sig, stderr }));
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(new RegExp(`${signal} during ${phase}: stopped .*; kept the checkpoint .*step-00000002`));
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report.interrupted.phase).toBe(phase);
+    expect(report.interrupted.signal).toBe(signal);
+    if (phase === 'evaluate') expect(report.evaluation.complete).toBe(false);
+    else expect(existsSync(join(out, 'samples.png'))).toBe(false);
+    const ck = loadCheckpoint(join(out, 'checkpoints', 'step-00000002'));
+    expect(E.isRight(ck)).toBe(true);
+    if (E.isRight(ck)) disposeCheckpoint(ck.right);
+    console.log(`${signal} during ${phase}: exit ${r.code}; ${report.interrupted.kept}`);
+  }, 120_000);
 });

@@ -12,13 +12,17 @@
 // Everything here is synchronous: a SIGINT/SIGTERM handler can write a final checkpoint and exit.
 
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { basename, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import * as t from 'io-ts';
 import { formatValidationErrors } from '../data/errors.js';
+import { readFileBounded } from '../data/files.js';
+import { jsonMismatch, readJsonFile } from '../data/json.js';
+import { LIMITS } from '../data/limits.js';
+import { specBoundErrors } from './specBounds.js';
 import { cleanLeftovers, removeDirAtomic, writeDirAtomic } from '../fsAtomic.js';
 import type { BaseSpec } from '../model.js';
 import { decodeSpec, familyOf, type ModelSpec } from '../models/registry.js';
@@ -165,6 +169,12 @@ export const saveCheckpoint = (
   } catch (e) {
     return E.left(new Error(`${target}: run data is not JSON-serialisable (${(e as Error).message})`));
   }
+  // Every value of the manifest must read back as written (an infinite epsilon would become null,
+  // and the checkpoint could never be loaded).
+  for (const [field, value] of [['spec', contents.spec], ['optimizer', contents.optimizer], ['run', contents.run]] as const) {
+    const bad = jsonMismatch(value, field);
+    if (bad) return E.left(new Error(`${target}: ${bad}; checkpoint not written`));
+  }
 
   const entries: WeightEntry[] = [];
   const chunks: Uint8Array[] = [];
@@ -277,21 +287,21 @@ export const loadCheckpoint = <R = unknown>(
   const manifestPath = join(dir, MANIFEST_FILE);
   const fail = (msg: string) => E.left(new Error(`${manifestPath}: ${msg}`));
 
-  // 1. The manifest.
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(manifestPath, 'utf8'));
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    if (err.code === 'ENOENT') return fail('expected a checkpoint manifest, found no such file');
-    if (err.code) return fail(`cannot read (${err.message})`);
-    return fail(`expected JSON, found a parse error (${err.message})`);
-  }
+  // 1. The manifest (a regular file, bounded in size and nesting).
+  if (!existsSync(manifestPath)) return fail('expected a checkpoint manifest, found no such file');
+  const parsed = readJsonFile(manifestPath, 'a checkpoint manifest');
+  if (E.isLeft(parsed))
+    return /invalid JSON/.test(parsed.left.message)
+      ? fail(`expected JSON, found a parse error (${parsed.left.message.replace(/^.*invalid JSON \(/, '').replace(/\)$/, '')})`)
+      : E.left(parsed.left);
+  const raw = parsed.right;
   const decoded = ManifestCodec.decode(raw);
   if (E.isLeft(decoded)) return fail(formatValidationErrors(decoded.left));
   const m = decoded.right;
   const ps = m.pixelstreams;
 
+  const bounds = specBoundErrors(ps.spec, 'pixelstreams.spec');
+  if (bounds.length) return fail(bounds.join('; '));
   const spec = decodeSpec(ps.spec, `${manifestPath}: pixelstreams.spec`);
   if (E.isLeft(spec)) return spec;
   const opt = OptimizerConfigCodec.decode(ps.optimizer);
@@ -307,7 +317,10 @@ export const loadCheckpoint = <R = unknown>(
     if (diffs.length) return fail(`checkpoint is for another model: ${diffs.join('; ')}`);
   }
 
-  // 3. Names and shapes.
+  // 3. Names and shapes — and a size bound before any byte of weights is read.
+  const paramCount = Object.values(familyOf(spec.right).shapes(spec.right) as Record<string, number[]>).reduce((n, sh) => n + sizeOf(sh), 0);
+  if (paramCount > LIMITS.parameters)
+    return fail(`pixelstreams.spec: expected a model of at most ${LIMITS.parameters} parameters, found ${paramCount}`);
   const expected = expectedShapes(spec.right, opt.right);
   const seen = new Set<string>();
   const errs: string[] = [];
@@ -325,17 +338,23 @@ export const loadCheckpoint = <R = unknown>(
   if (errs.length) return fail(errs.slice(0, 8).join('; ') + (errs.length > 8 ? `; … ${errs.length - 8} more` : ''));
 
   // 4. The bytes: length and checksum over all files in manifest order.
-  const files: Uint8Array[] = [];
-  for (const g of m.weightsManifest)
-    for (const p of g.paths) {
-      try {
-        files.push(readFileSync(join(dir, p)));
-      } catch (e) {
-        return E.left(new Error(`${join(dir, p)}: cannot read weights (${(e as Error).message})`));
-      }
-    }
   const weightsName = m.weightsManifest.flatMap((g) => g.paths).map((p) => join(dir, p)).join(' + ');
   const expectedBytes = m.weightsManifest.flatMap((g) => g.weights).reduce((a, w) => a + sizeOf(w.shape) * 4, 0);
+  const files: Uint8Array[] = [];
+  let budget = expectedBytes;
+  for (const g of m.weightsManifest)
+    for (const p of g.paths) {
+      // Each file read whole only if it fits what the manifest leaves for it (plus one byte, so a
+      // longer file is reported by its length below rather than read).
+      const f = readFileBounded(join(dir, p), Math.max(0, budget) + 1, 'a readable weights file');
+      if (E.isLeft(f)) {
+        if (/expected a file of at most/.test(f.left.message))
+          return E.left(new Error(`${weightsName}: expected ${expectedBytes} bytes (from ${MANIFEST_FILE}), found ${expectedBytes - budget + statSync(join(dir, p)).size}`));
+        return E.left(new Error(`${join(dir, p)}: cannot read weights (${f.left.message})`));
+      }
+      budget -= f.right.byteLength;
+      files.push(f.right);
+    }
   const foundBytes = files.reduce((a, f) => a + f.byteLength, 0);
   if (foundBytes !== expectedBytes)
     return E.left(new Error(`${weightsName}: expected ${expectedBytes} bytes (from ${MANIFEST_FILE}), found ${foundBytes}`));

@@ -4,7 +4,8 @@
 
 import * as E from 'fp-ts/lib/Either.js';
 import { fileError } from './errors.js';
-import { gunzipIfNeeded, readNamed, type NamedBuffer } from './files.js';
+import { gunzipIfNeeded, gunzipPrefix, isGzip, readNamed, type NamedBuffer } from './files.js';
+import { LIMITS } from './limits.js';
 import type { ImageRecord, ImageSet } from './records.js';
 
 export const IDX_IMAGES_MAGIC = 0x00000803;
@@ -29,9 +30,32 @@ const magicHint = (m: number): string =>
 const lengthFound = (actual: number, expected: number): string =>
   `${actual} bytes (${actual < expected ? 'truncated' : 'trailing bytes'})`;
 
+/**
+ * The bytes of an IDX file after gunzip, inflating no more than its header declares: the header is
+ * read from the start of the stream first, and the whole is inflated with that size as its bound
+ * (a header claiming more than the decoded-bytes limit is an error before anything is inflated).
+ */
+const inflateIdx = (
+  src: NamedBuffer,
+  headerBytes: number,
+  magic: number,
+  declared: (header: Uint8Array) => number,
+): E.Either<Error, NamedBuffer> => {
+  if (!isGzip(src.data)) return E.right(src);
+  const head = gunzipPrefix(src.data, headerBytes);
+  if (head.length < headerBytes) return gunzipIfNeeded(src, LIMITS.decodedBytes); // tiny or broken: the checks below name it
+  if (u32(head, 0) !== magic) return E.right({ file: src.file, data: head }); // the magic check names it
+  const size = declared(head);
+  if (size > LIMITS.decodedBytes)
+    return E.left(fileError(src.file, `a header declaring at most ${LIMITS.decodedBytes} bytes (the decoded-data limit)`, `${size} bytes declared`));
+  return gunzipIfNeeded(src, size);
+};
+
+const declaredImageBytes = (d: Uint8Array): number => 16 + u32(d, 4) * u32(d, 8) * u32(d, 12);
+
 /** Decode an IDX image file (idx3-ubyte, raw or .gz). */
 export const decodeIdxImages = (src: NamedBuffer): E.Either<Error, IdxImages> => {
-  const r = gunzipIfNeeded(src);
+  const r = inflateIdx(src, 16, IDX_IMAGES_MAGIC, declaredImageBytes);
   if (E.isLeft(r)) return r;
   const { file, data } = r.right;
   if (data.length < 16)
@@ -45,6 +69,8 @@ export const decodeIdxImages = (src: NamedBuffer): E.Either<Error, IdxImages> =>
   if (height === 0 || width === 0)
     return E.left(fileError(file, 'image dimensions ≥ 1', `${height}×${width}`));
   const expected = 16 + count * height * width;
+  if (expected > LIMITS.decodedBytes + 16)
+    return E.left(fileError(file, `at most ${LIMITS.decodedBytes} bytes of images (the decoded-data limit)`, `a header declaring ${count}×${height}×${width}`));
   if (data.length !== expected)
     return E.left(
       fileError(file, `${expected} bytes (16-byte header + ${count}×${height}×${width})`, lengthFound(data.length, expected)),
@@ -54,7 +80,7 @@ export const decodeIdxImages = (src: NamedBuffer): E.Either<Error, IdxImages> =>
 
 /** Decode an IDX label file (idx1-ubyte, raw or .gz). */
 export const decodeIdxLabels = (src: NamedBuffer): E.Either<Error, Uint8Array> => {
-  const r = gunzipIfNeeded(src);
+  const r = inflateIdx(src, 8, IDX_LABELS_MAGIC, (d) => 8 + u32(d, 4));
   if (E.isLeft(r)) return r;
   const { file, data } = r.right;
   if (data.length < 8)

@@ -1,7 +1,8 @@
+import { deflateSync, inflateSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { pngFile } from '../../test/fixtures/data.js';
-import { checkPngShape, decodePng, encodePngGrid } from './png.js';
+import { checkPngShape, decodePng, encodePngGrid, writtenByPixelstreams } from './png.js';
 
 const right = <A>(r: E.Either<Error, A>): A => {
   if (E.isLeft(r)) throw r.left;
@@ -78,5 +79,76 @@ describe('encodePngGrid', () => {
     expect(() => encodePngGrid([new Uint8Array(5)], { height: 2, width: 3, channels: 1, levels: 256 })).toThrow(
       /image 0: expected 6 values \(2×3×1\), found 5/,
     );
+  });
+});
+
+// ── Completeness against the header (issue 17): an interlaced PNG written by hand (pngjs cannot
+// write one), whole and cut short, and the Software tag of our own PNGs. ──
+
+const crc32 = (bytes: Uint8Array): number => {
+  let c = 0xffffffff;
+  for (const x of bytes) {
+    c ^= x;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return (c ^ 0xffffffff) >>> 0;
+};
+const chunk = (type: string, data: Uint8Array): Buffer => {
+  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+  const out = Buffer.alloc(body.length + 8);
+  out.writeUInt32BE(data.length, 0);
+  body.copy(out, 4);
+  out.writeUInt32BE(crc32(body), 4 + body.length);
+  return out;
+};
+const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
+
+/** A greyscale 8-bit Adam7-interlaced PNG of w × h with value(x, y); `keep` cuts the raw data. */
+const interlacedPng = (w: number, h: number, value: (x: number, y: number) => number, keep?: number): Buffer => {
+  const raw: number[] = [];
+  for (const [x0, y0, dx, dy] of ADAM7)
+    for (let y = y0; y < h; y += dy) {
+      const row: number[] = [];
+      for (let x = x0; x < w; x += dx) row.push(value(x, y));
+      if (row.length) raw.push(0, ...row); // filter type 0
+    }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 0, 0, 0, 1], 8); // depth 8, greyscale, deflate, filter 0, Adam7
+  const data = deflateSync(Buffer.from(raw.slice(0, keep ?? raw.length)));
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', data), chunk('IEND', new Uint8Array(0))]);
+};
+
+describe('decodePng: complete and consistent with its header', () => {
+  it('an interlaced PNG decodes to its pixels (the Adam7 size is computed right)', () => {
+    const value = (x: number, y: number) => (x * 23 + y * 7) & 255;
+    for (const [w, h] of [[5, 3], [9, 9], [1, 1], [16, 2]] as const) {
+      const d = right(decodePng(interlacedPng(w, h, value), 'i.png'));
+      expect([d.width, d.height]).toEqual([w, h]);
+      for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) expect(d.pixels[y * w + x]).toBe(value(x, y));
+    }
+  });
+
+  it('an interlaced PNG cut short is an error naming the file and both sizes (negative control above)', () => {
+    expect(leftMessage(decodePng(interlacedPng(9, 9, () => 1, 40), 'cut.png'))).toMatch(
+      /^cut\.png: expected a valid PNG, found a corrupt PNG \(the image data ends early: it inflates to 40 bytes, the 9×9 header needs \d+\)$/,
+    );
+  });
+
+  it('image data that inflates past what the header needs is an error (the inflation bound)', () => {
+    const png = pngFile(4, 4, 0);
+    const len = png.readUInt32BE(33);
+    const raw = inflateSync(png.subarray(41, 41 + len));
+    const long = Buffer.concat([png.subarray(0, 33), chunk('IDAT', deflateSync(Buffer.concat([raw, Buffer.alloc(1 << 20)]))), chunk('IEND', new Uint8Array(0))]);
+    expect(leftMessage(decodePng(long, 'long.png'))).toMatch(/^long\.png: expected image data inflating to 20 bytes \(from the 4×4 header\), found more$/);
+  });
+
+  it('our PNGs carry the Software tag; other PNGs do not; the tag does not change the pixels', () => {
+    const img = Uint8Array.from({ length: 4 }, (_, i) => i % 2);
+    const ours = encodePngGrid([img], { height: 2, width: 2, channels: 1, levels: 2 });
+    expect(writtenByPixelstreams(ours)).toBe(true);
+    expect(writtenByPixelstreams(pngFile(2, 2, 0))).toBe(false);
+    expect(Array.from(right(decodePng(ours, 'ours.png')).pixels)).toEqual([0, 255, 0, 255]);
   });
 });

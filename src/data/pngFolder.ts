@@ -6,7 +6,8 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as path from 'node:path';
 import { fileError } from './errors.js';
 import { listFolder, readAllNamed, type NamedBuffer } from './files.js';
-import { checkPngShape, decodePng } from './png.js';
+import { LIMITS } from './limits.js';
+import { checkPngShape, decodePng, inspectPng } from './png.js';
 import type { ImageRecord, ImageSet } from './records.js';
 
 const collator = new Intl.Collator('en', { numeric: true });
@@ -22,7 +23,14 @@ export const decodePngFiles = (files: readonly NamedBuffer[], name: string): E.E
   if (files.length === 0) return E.left(fileError(name, 'at least one .png file', 'none'));
   const records: ImageRecord[] = [];
   let first: { file: string; height: number; width: number; channels: 1 | 3 } | undefined;
+  let decodedBytes = 0;
   for (const { file, data } of files) {
+    // Bound the whole set before decoding the next one: its header says what it will take.
+    const head = inspectPng(data, file);
+    if (E.isLeft(head)) return head;
+    decodedBytes += head.right.width * head.right.height * 4;
+    if (decodedBytes > LIMITS.decodedBytes)
+      return E.left(fileError(file, `a folder decoding to at most ${LIMITS.decodedBytes} bytes of pixels (the decoded-data limit)`, 'more with this file'));
     const d = decodePng(data, file);
     if (E.isLeft(d)) return d;
     if (first) {
@@ -42,6 +50,7 @@ export const readPngFolder = async (dir: string): Promise<E.Either<Error, ImageS
   const names = sortFileNames(ls.right.filter(isPngName));
   if (names.length === 0)
     return E.left(fileError(dir, 'a folder with at least one .png file', `${ls.right.length} entries, none ending in .png`));
+  // Every name must be a regular file (a folder named x.png, a FIFO: an error naming it).
   const files = await readAllNamed(names.map((n) => path.join(dir, n)));
   return E.isLeft(files) ? files : decodePngFiles(files.right, dir);
 };

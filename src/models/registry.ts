@@ -7,7 +7,8 @@ import { pipe } from 'fp-ts/lib/function.js';
 import { formatValidationErrors } from '../data/errors.js';
 import { defaultConvImpl } from '../layers/maskedConv.js';
 import { likelihoodFor, likelihoodRules } from '../likelihoods/index.js';
-import type { AutoregressiveModel, BaseSpec, ForwardOptions, ModelFamily, Preset } from '../model.js';
+import { requireLabels } from '../conditioning.js';
+import type { AutoregressiveModel, BaseSpec, ForwardOptions, Labels, ModelFamily, Preset } from '../model.js';
 import type { NamedTensors, Tensor4D } from '../tf.js';
 import { diagonalBiLstm } from './diagonalBiLstm/index.js';
 import { gatedPixelCnn, type GatedPixelCnnSpec } from './gatedPixelCnn/index.js';
@@ -88,7 +89,7 @@ export const bindModel = <S extends BaseSpec>(
     spec,
     params,
     likelihood: likelihoodFor(spec.likelihood, spec),
-    forward: (x: Tensor4D) => family.forward(spec, params, x, options),
+    forward: (x: Tensor4D, labels?: Labels) => family.forward(spec, params, x, options, requireLabels(spec, labels, x.shape[0])),
   };
 };
 

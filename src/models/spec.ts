@@ -39,6 +39,13 @@ export const baseSpecFields = {
   likelihood: LikelihoodSpecCodec,
 };
 
+export const MAX_CLASSES = 65536;
+
+/** Fields every spec may have: `classes` makes it class-conditional (the label biases every layer). */
+export const optionalSpecFields = {
+  classes: intCodec(`integer in 1..${MAX_CLASSES}`, (n) => n >= 1 && n <= MAX_CLASSES),
+};
+
 /** Edit distance, for "did you mean" in messages. */
 const distance = (a: string, b: string): number => {
   const d = Array.from({ length: b.length + 1 }, (_, j) => j);
@@ -62,11 +69,16 @@ export const nearestKey = (key: string, known: readonly string[]): string | unde
 
 /**
  * An object codec with exactly these fields: an unknown key (a typo) fails, naming the key and the
- * nearest known one; every field is required.
+ * nearest known one; every field of `props` is required, and the optional ones (by default those
+ * every spec may have: `classes`) may be absent.
  */
-export const strictType = <P extends t.Props>(props: P, name: string): t.Type<t.TypeOf<t.TypeC<P>>, t.OutputOf<t.TypeC<P>>, unknown> => {
-  const inner = t.type(props, name);
-  const known = Object.keys(props);
+export const strictType = <P extends t.Props, O extends t.Props = typeof optionalSpecFields>(
+  props: P,
+  name: string,
+  optional: O = optionalSpecFields as unknown as O,
+): t.Type<t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<O>>>, t.OutputOf<t.TypeC<P>>, unknown> => {
+  const inner = t.intersection([t.type(props), t.partial(optional)], name);
+  const known = [...Object.keys(props), ...Object.keys(optional)];
   return new t.Type(
     name,
     inner.is,
@@ -78,8 +90,8 @@ export const strictType = <P extends t.Props>(props: P, name: string): t.Type<t.
         const near = nearestKey(k, known);
         return t.failure(u, c, `unknown key '${k}'${near ? ` (did you mean '${near}'?)` : ''}; known keys: ${known.join(', ')}`);
       }
-      return E.map((v) => v as t.TypeOf<t.TypeC<P>>)(inner.validate(u, c));
+      return E.map((v) => v as t.TypeOf<t.TypeC<P>> & Partial<t.TypeOf<t.TypeC<O>>>)(inner.validate(u, c));
     },
-    inner.encode,
+    inner.encode as (a: unknown) => t.OutputOf<t.TypeC<P>>,
   );
 };

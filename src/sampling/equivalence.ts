@@ -19,6 +19,8 @@ export interface EquivalenceOptions {
   readonly keepRows?: number;
   readonly known?: readonly Uint8Array[];
   readonly tolerance?: number; // default 1e-4
+  /** One class per image of the batch, for a class-conditional model. */
+  readonly labels?: Int32Array;
 }
 
 export interface EquivalenceReport {
@@ -46,7 +48,7 @@ export const compareSamplers = (
   const temperature = options.temperature ?? 1;
   const keepRows = options.keepRows ?? 0;
   const tol = options.tolerance ?? 1e-4;
-  const runs: [IncrementalSampler, IncrementalSampler] = [reference(model, B), candidate(model, B)];
+  const runs: [IncrementalSampler, IncrementalSampler] = [reference(model, B, options.labels), candidate(model, B, options.labels)];
   const rngs = [0, 1].map(() => Array.from({ length: B }, (_, b) => imageRng(seed, b)));
   const images = [0, 1].map(() => Array.from({ length: B }, (_, b) => Uint8Array.from(options.known?.[b] ?? new Uint8Array(model.spec.height * W * C))));
   let steps = 0;
@@ -109,8 +111,8 @@ export const cachedSamplerAgrees = (model: AutoregressiveModel, options: Equival
  */
 export const laggedSampler =
   (inner: SamplerFactory): SamplerFactory =>
-  (model, batch) => {
-    const s = inner(model, batch);
+  (model, batch, labels) => {
+    const s = inner(model, batch, labels);
     let pending: { i: number; j: number; c: number; values: Float32Array } | null = null;
     return {
       batch,

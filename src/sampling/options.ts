@@ -7,7 +7,10 @@ import type { ResolvedSampleOptions, SampleOptions } from './types.js';
 
 const isInt = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n);
 
-export const resolveSampleOptions = (shape: ImageShape, o: SampleOptions = {}): E.Either<Error, ResolvedSampleOptions> => {
+export const resolveSampleOptions = (
+  shape: ImageShape & { readonly classes?: number },
+  o: SampleOptions = {},
+): E.Either<Error, ResolvedSampleOptions> => {
   const errs: string[] = [];
   const bad = (field: string, expected: string, found: unknown) =>
     errs.push(`${field}: expected ${expected}, found ${typeof found === 'object' ? JSON.stringify(found) : String(found)}`);
@@ -33,7 +36,19 @@ export const resolveSampleOptions = (shape: ImageShape, o: SampleOptions = {}): 
       else if (img.some((v) => v >= shape.levels)) bad(`known[${n}]`, `levels < ${shape.levels}`, `${Math.max(...img)}`);
     });
   }
+  const classes = shape.classes ?? 0;
+  let labels: Int32Array | null = null;
+  if (classes === 0) {
+    if (o.labels !== undefined) bad('labels', 'none (the model is not class-conditional)', o.labels);
+  } else if (o.labels === undefined) bad('labels', `a class in 0..${classes - 1} per image (the model is class-conditional)`, 'none');
+  else {
+    const given = typeof o.labels === 'number' ? Array.from({ length: isInt(count) ? count : 0 }, () => o.labels as number) : o.labels;
+    const wrong = given.findIndex((l) => !isInt(l) || l < 0 || l >= classes);
+    if (wrong >= 0) bad(`labels[${wrong}]`, `a class in 0..${classes - 1}`, given[wrong]);
+    else if (isInt(count) && given.length < count) bad('labels', `at least count = ${count} labels`, `${given.length}`);
+    else labels = Int32Array.from(given);
+  }
   return errs.length
     ? E.left(new Error(`sample options: ${errs.join('; ')}`))
-    : E.right({ count, batchSize, seed, temperature, keepRows, known, cached: o.cached ?? true });
+    : E.right({ count, batchSize, seed, temperature, keepRows, known, cached: o.cached ?? true, labels });
 };

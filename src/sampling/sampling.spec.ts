@@ -126,7 +126,7 @@ describe('sample options', () => {
   const shape = { height: 4, width: 4, channels: 1 as const, levels: 4 };
   it('fills defaults', () => {
     expect(resolveSampleOptions(shape, { count: 40 })).toEqual(
-      E.right({ count: 40, batchSize: 16, seed: 0, temperature: 1, keepRows: 0, known: null, cached: true }),
+      E.right({ count: 40, batchSize: 16, seed: 0, temperature: 1, keepRows: 0, known: null, cached: true, labels: null }),
     );
   });
   it('names every bad field', () => {

@@ -24,7 +24,7 @@ export const samplingOrderOf = (model: AutoregressiveModel): SamplingOrder => {
 /** The family's cached sampler when it has one and `cached`, else the naive rerun. */
 export const samplerFor = (model: AutoregressiveModel, cached = true): SamplerFactory => {
   const family = familyOrNull(model.spec.family);
-  return cached && family?.cachedSampler ? (m, b) => family.cachedSampler!(m, b) : naiveSampler;
+  return cached && family?.cachedSampler ? (m, b, labels) => family.cachedSampler!(m, b, labels) : naiveSampler;
 };
 
 export function* samplingSteps(
@@ -36,7 +36,7 @@ export function* samplingSteps(
   const { height: H, width: W, channels: C } = model.spec;
   const P = C * model.likelihood.featuresPerChannel;
   const draw = model.likelihood.draw;
-  const { count, batchSize, seed, temperature, keepRows, known } = options;
+  const { count, batchSize, seed, temperature, keepRows, known, labels } = options;
   for (let first = 0; first < count; first += batchSize) {
     const B = Math.min(batchSize, count - first);
     const images = Array.from({ length: B }, (_, b) => (known ? Uint8Array.from(known[first + b]!) : new Uint8Array(H * W * C)));
@@ -44,7 +44,7 @@ export function* samplingSteps(
     const fixedInRow = new Int32Array(H); // values of row i fixed so far (the same for every image)
     let fixed = 0;
     let drawn = 0;
-    const sampler = factory(model, B);
+    const sampler = labels ? factory(model, B, labels.subarray(first, first + B)) : factory(model, B);
     try {
       const values = new Float32Array(B);
       for (const q of order) {

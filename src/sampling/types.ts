@@ -30,7 +30,8 @@ export interface IncrementalSampler {
   dispose(): void;
 }
 
-export type SamplerFactory = (model: AutoregressiveModel, batch: number) => IncrementalSampler;
+/** A sampler for a batch of B images; `labels` (one class per image) for a class-conditional model. */
+export type SamplerFactory = (model: AutoregressiveModel, batch: number, labels?: Int32Array) => IncrementalSampler;
 
 /** The order values are sampled in: flat indices (i·W + j)·C + c, first to last. */
 export type SamplingOrder = Int32Array;
@@ -49,6 +50,8 @@ export interface SampleOptions {
   readonly known?: readonly Uint8Array[];
   /** Use the family's cached incremental sampler when there is one (default true). */
   readonly cached?: boolean;
+  /** The class of each image (at least `count`) for a class-conditional model; one number for all. */
+  readonly labels?: number | readonly number[];
 }
 
 export interface ResolvedSampleOptions {
@@ -59,6 +62,8 @@ export interface ResolvedSampleOptions {
   readonly keepRows: number;
   readonly known: readonly Uint8Array[] | null;
   readonly cached: boolean;
+  /** One class per image, or null for an unconditional model. */
+  readonly labels: Int32Array | null;
 }
 
 /** One value was sampled. `probability` is the model's (temperature 1) probability of `value`. */

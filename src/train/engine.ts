@@ -2,6 +2,7 @@
 // operator takes any GradientEngine, so the same pipeline runs with or without workers.
 
 import { explainBackendError } from '../backend.js';
+import { labelsTensor, recordLabels } from '../conditioning.js';
 import type { RecordBatch } from '../data/records.js';
 import { recordsToTensor } from '../data/toTensor.js';
 import type { BaseSpec, ForwardOptions } from '../model.js';
@@ -26,9 +27,11 @@ export const localEngine = (options: ForwardOptions): GradientEngine => ({
   description: 'in-process',
   workers: 1,
   compute: async (spec, params, batch) => {
+    const given = recordLabels(spec, batch.records);
     const x = recordsToTensor(batch.shape, batch.records);
+    const labels = given ? labelsTensor(given) : undefined;
     try {
-      const { loss, grads } = lossAndGradients(spec, params, x, options);
+      const { loss, grads } = lossAndGradients(spec, params, x, options, labels);
       const value = loss.dataSync()[0]!;
       loss.dispose();
       return { loss: value, grads };
@@ -36,6 +39,7 @@ export const localEngine = (options: ForwardOptions): GradientEngine => ({
       throw explainBackendError(e, `gradients of ${batch.records.length} images`);
     } finally {
       x.dispose();
+      labels?.dispose();
     }
   },
   close: async () => {},

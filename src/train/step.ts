@@ -3,7 +3,8 @@
 // it can be checkpointed, resumed exactly, and split across workers (gradients of shards averaged).
 
 import { bitsPerDim, likelihoodFor } from '../likelihoods/index.js';
-import type { BaseSpec, ForwardOptions } from '../model.js';
+import { requireLabels } from '../conditioning.js';
+import type { BaseSpec, ForwardOptions, Labels } from '../model.js';
 import { familyOf } from '../models/registry.js';
 import { tf, type NamedTensors, type Tensor4D } from '../tf.js';
 import { applyGradientsFlat, type UpdateWithNorms } from './flatUpdate.js';
@@ -54,12 +55,14 @@ export const lossAndGradients = (
   params: NamedTensors,
   x: Tensor4D,
   options: ForwardOptions,
+  labels?: Labels,
 ): LossAndGrads => {
   const family = familyOf(spec);
   const likelihood = likelihoodFor(spec.likelihood, spec);
+  const given = requireLabels(spec, labels, x.shape[0]);
   const names = Object.keys(params);
   const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
-    tf.mean(likelihood.nll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options), x)),
+    tf.mean(likelihood.nll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options, given), x)),
   )(names.map((n) => params[n]!));
   return { loss: value as unknown as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
 };
@@ -151,8 +154,9 @@ export const trainStep = <S extends BaseSpec>(
   x: Tensor4D,
   options: ForwardOptions,
   policy: NonFinitePolicy = 'stop',
+  labels?: Labels,
 ): StepResult<S> => {
-  const { loss, grads } = lossAndGradients(state.spec, state.params, x, options);
+  const { loss, grads } = lossAndGradients(state.spec, state.params, x, options, labels);
   const lossValue = loss.dataSync()[0]!;
   loss.dispose();
   return applyStep(state, lossValue, grads, x.shape[0], policy);

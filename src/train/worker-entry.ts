@@ -22,8 +22,9 @@ const compute = (m: ComputeMessage): FromWorker => {
     params[n] = tf.tensor(m.params[i]!, m.shapes[i] as number[], 'float32');
   });
   const x = tf.tensor4d(Float32Array.from(m.pixels), [m.count, m.shape.height, m.shape.width, m.shape.channels]);
+  const labels = m.labels ? tf.tensor1d(m.labels, 'int32') : undefined;
   try {
-    const { loss, grads } = lossAndGradients(m.spec, params, x, { convImpl });
+    const { loss, grads } = lossAndGradients(m.spec, params, x, { convImpl }, labels);
     const lossSum = loss.dataSync()[0]! * m.count;
     const out = m.names.map((n) => {
       const g = grads[n]!.dataSync() as Float32Array;
@@ -34,7 +35,7 @@ const compute = (m: ComputeMessage): FromWorker => {
     tf.dispose([loss, ...Object.values(grads)]);
     return { type: 'result', id: m.id, lossSum, grads: out, numTensors: 0, computeMs: performance.now() - t0 };
   } finally {
-    tf.dispose([x, ...Object.values(params)]);
+    tf.dispose([x, ...(labels ? [labels] : []), ...Object.values(params)]);
   }
 };
 

@@ -4,6 +4,7 @@
 // them weighted by shard size — the same mean as one process over the whole batch. Only the main
 // thread applies updates (train/step.ts applyStep), so weights stay identical by construction.
 
+import { recordLabels } from '../conditioning.js';
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ImageShape, BaseSpec } from '../model.js';
@@ -31,6 +32,8 @@ export interface ComputeMessage {
   /** count images of H·W·C levels, concatenated. */
   readonly pixels: Uint8Array;
   readonly count: number;
+  /** Their classes, for a class-conditional spec; null otherwise. */
+  readonly labels: Int32Array | null;
 }
 
 export type ToWorker = InitMessage | ComputeMessage;
@@ -171,6 +174,7 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     const shapes = names.map((n) => params[n]!.shape);
     const values = await Promise.all(names.map((n) => params[n]!.data() as Promise<Float32Array>));
     const size = batch.shape.height * batch.shape.width * batch.shape.channels;
+    const labels = recordLabels(spec, batch.records) ?? null;
     for (const r of batch.records)
       if (r.pixels.length !== size)
         throw new Error(`record ${r.index}: expected ${size} values (${batch.shape.height}×${batch.shape.width}×${batch.shape.channels}), found ${r.pixels.length}`);
@@ -188,7 +192,8 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
       batch.records.slice(offset, offset + n).forEach((r, i) => pixels.set(r.pixels, i * size));
       offset += n;
       used.push(w);
-      const message: ComputeMessage = { type: 'compute', id: nextId++, spec, names, shapes, params: values, shape: batch.shape, pixels, count: n };
+      const shard = labels ? labels.slice(offset - n, offset) : null;
+      const message: ComputeMessage = { type: 'compute', id: nextId++, spec, names, shapes, params: values, shape: batch.shape, pixels, count: n, labels: shard };
       jobs.push(run(slots[w]!, message));
     });
     const results = await Promise.all(jobs);

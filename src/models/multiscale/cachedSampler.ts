@@ -10,18 +10,30 @@ import type { AutoregressiveModel } from '../../model.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
 import { tf, type Tensor4D } from '../../tf.js';
 import { cachedPixelRnn } from '../pixelrnn/cachedSampler.js';
-import { conditionMap, largeSpecOf, smallSpecOf } from './network.js';
+import { classesOf, labelMap, labelsTensor } from '../../conditioning.js';
+import { largeCondition, largeSpecOf, smallSpecOf } from './network.js';
 import { isSmallPosition } from './order.js';
 import type { MultiscaleSpec } from './spec.js';
 
-export const cachedMultiscaleSampler = (model: AutoregressiveModel<MultiscaleSpec>, batch: number): IncrementalSampler => {
+export const cachedMultiscaleSampler = (model: AutoregressiveModel<MultiscaleSpec>, batch: number, labels?: Int32Array): IncrementalSampler => {
   const spec = model.spec;
   const { height: H, width: W, channels: C, factor: f } = spec;
   const [s, s2] = [H / f, W / f];
   const B = batch;
   const smallValues = new Float32Array(B * s * s2 * C); // [B, s, s', C] levels, as committed
   let smallLeft = s * s2 * C; // values of the small image not committed yet
-  let small: IncrementalSampler | null = cachedPixelRnn(smallSpecOf(spec), model.params, B, { prefix: 'small.' });
+  const classes = classesOf(spec);
+  if (classes > 0 && (!labels || labels.length !== B))
+    throw new Error(`cachedMultiscale: a class-conditional model needs ${B} labels, found ${labels ? labels.length : 'none'}`);
+  const y = classes > 0 ? labelsTensor(labels!) : undefined; //                    [B]
+  let small: IncrementalSampler | null = (() => {
+    const condition = y ? labelMap(y, classes, s, s2) : undefined; //                  [B, s, s', classes]
+    try {
+      return cachedPixelRnn(smallSpecOf(spec), model.params, B, { prefix: 'small.', ...(condition ? { condition } : {}) });
+    } finally {
+      condition?.dispose();
+    }
+  })();
   let large: IncrementalSampler | null = null;
   let cursor = 0; // next flat raster index the conditional sampler has not seen
   const values = new Float32Array(B);
@@ -32,7 +44,7 @@ export const cachedMultiscaleSampler = (model: AutoregressiveModel<MultiscaleSpe
     small?.dispose();
     small = null;
     const smallImage = tf.tensor4d(smallValues, [B, s, s2, C]) as Tensor4D; //   [B, s, s', C]
-    const condition = conditionMap(spec, model.params, smallImage); //           [B, n, m, c]
+    const condition = largeCondition(spec, model.params, smallImage, B, y); //    [B, n, m, c (+ classes)]
     try {
       return cachedPixelRnn(largeSpecOf(spec), model.params, B, { prefix: 'large.', condition });
     } finally {
@@ -76,6 +88,7 @@ export const cachedMultiscaleSampler = (model: AutoregressiveModel<MultiscaleSpe
       }
     },
     dispose: () => {
+      y?.dispose();
       small?.dispose();
       large?.dispose();
       small = large = null;

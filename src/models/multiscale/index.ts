@@ -4,7 +4,7 @@
 import type { ModelFamily } from '../../model.js';
 import { multiscaleSpecArb } from './arbitrary.js';
 import { cachedMultiscaleSampler } from './cachedSampler.js';
-import { combinedHead, initMultiscale, multiscaleShapes } from './network.js';
+import { combinedHead, initMultiscale, multiscaleNll, multiscaleShapes } from './network.js';
 import { multiscaleSamplingOrder } from './order.js';
 import { MultiscaleSpecCodec, multiscalePresets, multiscaleRules, type MultiscaleSpec } from './spec.js';
 
@@ -23,4 +23,9 @@ export const multiscale: ModelFamily<MultiscaleSpec> = {
   order: multiscaleSamplingOrder,
   cachedSampler: cachedMultiscaleSampler,
   specArb: multiscaleSpecArb,
+  nllParts: (s, params, x) => {
+    const { small, conditional, total } = multiscaleNll(s, params, x);
+    total.dispose();
+    return { small, conditional };
+  },
 };

@@ -25,10 +25,11 @@
 // `smallModel` (unconditional, s×s') and `conditionalModel(small)` (the n×m network for a fixed small
 // image, causal in raster order), which the cached sampler (cachedSampler.ts) runs one after the other.
 
+import { classesOf, labelMap } from '../../conditioning.js';
 import { pointwise } from '../../layers/lstm.js';
 import { defaultConvImpl } from '../../layers/maskedConv.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
-import type { AutoregressiveModel, ForwardOptions } from '../../model.js';
+import type { AutoregressiveModel, ForwardOptions, Labels } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../../tf.js';
 import { initPixelRnn, pixelRnnForward, pixelRnnShapes, toUnit, withImage, type RecurrentSpec } from '../pixelrnn/network.js';
@@ -100,9 +101,23 @@ export const conditionMap = (spec: MultiscaleSpec, params: NamedTensors, small: 
     return tf.relu(tf.add(up, params[upName('b')]!)) as Tensor4D;
   });
 
-/** Head of the unconditional s×s' network. [B, s, s', C·F] */
-export const smallHead = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, options: ForwardOptions): Tensor4D =>
-  pixelRnnForward(smallSpecOf(spec), params, small, options, 'small.');
+/** Head of the s×s' network (given only the label, when class-conditional). [B, s, s', C·F] */
+export const smallHead = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
+  tf.tidy(() => {
+    const [, s, s2] = small.shape;
+    const condition = labels ? labelMap(labels, classesOf(spec), s, s2) : undefined; //  [B, s, s', classes]
+    return pixelRnnForward(smallSpecOf(spec), params, small, options, 'small.', condition);
+  });
+
+/** The large network's condition: the upsampled small image, and the one-hot label when conditional. [B, n, m, c (+ classes)] */
+export const largeCondition = (spec: MultiscaleSpec, params: NamedTensors, small: Tensor4D, batch: number, labels?: Labels): Tensor4D =>
+  tf.tidy(() => {
+    let condition = conditionMap(spec, params, small); //                            [B or 1, n, m, c]
+    if (condition.shape[0] !== batch)
+      condition = tf.broadcastTo(condition, [batch, ...condition.shape.slice(1)] as [number, number, number, number]);
+    if (!labels) return condition; //                                                 [B, n, m, c]
+    return tf.concat([condition, labelMap(labels, classesOf(spec), spec.height, spec.width)], 3) as Tensor4D; // [B, n, m, c + classes]
+  });
 
 /** Head of the n×m network given the small image (batch B, or 1 broadcast over x's batch). [B, n, m, C·F] */
 export const conditionalHead = (
@@ -111,27 +126,26 @@ export const conditionalHead = (
   x: Tensor4D,
   small: Tensor4D,
   options: ForwardOptions,
+  labels?: Labels,
 ): Tensor4D =>
   tf.tidy(() => {
-    let condition = conditionMap(spec, params, small); //                            [B or 1, n, m, c]
-    if (condition.shape[0] !== x.shape[0])
-      condition = tf.broadcastTo(condition, [x.shape[0], ...condition.shape.slice(1)] as [number, number, number, number]);
+    const condition = largeCondition(spec, params, small, x.shape[0], labels); //   [B, n, m, c (+ classes)]
     return pixelRnnForward(largeSpecOf(spec), params, x, options, 'large.', condition);
   });
 
 /** Combined head of x: small network at the small positions, conditional network elsewhere. [B, n, m, C·F] */
-export const combinedHead = (spec: MultiscaleSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D =>
+export const combinedHead = (spec: MultiscaleSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
   tf.tidy(() => {
     const small = subsample(x, spec.factor); //                                      [B, s, s', C]
-    const hs = smallHead(spec, params, small, options); //                           [B, s, s', C·F]
-    const hc = conditionalHead(spec, params, x, small, options); //                   [B, n, m, C·F]
+    const hs = smallHead(spec, params, small, options, labels); //                   [B, s, s', C·F]
+    const hc = conditionalHead(spec, params, x, small, options, labels); //           [B, n, m, C·F]
     const at = smallPositions(spec.height, spec.width, spec.factor); //              [1, n, m, 1]
     return tf.add(placeSmall(hs, spec.factor), tf.mul(hc, tf.sub(1, at))) as Tensor4D; // [B, n, m, C·F]
   });
 
 export const multiscaleShapes = (s: MultiscaleSpec): Record<string, number[]> => ({
-    ...pixelRnnShapes(smallSpecOf(s), 'small.'),
-    ...pixelRnnShapes(largeSpecOf(s), 'large.', s.conditionFeatures),
+    ...pixelRnnShapes(smallSpecOf(s), 'small.', classesOf(s)),
+    ...pixelRnnShapes(largeSpecOf(s), 'large.', s.conditionFeatures + classesOf(s)),
     [smoothName('w')]: [9 * s.channels, s.conditionFeatures],
     [smoothName('b')]: [s.conditionFeatures],
     [upName('w')]: [s.conditionFeatures, s.factor * s.factor * s.conditionFeatures],
@@ -144,8 +158,8 @@ export const initMultiscale = (s: MultiscaleSpec, seed: number): NamedTensors =>
       tf.tensor2d(Float32Array.from({ length: rows * cols }, () => up.normal() * Math.sqrt(2 / rows)), [rows, cols]);
     const c = s.conditionFeatures;
     return {
-      ...initPixelRnn(smallSpecOf(s), Rng.fromSeed(seed, 2), 'small.'),
-      ...initPixelRnn(largeSpecOf(s), Rng.fromSeed(seed, 3), 'large.', s.conditionFeatures),
+      ...initPixelRnn(smallSpecOf(s), Rng.fromSeed(seed, 2), 'small.', classesOf(s)),
+      ...initPixelRnn(largeSpecOf(s), Rng.fromSeed(seed, 3), 'large.', s.conditionFeatures + classesOf(s)),
       [smoothName('w')]: normal(9 * s.channels, c),
       [smoothName('b')]: tf.zeros([c]),
       [upName('w')]: normal(c, s.factor * s.factor * c),
@@ -159,9 +173,10 @@ export const multiscaleNll = (
   params: NamedTensors,
   x: Tensor4D,
   options: ForwardOptions = { convImpl: defaultConvImpl() },
+  labels?: Labels,
 ): { small: Tensor1D; conditional: Tensor1D; total: Tensor1D } => {
   const [small, conditional] = tf.tidy(() => {
-    const head = combinedHead(spec, params, x, options); //                          [B, n, m, C·F]
+    const head = combinedHead(spec, params, x, options, labels); //                  [B, n, m, C·F]
     const logProbs = likelihoodFor(spec.likelihood, spec).logProbs(head, x); //     [B, n, m, C, K]
     const target = tf.oneHot(tf.cast(x, 'int32'), spec.levels); //                   [B, n, m, C, K]
     const perValue = tf.neg(tf.sum(tf.mul(logProbs, target), 4)); //                [B, n, m, C]
@@ -182,7 +197,7 @@ export const smallModel = (
   spec: smallSpecOf(spec),
   params,
   likelihood: likelihoodFor(spec.likelihood, spec),
-  forward: (x) => smallHead(spec, params, x, options),
+  forward: (x, labels) => smallHead(spec, params, x, options, labels),
 });
 
 /**
@@ -198,5 +213,5 @@ export const conditionalModel = (
   spec: largeSpecOf(spec),
   params,
   likelihood: likelihoodFor(spec.likelihood, spec),
-  forward: (x) => conditionalHead(spec, params, x, small, options),
+  forward: (x, labels) => conditionalHead(spec, params, x, small, options, labels),
 });

@@ -16,6 +16,7 @@
 
 import { convLayout, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
+import { classBiasName, classesOf } from '../../conditioning.js';
 import { groupStarts, readParam, SparseRow } from '../../sampling/positionMath.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
 import { tf, type Tensor2D } from '../../tf.js';
@@ -30,7 +31,7 @@ interface Layer {
   readonly inF: number;
   readonly outF: number;
   readonly w: Float32Array; // [rows, out], centre channel mask applied; rows: above taps, left taps, centre
-  readonly bias: Float32Array; // [out]
+  readonly bias: Float32Array; // [B, out]: the bias, plus each image's class bias when conditional
   readonly above: readonly { dy: number; dx: number }[]; // taps in rows above, weight rows [0, above·in)
   readonly left: readonly number[]; // dx of taps left in the same row, weight rows after the above ones
   readonly aboveW: Tensor2D | null; // [above·in, out] on the backend
@@ -44,7 +45,15 @@ interface Layer {
   readonly sum: Float64Array; // [B, out]: the layer's output at the current pixel
 }
 
-const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel, H: number, W: number, batch: number): Layer => {
+const planLayer = (
+  spec: MaskedConvSpec,
+  role: Role,
+  model: AutoregressiveModel,
+  H: number,
+  W: number,
+  batch: number,
+  labels: Int32Array | undefined,
+): Layer => {
   const { table, weightMask } = convLayout(spec);
   const w = readParam(model.params, `${spec.name}.w`, WHO);
   if (weightMask) for (let k = 0; k < w.length; k++) w[k]! *= weightMask[k]!;
@@ -70,7 +79,7 @@ const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel,
     inF: spec.inFeatures,
     outF: spec.outFeatures,
     w,
-    bias: readParam(model.params, `${spec.name}.b`, WHO),
+    bias: imageBiases(model, spec, batch, labels),
     above,
     left,
     aboveW: aboveRows > 0 ? tf.tensor2d(w.subarray(0, aboveRows * spec.outFeatures), [aboveRows, spec.outFeatures]) : null,
@@ -85,11 +94,24 @@ const planLayer = (spec: MaskedConvSpec, role: Role, model: AutoregressiveModel,
   };
 };
 
-export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number): IncrementalSampler => {
+/** A layer's bias for every image of the batch [B, out]: b, plus E[y_b] for a class-conditional model. */
+const imageBiases = (model: AutoregressiveModel, spec: MaskedConvSpec, batch: number, labels: Int32Array | undefined): Float32Array => {
+  const bias = readParam(model.params, `${spec.name}.b`, WHO);
+  const out = new Float32Array(batch * spec.outFeatures);
+  const table = classesOf(model.spec) > 0 ? readParam(model.params, classBiasName(spec.name), WHO) : null;
+  if (table && (!labels || labels.length !== batch))
+    throw new Error(`${WHO}: a class-conditional model needs ${batch} labels, found ${labels ? labels.length : 'none'}`);
+  for (let b = 0; b < batch; b++)
+    for (let o = 0; o < spec.outFeatures; o++)
+      out[b * spec.outFeatures + o] = bias[o]! + (table ? table[labels![b]! * spec.outFeatures + o]! : 0);
+  return out;
+};
+
+export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number, labels?: Int32Array): IncrementalSampler => {
   const spec = model.spec as PixelCnnSpec;
   if (spec.family !== 'pixelcnn') throw new Error(`cachedPixelCnn: expected family 'pixelcnn', found '${spec.family}'`);
   const { height: H, width: W, channels: C, levels: K } = spec;
-  const layers = pixelCnnLayers(spec).map((l) => planLayer(l.conv, l.role, model, H, W, batch));
+  const layers = pixelCnnLayers(spec).map((l) => planLayer(l.conv, l.role, model, H, W, batch, labels));
   const input = layers[0]!;
   const last = layers[layers.length - 1]!; // head1
   const h = spec.hidden;
@@ -121,7 +143,7 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number)
   const beginRow = (i: number) => {
     for (const l of layers) {
       const { rowAcc, bias, outF, inF } = l;
-      for (let n = 0; n < W * batch; n++) rowAcc.set(bias, n * outF);
+      for (let j = 0; j < W; j++) rowAcc.set(bias, j * batch * outF); // [W, B, out]: each image's bias
       if (!l.aboveW || i === 0) continue;
       const rows = l.above.length * inF;
       const cols = new Float32Array(W * batch * rows); // [W·B, above·in], zero outside the image

@@ -5,11 +5,13 @@
 //
 // Every hidden layer has h features split into C channel groups; the last layer has C·F features
 // (F per channel, as the likelihood asks: K logits for a softmax, one for a Bernoulli), group c
-// holding channel c's block.
+// holding channel c's block. Class-conditional (spec.classes): every layer adds a learned vector of
+// its label, E_l[y] (a bias per class, as Gated PixelCNN's V·h with h one-hot).
 
 import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { classBiasName, classesOf, initClassBias, labelBias } from '../../conditioning.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
-import type { ForwardOptions } from '../../model.js';
+import type { ForwardOptions, Labels } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { tf, type NamedTensors, type Tensor4D } from '../../tf.js';
 import type { PixelCnnSpec } from './spec.js';
@@ -36,18 +38,38 @@ export const pixelCnnLayers = (s: PixelCnnSpec): PixelCnnLayer[] => {
   ];
 };
 
+/** Shapes of one layer's parameters: its compact weights, bias and (conditional) class biases. */
+const layerShapes = (s: PixelCnnSpec, conv: MaskedConvSpec): Record<string, number[]> => ({
+  ...maskedConvShapes(conv),
+  ...(classesOf(s) > 0 ? { [classBiasName(conv.name)]: [classesOf(s), conv.outFeatures] } : {}),
+});
+
 export const pixelCnnShapes = (s: PixelCnnSpec): Record<string, number[]> =>
-  Object.assign({}, ...pixelCnnLayers(s).map((l) => maskedConvShapes(l.conv)));
+  Object.assign({}, ...pixelCnnLayers(s).map((l) => layerShapes(s, l.conv)));
 
 export const initPixelCnn = (s: PixelCnnSpec, seed: number): NamedTensors => {
   const rng = Rng.fromSeed(seed, 1);
+  const classRng = Rng.fromSeed(seed, 5);
   // Residual branches start small so the initial network is close to the identity path.
-  return Object.assign({}, ...pixelCnnLayers(s).map((l) => initMaskedConv(l.conv, rng, l.role === 'residual' ? 0.5 : 1))) as NamedTensors;
+  return Object.assign(
+    {},
+    ...pixelCnnLayers(s).map((l) => ({
+      ...initMaskedConv(l.conv, rng, l.role === 'residual' ? 0.5 : 1),
+      ...(classesOf(s) > 0 ? { [classBiasName(l.conv.name)]: initClassBias(classesOf(s), l.conv.outFeatures, classRng) } : {}),
+    })),
+  ) as NamedTensors;
 };
 
-export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions): Tensor4D =>
+export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
   tf.tidy(() => {
-    const conv = maskedConv(options.convImpl);
+    const masked = maskedConv(options.convImpl);
+    /** The masked convolution, plus its label's bias E_l[y] when conditional. */
+    const conv: typeof masked = (layer, p, input, o) => {
+      const y = masked(layer, p, input, o); //                                [B, H, W, out]
+      if (!labels) return y;
+      const [b, , , out] = y.shape;
+      return tf.add(y, tf.reshape(labelBias(p, classBiasName(layer.name), labels), [b, 1, 1, out])) as Tensor4D; // [B, H, W, out]
+    };
     const layers = pixelCnnLayers(s);
     const of = (role: PixelCnnRole) => layers.filter((l) => l.role === role).map((l) => l.conv);
     const [input] = of('input');

@@ -32,6 +32,7 @@
 //
 // Speed against the naive rerun: `npx tsx bench/samplingRecurrent.ts`.
 
+import { classesOf, labelMap, labelsTensor } from '../../conditioning.js';
 import { convLayout } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
 import { gemvAdd, groupStarts, mat, readParam as readNamed, type Mat } from '../../sampling/positionMath.js';
@@ -456,5 +457,17 @@ export const cachedPixelRnn = (
 };
 
 /** The registry's factory for 'row-lstm' and 'diagonal-bilstm' models. */
-export const cachedPixelRnnSampler: SamplerFactory = (model: AutoregressiveModel, batch: number) =>
-  cachedPixelRnn(model.spec as unknown as RecurrentSpec, model.params, batch);
+export const cachedPixelRnnSampler: SamplerFactory = (model: AutoregressiveModel, batch: number, labels?: Int32Array) => {
+  const spec = model.spec as unknown as RecurrentSpec;
+  const classes = classesOf(spec);
+  if (classes === 0) return cachedPixelRnn(spec, model.params, batch);
+  if (!labels || labels.length !== batch)
+    throw new Error(`cachedPixelRnn: a class-conditional model needs ${batch} labels, found ${labels ? labels.length : 'none'}`);
+  const y = labelsTensor(labels);
+  const condition = labelMap(y, classes, spec.height, spec.width); //             [B, H, W, classes]
+  try {
+    return cachedPixelRnn(spec, model.params, batch, { condition });
+  } finally {
+    tf.dispose([y, condition]); // read into the sampler's own buffers
+  }
+};
