@@ -7,7 +7,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import type { AutoregressiveModel } from '../src/model.js';
 import { gatedLayout, gatedPixelCnnField, gatedPixelCnnSpecArb, type GatedLayout, type GatedPixelCnnSpec } from '../src/models/gatedPixelCnn/index.js';
-import { gatedPixelCnnForward } from '../src/models/gatedPixelCnn/network.js';
+import { gatedForwardWith, gatedPixelCnnForward } from '../src/models/gatedPixelCnn/network.js';
 import { bindModel, familyOf } from '../src/models/registry.js';
 import { tf } from '../src/tf.js';
 import type { PixelCnnSpec } from '../src/models/pixelcnn/spec.js';
@@ -16,13 +16,13 @@ import { allowedField, pixelCnnField, unionDependence, type Dependence } from '.
 import { disposeModel, genericModel, positiveParams, upperHalfImages } from './models.js';
 import { modelProperty, mustFail, registryBuilder } from './runner.js';
 import { lawSetups } from './suite.js';
-import { flatIndex, type LawName } from './types.js';
+import { flatIndex, type ModelLawName } from './types.js';
 import { propertyTest } from './vitest.js';
 
 const setups = lawSetups();
 const small = { maxHeight: 4, maxWidth: 4, maxHidden: 6 };
 
-const budget: Record<LawName, { runs: number; timeLimitMs: number }> = {
+const budget: Record<ModelLawName, { runs: number; timeLimitMs: number }> = {
   causality: { runs: 25, timeLimitMs: 20_000 },
   'channel-order': { runs: 30, timeLimitMs: 15_000 },
   'full-past': { runs: 40, timeLimitMs: 20_000 },
@@ -43,7 +43,7 @@ const pixelCnn = (o: Partial<PixelCnnSpec>): PixelCnnSpec => ({
 });
 
 describe('Gated PixelCNN', () => {
-  (Object.keys(setups) as LawName[]).forEach((law, k) => {
+  (Object.keys(setups) as ModelLawName[]).forEach((law, k) => {
     const setup = setups[law];
     const constraints = { ...small, ...setup.constraints, ...(law === 'channel-order' ? { channels: [3] as const } : {}) };
     propertyTest(
@@ -147,7 +147,7 @@ describe('Gated PixelCNN', () => {
       const params = positiveParams(init, 5);
       Object.values(init).forEach((t) => t.dispose());
       const opts = { convImpl: 'gather' as const, inputGradient: true };
-      const broken: AutoregressiveModel = { ...bindModel(s, params, opts), forward: (x) => gatedPixelCnnForward(s, params, x, opts, leaky) };
+      const broken: AutoregressiveModel = { ...bindModel(s, params, opts), forward: (x) => gatedForwardWith(leaky)(s, params, x, opts) };
       const correct: AutoregressiveModel = { ...bindModel(s, params, opts), forward: (x) => gatedPixelCnnForward(s, params, x, opts) };
       try {
         const r = checkCausality(broken, { images: upperHalfImages(s, 1, 5), seed: 1 });

@@ -110,3 +110,18 @@ describe('cached Gated PixelCNN sampler ≡ rerunning the network', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 });
+
+describe('cached Gated PixelCNN sampler, class-conditional', () => {
+  for (const channels of [1, 3] as const)
+    it(`C = ${channels}: equals the naive sampler given the labels; a lagged one and the wrong labels are caught`, () => {
+      const m = tiny(3, 4, channels, 4, { classes: 3, layers: 2 } as Partial<GatedPixelCnnSpec>, 8);
+      const labels = Int32Array.from([2, 0, 1]);
+      const r = compareSamplers(m, naiveSampler, samplerFor(m), { batch: 3, seed: 4, labels });
+      expect(r.failure).toBeNull();
+      expect(r.steps).toBe(3 * 4 * channels);
+      expect(compareSamplers(m, naiveSampler, laggedSampler(samplerFor(m)), { batch: 3, seed: 4, labels }).ok).toBe(false);
+      const swapped = (model: AutoregressiveModel, batch: number) => cachedGatedPixelCnnSampler(model, batch, Int32Array.from([0, 0, 1]));
+      expect(compareSamplers(m, naiveSampler, swapped, { batch: 3, seed: 4, labels }).ok).toBe(false);
+      expect(() => cachedGatedPixelCnnSampler(m, 3)).toThrow('cachedGatedPixelCnn: a class-conditional model needs 3 labels, found none');
+    });
+});

@@ -16,6 +16,7 @@
 // Per-pixel maths runs in plain JS (sampling/positionMath.ts, Float64 sums). The plan is read from
 // the model's own layer list (network.ts gatedLayout), not from parameter names.
 
+import { classBiasName, classesOf } from '../../conditioning.js';
 import { convLayout, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
 import { gemvAdd, groupStarts, mat, readParam, type Mat } from '../../sampling/positionMath.js';
@@ -59,8 +60,8 @@ interface Layer {
   readonly vIn: number;
   readonly vW: Tensor2D; // [taps·in, 2p] on the backend
   readonly linkW: Tensor2D; // [p, 2p] on the backend
-  readonly vBias: Float32Array; // [2p]
-  readonly hBias: Float64Array; // [2p]: b_h + b_link, added to every a_h
+  readonly vBias: Float64Array; // [B, 2p]: b_v (+ the image's class vector)
+  readonly hBias: Float64Array; // [B, 2p]: b_h + b_link (+ the image's class vector), added to every a_h
   readonly vRow: Float32Array; // [W, B, p]: this layer's v' along the current row
   readonly ring: Float32Array | null; // this layer's v' rows, for the next layer: [rows, W, B, p]
   readonly ringRows: number;
@@ -78,9 +79,18 @@ interface Layer {
   readonly hRow: Float64Array; // [W, B, p]: this layer's horizontal output along the current row
 }
 
-export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: number): IncrementalSampler => {
+export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: number, labels?: Int32Array): IncrementalSampler => {
   const spec = model.spec as GatedPixelCnnSpec;
   if (spec.family !== 'gated-pixelcnn') throw new Error(`${WHO}: expected family 'gated-pixelcnn', found '${spec.family}'`);
+  const conditional = classesOf(spec) > 0;
+  if (conditional && (!labels || labels.length !== batch))
+    throw new Error(`${WHO}: a class-conditional model needs ${batch} labels, found ${labels ? labels.length : 'none'}`);
+  /** Each image's bias [B, 2p]: `base`, plus its label's row of the conv's class table when conditional. */
+  const perImage = (base: Float32Array, conv: string): Float64Array => {
+    const table = conditional ? readParam(model.params, classBiasName(conv), WHO) : null;
+    const n = base.length;
+    return Float64Array.from({ length: batch * n }, (_, k) => base[k % n]! + (table ? table[labels![Math.floor(k / n)]! * n + (k % n)]! : 0));
+  };
   const { height: H, width: W, channels: C, levels: K } = spec;
   const B = batch;
   const p = spec.hidden;
@@ -108,8 +118,8 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
       vIn: v.inFeatures,
       vW: tf.tensor2d(readParam(model.params, `${v.name}.w`, WHO), [rows, P2]),
       linkW: tf.tensor2d(readParam(model.params, `${l.link.name}.w`, WHO), [p, P2]),
-      vBias: readParam(model.params, `${v.name}.b`, WHO),
-      hBias: Float64Array.from({ length: P2 }, (_, o) => bh[o]! + bl[o]!),
+      vBias: perImage(readParam(model.params, `${v.name}.b`, WHO), v.name),
+      hBias: perImage(Float32Array.from({ length: P2 }, (_, o) => bh[o]! + bl[o]!), l.horizontal.name),
       vRow: new Float32Array(W * B * p),
       ring: last ? null : new Float32Array(nextRing * W * B * p),
       ringRows: nextRing,
@@ -178,15 +188,16 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
       av.dispose();
       for (let n2 = 0; n2 < W * B; n2++) // n2 = j·B + b
         for (let o = 0; o < p; o++) {
-          const f = a[n2 * P2 + o]! + l.vBias[o]!;
-          const g = a[n2 * P2 + p + o]! + l.vBias[p + o]!;
+          const b0 = (n2 % B) * P2;
+          const f = a[n2 * P2 + o]! + l.vBias[b0 + o]!;
+          const g = a[n2 * P2 + p + o]! + l.vBias[b0 + p + o]!;
           l.vRow[n2 * p + o] = Math.tanh(f) / (1 + Math.exp(-g));
         }
       if (l.ring) l.ring.set(l.vRow, (i % l.ringRows) * W * B * p);
       const link = tf.tidy(() => tf.matMul(tf.tensor2d(l.vRow, [W * B, p]), l.linkW)); // [W·B, 2p]
       const d = link.dataSync();
       link.dispose();
-      for (let n2 = 0; n2 < W * B; n2++) for (let o = 0; o < P2; o++) l.rowAcc[n2 * P2 + o] = l.hBias[o]! + d[n2 * P2 + o]!;
+      for (let n2 = 0; n2 < W * B; n2++) for (let o = 0; o < P2; o++) l.rowAcc[n2 * P2 + o] = l.hBias[(n2 % B) * P2 + o]! + d[n2 * P2 + o]!;
     });
     row = i;
   };

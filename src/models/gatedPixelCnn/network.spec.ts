@@ -6,6 +6,8 @@ import { defaultOptimizer } from '../../train/optimizers.js';
 import { disposeAll, initTrainState, lossAndGradients, trainStep, type TrainState } from '../../train/step.js';
 import { bindModel, decodeSpec, familyNames, familyOf, initModel, presetFor } from '../registry.js';
 import { gradientDependence } from '../../../props/dependence.js';
+import { checkAll, checkLabelDependence, failures, ignoresLabel } from '../../../props/index.js';
+import { labelsTensor } from '../../conditioning.js';
 import { positiveParams, upperHalfImages } from '../../../props/models.js';
 import { gatedPixelCnn, gatedPixelCnnFlops } from './index.js';
 import { gatedPixelCnnPresets, type GatedPixelCnnSpec } from './spec.js';
@@ -154,5 +156,43 @@ describe('Gated PixelCNN', () => {
     const typo = decodeSpec({ ...rgb, layer: 3 });
     expect(E.isLeft(typo) && typo.left.message).toMatch(/unknown key 'layer' \(did you mean 'layers'\?\)/);
     expect(E.isRight(decodeSpec(rgb))).toBe(true);
+  });
+});
+
+describe('Gated PixelCNN, class-conditional (the paper’s V·y in both stacks of every gated layer)', () => {
+  const spec: GatedPixelCnnSpec = { ...gatedPixelCnnPresets.tiny({ height: 2, width: 2, channels: 1, levels: 4 }), classes: 3 };
+
+  it('decodes with classes; classes 0 is an error naming the field; one class table [classes, 2p] per gated conv', () => {
+    expect(E.isRight(decodeSpec(spec))).toBe(true);
+    const zero = decodeSpec({ ...spec, classes: 0 });
+    expect(E.isLeft(zero) && zero.left.message).toMatch(/classes: expected integer in 1\.\.65536, found 0/);
+    const shapes = gatedPixelCnn.shapes(spec);
+    expect(Object.keys(shapes).filter((n) => n.endsWith('.class')).sort()).toEqual(['h0.class', 'h1.class', 'v0.class', 'v1.class']);
+    expect(shapes['v0.class']).toEqual([3, 2 * spec.hidden]);
+  });
+
+  it('needs a label per image; the label changes the distribution; a model that ignores it fails the law', () => {
+    const m = initModel(spec, 1, { convImpl: 'gather', inputGradient: true });
+    const x = tf.zeros([2, 2, 2, 1]) as Tensor4D;
+    expect(() => m.forward(x)).toThrow(/class-conditional model \(classes = 3\) needs a label per image/);
+    expect(E.isRight(checkLabelDependence(m))).toBe(true);
+    const blind = checkLabelDependence(ignoresLabel(m));
+    expect(E.isLeft(blind) && blind.left.message).toMatch(/ignores the label/);
+    x.dispose();
+    disposeAll(m.params);
+  });
+
+  it('every law holds for each fixed label, and the label law too', async () => {
+    const m = initModel(spec, 2, { convImpl: 'gather', inputGradient: true });
+    const report = await checkAll(m);
+    expect(failures(report)).toEqual([]);
+    expect(Object.keys(report)).toEqual(expect.arrayContaining(['causality', 'full-past', 'normalisation', 'sampler-agreement', 'label-dependence']));
+    disposeAll(m.params);
+  });
+
+  it('an unconditional model refuses labels', () => {
+    const x = image(1);
+    expect(() => model.forward(x, labelsTensor([0]))).toThrow(/labels given to a model that is not class-conditional/);
+    x.dispose();
   });
 });

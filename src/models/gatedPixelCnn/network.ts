@@ -36,10 +36,14 @@
 // channel mask of the horizontal conv is applied to its compact weights as maskedConv.ts does.
 // tanh(W_f ∗ x) and σ(W_g ∗ x) are one convolution with 2p outputs [f | g], split after it, so that
 // one kernel call computes both; in the horizontal stack f and g each carry the C channel groups of p.
+// Class-conditional (spec.classes): the paper's V·h term, h the one-hot label — a learned vector per
+// class added to the 2p pre-activations of both stacks in every gated layer (tables v{l}.class and
+// h{l}.class, [classes, 2p]).
 
 import { causalConv2d, convLayout, initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { classBiasName, classesOf, initClassBias, labelBias } from '../../conditioning.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
-import type { ForwardOptions } from '../../model.js';
+import type { ForwardOptions, Labels } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../../tf.js';
 import type { GatedPixelCnnSpec } from './spec.js';
@@ -124,10 +128,15 @@ export const horizontalMask = (h: MaskedConvSpec): Float32Array | null => {
   return mask;
 };
 
+/** The class-bias tables of a conditional spec: one per gated conv (both stacks), [classes, 2p]. */
+const classTables = (s: GatedPixelCnnSpec, L: GatedLayout): string[] =>
+  classesOf(s) > 0 ? L.layers.flatMap((l) => [classBiasName(l.vertical.name), classBiasName(l.horizontal.name)]) : [];
+
 export const gatedPixelCnnShapes = (s: GatedPixelCnnSpec): Record<string, number[]> => {
   const L = gatedLayout(s);
   return Object.assign(
     {},
+    ...classTables(s, L).map((name) => ({ [name]: [classesOf(s), 2 * s.hidden] })),
     ...L.layers.flatMap((l) => [
       { [`${l.vertical.name}.w`]: [l.vertical.taps * l.vertical.inFeatures, l.vertical.outFeatures], [`${l.vertical.name}.b`]: [l.vertical.outFeatures] },
       { [`${l.horizontal.name}.w`]: [horizontalRows(l.horizontal), 2 * s.hidden], [`${l.horizontal.name}.b`]: [2 * s.hidden] },
@@ -151,9 +160,11 @@ const initGated = (name: string, rows: number, out: number, rng: Rng, scale = 1)
 
 export const initGatedPixelCnn = (s: GatedPixelCnnSpec, seed: number): NamedTensors => {
   const rng = Rng.fromSeed(seed, 1);
+  const classRng = Rng.fromSeed(seed, 5);
   const L = gatedLayout(s);
   return Object.assign(
     {},
+    ...classTables(s, L).map((name) => ({ [name]: initClassBias(classesOf(s), 2 * s.hidden, classRng) })),
     ...L.layers.flatMap((l) => [
       initGated(l.vertical.name, l.vertical.taps * l.vertical.inFeatures, l.vertical.outFeatures, rng),
       // a_h is the sum of two terms, the horizontal conv and the link: each starts at half the variance
@@ -202,16 +213,15 @@ const horizontalConv = (l: MaskedConvSpec, params: NamedTensors, x: Tensor4D, in
   return causalConv2d(0, Math.floor(l.kw / 2), l.kw, inputGradient)(x, masked, params[`${l.name}.b`] as Tensor1D);
 };
 
-/** The forward pass; `L` is the layout to run (a test may pass a deliberately broken one). */
-export const gatedPixelCnnForward = (
-  s: GatedPixelCnnSpec,
-  params: NamedTensors,
-  x: Tensor4D,
-  options: ForwardOptions,
-  L: GatedLayout = gatedLayout(s),
-): Tensor4D =>
+/** The forward pass over a layout (the spec's own: gatedPixelCnnForward; a test may pass a broken one). */
+export const gatedForwardWith =
+  (L: GatedLayout) =>
+  (s: GatedPixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
   tf.tidy(() => {
     const conv = maskedConv(options.convImpl);
+    /** a + V·y: the label's vector added to a gated conv's 2p pre-activations, when conditional. */
+    const byLabel = (name: string, a: Tensor4D): Tensor4D =>
+      labels ? (tf.add(a, tf.reshape(labelBias(params, classBiasName(name), labels), [a.shape[0], 1, 1, a.shape[3]])) as Tensor4D) : a;
     const dataGradient = options.inputGradient ?? false;
 
     const unit = toUnit(x, s.levels); //                                                 [B, H, W, C]   in [−1, 1]
@@ -220,10 +230,10 @@ export const gatedPixelCnnForward = (
     let skip: Tensor4D | null = null;
     for (const layer of L.layers) {
       const readsData = layer.first ? dataGradient : true;
-      const av = verticalConv(layer.vertical, params, v, readsData); //                 [B, H, W, 2p]  rows above
+      const av = byLabel(layer.vertical.name, verticalConv(layer.vertical, params, v, readsData)); // [B, H, W, 2p]  rows above (+ V·y)
       v = gate(av); //                                                                   [B, H, W, p]   tanh ⊙ σ
       const link = conv(layer.link, params, v); //                                       [B, H, W, 2p]  1×1 link
-      const ah = tf.add(horizontalConv(layer.horizontal, params, h, readsData), link) as Tensor4D; // [B, H, W, 2p]  1×k, mask A/B
+      const ah = byLabel(layer.horizontal.name, tf.add(horizontalConv(layer.horizontal, params, h, readsData), link) as Tensor4D); // [B, H, W, 2p]  1×k, mask A/B (+ V·y)
       const y = conv(layer.out, params, gate(ah)); //                                    [B, H, W, p]   tanh ⊙ σ, 1×1 mask B
       h = layer.first ? y : (tf.add(h, y) as Tensor4D); //                               [B, H, W, p]   residual
       skip = skip ? (tf.add(skip, h) as Tensor4D) : h; //                                [B, H, W, p]   skip
@@ -231,3 +241,6 @@ export const gatedPixelCnnForward = (
     const hidden = conv(L.head0, params, tf.relu(skip!)); //                             [B, H, W, h']  1×1 mask B
     return conv(L.head1, params, tf.relu(hidden)); //                                    [B, H, W, C·F] 1×1 mask B
   });
+
+export const gatedPixelCnnForward = (s: GatedPixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
+  gatedForwardWith(gatedLayout(s))(s, params, x, options, labels);
