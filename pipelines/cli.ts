@@ -4,6 +4,8 @@
 // field. Exit codes: 0 done (also after SIGINT/SIGTERM, which end any phase cleanly), 1 bad input
 // or a failure, 2 bad usage (commander's own errors included).
 
+import { likelihoodKinds } from '../src/likelihoods/index.js';
+import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
@@ -81,7 +83,24 @@ interface TrainFlags extends Omit<RunFlags, 'onNonFinite'> {
   resume?: boolean;
   progress: boolean;
   json?: boolean;
+  likelihood?: string;
+  mixtureComponents?: number;
+  conditional?: boolean;
 }
+
+/** --likelihood (softmax is the categorical kind) and --mixture-components as a likelihood spec. */
+const likelihoodFlag = (flags: Pick<TrainFlags, 'likelihood' | 'mixtureComponents'>): LikelihoodSpec | undefined => {
+  if (flags.likelihood === undefined) {
+    if (flags.mixtureComponents !== undefined) return usage('--mixture-components: expected only with --likelihood logistic-mixture, found it without');
+    return undefined;
+  }
+  const kind = flags.likelihood === 'softmax' ? 'categorical' : flags.likelihood;
+  const kinds = likelihoodKinds().map((k) => k.kind);
+  if (!kinds.includes(kind)) return usage(`--likelihood: expected ${['softmax', ...kinds].join(' | ')}, found '${flags.likelihood}'`);
+  if (kind === 'logistic-mixture') return { kind, components: flags.mixtureComponents ?? 10 };
+  if (flags.mixtureComponents !== undefined) return usage(`--mixture-components: expected only with --likelihood logistic-mixture, found --likelihood ${flags.likelihood}`);
+  return { kind };
+};
 
 /** SIGINT/SIGTERM while `work` runs: the first ends the run cleanly (every phase watches it), a second aborts. */
 const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: string }) => Promise<A>): Promise<A> => {
@@ -105,7 +124,8 @@ const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: s
 };
 
 const trainCommand = async (flags: TrainFlags) => {
-  const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, ...fields } = flags;
+  const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, likelihood: _l, mixtureComponents: _m, conditional, ...fields } = flags;
+  const likelihood = likelihoodFlag(flags);
   const result = await withSignals((interrupt) =>
     run(
       {
@@ -118,6 +138,8 @@ const trainCommand = async (flags: TrainFlags) => {
         ...(workers !== undefined ? { workers } : {}),
         ...(backend !== undefined ? { backend } : {}),
         showProgress: progress,
+        ...(likelihood ? { likelihood } : {}),
+        ...(conditional ? { conditional: true } : {}),
       },
       { log, interrupt },
     )(),
@@ -195,7 +217,25 @@ interface SampleFlags {
   complete?: string;
   keepRows?: number;
   backend?: string;
+  class?: string;
 }
+
+/** --class as a label: a class index or one of the run's class names; required by a conditional model. */
+const classFlag = (flag: string | undefined, contents: CheckpointContents, path: string): number | undefined => {
+  const classes = contents.spec.classes ?? 0;
+  if (classes === 0) {
+    if (flag !== undefined) return usage(`--class: expected none (${path} is not class-conditional), found '${flag}'`);
+    return undefined;
+  }
+  const run = decodeRunConfig(contents.run, `${path}: run`);
+  const names = E.isRight(run) ? run.right.classNames ?? [] : [];
+  const list = names.length ? ` (${names.map((n, k) => `${k} = ${n}`).join(', ')})` : '';
+  if (flag === undefined) return usage(`--class: expected a class in 0..${classes - 1}${list} (${path} is class-conditional), found none`);
+  const byName = names.indexOf(flag);
+  const n = byName >= 0 ? byName : /^\d+$/.test(flag) ? Number(flag) : NaN;
+  if (!(Number.isInteger(n) && n >= 0 && n < classes)) return usage(`--class: expected a class in 0..${classes - 1}${list}, found '${flag}'`);
+  return n;
+};
 
 const sampleCommand = async (flags: SampleFlags) => {
   if (!flags.checkpoint && !flags.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
@@ -205,6 +245,13 @@ const sampleCommand = async (flags: SampleFlags) => {
   const backend = await startBackend(flags.backend);
   const { contents, path } = loadModelFrom(flags);
   const spec = contents.spec;
+  let label: number | undefined;
+  try {
+    label = classFlag(flags.class, contents, path);
+  } catch (e) {
+    disposeCheckpoint(contents);
+    throw e;
+  }
   let known: Uint8Array[] | undefined;
   if (flags.complete) {
     const bytes = readFileBounded(flags.complete, 64 << 20, 'a PNG file');
@@ -247,6 +294,7 @@ const sampleCommand = async (flags: SampleFlags) => {
       cached: !flags.naive,
       ...(flags.batchSize ? { batchSize: flags.batchSize } : {}),
       ...(known ? { known, keepRows: flags.keepRows! } : {}),
+      ...(label !== undefined ? { labels: label } : {}),
     },
     onEvent,
   );
@@ -332,6 +380,9 @@ export const buildProgram = (): Command => {
     .option('--temperature <t>', 'sampling temperature (default 1)', ranged('--temperature', 'temperature'))
     .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written)', num('--time-limit', 0, 1e9))
     .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1, 256))
+    .option('--likelihood <kind>', `the output distribution: ${['softmax', ...likelihoodKinds().map((k) => k.kind).filter((k) => k !== 'categorical')].join(' | ')} (default: bernoulli for binarized data, softmax otherwise)`)
+    .option('--mixture-components <n>', 'components of --likelihood logistic-mixture (default 10)', int('--mixture-components', 1, 64))
+    .option('--conditional', "class-conditional on the data's labels (mnist, cifar10, idx:IMAGES,LABELS, png:DIR with one subfolder per class)")
     .addOption(backendOption())
     .option('--out <dir>', 'run folder: new, empty, or a pixelstreams run (default runs/<time>)')
     .option('--resume', 'continue the run in --out from its last checkpoint')
@@ -368,6 +419,7 @@ export const buildProgram = (): Command => {
     .option('--naive', 'rerun the whole network for every value (reference sampler)')
     .option('--complete <png>', 'complete these images (one image or a grid written by sample)')
     .option('--keep-rows <n>', 'with --complete: rows kept from the images', int('--keep-rows', 0, 1 << 16))
+    .option('--class <n|name>', 'the class to sample, for a class-conditional model (an index or one of its class names)')
     .addOption(backendOption())
     .action(sampleCommand);
 

@@ -59,6 +59,8 @@ const optionalFields = {
   evalBatchSize: PositiveInt,
   /** Size preset of the model family (default 'small'); see presetNames(). */
   preset: NonEmptyString,
+  /** A class-conditional run's class names (label n is classNames[n]), from its data. */
+  classNames: t.array(t.string),
 };
 
 export const RunConfigCodec = t.intersection([t.type(requiredFields), t.partial(optionalFields)], 'RunConfig');

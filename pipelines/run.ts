@@ -14,6 +14,8 @@
 // finishes its step and checkpoints, evaluation and sampling stop between batches, the report says
 // what was kept; the result is still a Right.
 
+import { classNamesOf } from '../src/data/records.js';
+import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import * as E from 'fp-ts/lib/Either.js';
 import { pipe } from 'fp-ts/lib/function.js';
 import * as O from 'fp-ts/lib/Option.js';
@@ -79,6 +81,10 @@ export interface RunRequest {
   readonly workers?: number;
   readonly backend?: string;
   readonly showProgress?: boolean;
+  /** The likelihood, over the preset's and the config's (--likelihood, --mixture-components). */
+  readonly likelihood?: LikelihoodSpec;
+  /** Class-conditional on the data's labels (--conditional). */
+  readonly conditional?: boolean;
 }
 
 export interface RunEnv {
@@ -193,11 +199,12 @@ export const forwardBytesPerImage = async (spec: ModelSpec, seed: number): Promi
     const model = bindModel(spec, params);
     const peak = async (b: number) => {
       const x = tf.zeros([b, spec.height, spec.width, spec.channels]);
+      const labels = spec.classes ? tf.zeros([b], 'int32') : undefined; // a class-conditional model takes its labels
       const base = tf.memory().numBytes;
       const info = await tf.profile(() => {
-        model.forward(x as never).dispose();
+        model.forward(x as never, labels as never).dispose();
       });
-      x.dispose();
+      tf.dispose([x, ...(labels ? [labels] : [])]);
       return info.peakBytes - base;
     };
     const one = await peak(1);
@@ -261,6 +268,10 @@ const cpuSince = (c: NodeJS.CpuUsage) => {
   return (u.user + u.system) / 1e6;
 };
 
+/** A class-conditional model's end-of-run samples: the classes in turn (image n of class n mod classes). */
+export const sampleLabels = (spec: ModelSpec, count: number): { labels?: number[] } =>
+  spec.classes ? { labels: Array.from({ length: count }, (_, n) => n % spec.classes!) } : {};
+
 /** Every check, before anything is written. */
 export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError, Plan> => async () => {
   const f = req.flags;
@@ -322,14 +333,26 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
       : E.right(s);
   } else spec = resolveSpec(family, preset, cfg0.right, shape, where);
   if (E.isLeft(spec)) return spec;
-  // The run config stored in every checkpoint holds the spec itself: a resume needs nothing else.
-  const cfg: RunConfig = { ...cfg0.right, model: spec.right };
+  // --likelihood and --conditional over the preset and the config (flags win); the classes from the data.
+  let classNames: readonly string[] | undefined = cfg0.right.classNames;
+  if (!storedSpec && (req.likelihood || req.conditional || spec.right.classes !== undefined)) {
+    const names = classNamesOf(sets.right.train);
+    if ((req.conditional || spec.right.classes !== undefined) && !names)
+      return E.left(usageError(`--conditional: the data '${cfg0.right.data}' has no labels (idx: give a labels file, idx:IMAGES,LABELS; png: one subfolder of images per class)`));
+    classNames = req.conditional || spec.right.classes !== undefined ? names : undefined;
+    const asked = { ...spec.right, ...(req.likelihood ? { likelihood: req.likelihood } : {}), ...(classNames ? { classes: classNames.length } : {}) };
+    const decoded = fromEither(decodeSpec(asked, `${where}: model`));
+    if (E.isLeft(decoded)) return decoded;
+    spec = decoded;
+  }
+  // The run config stored in every checkpoint holds the spec itself (and the class names): a resume needs nothing else.
+  const cfg: RunConfig = { ...cfg0.right, model: spec.right, ...(classNames ? { classNames: [...classNames] } : {}) };
 
   // Sizes: the parameters, the evaluation batch on the wasm heap, the sampling options.
   const params = parameterCount(spec.right);
   if (params > LIMITS.parameters)
     return E.left(inputError(`${where}: model: expected at most ${LIMITS.parameters} parameters, found ${params} (${JSON.stringify(spec.right)})`));
-  const sampling = resolveSampleOptions(spec.right, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature });
+  const sampling = resolveSampleOptions(spec.right, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature, ...sampleLabels(spec.right, cfg.samples) });
   if (E.isLeft(sampling)) return E.left(inputError(`${where}: ${sampling.left.message}`));
   const heap = await checkEvaluationHeap(spec.right, Math.min(cfg.evalBatchSize ?? DEFAULT_EVAL_BATCH, sets.right.heldOut.records.length), cfg.seed, backend.right);
   if (E.isLeft(heap)) return heap;
@@ -491,7 +514,7 @@ const afterLock = (
         if (cfg.samples > 0) {
           const s0 = performance.now();
           const sc0 = cpuNow();
-          const sampled = await tryTask('sampling', () => collectSamples(model, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature }, undefined, interrupt))();
+          const sampled = await tryTask('sampling', () => collectSamples(model, { count: cfg.samples, seed: cfg.seed, temperature: cfg.temperature, ...sampleLabels(spec, cfg.samples) }, undefined, interrupt))();
           if (E.isLeft(sampled)) return sampled;
           if (sampled.right.images.length < cfg.samples) interrupted('sample', `stopped sampling after ${sampled.right.images.length} of ${cfg.samples} images (no samples.png written)`);
           else {

@@ -62,6 +62,7 @@ export const binarizeSet = (set: ImageSet, mode: Binarization): E.Either<Error, 
     name: `${set.name}/binarized-${mode.kind}`,
     shape: { ...set.shape, levels: 2 },
     records: set.records.map((r) => binarizeRecord(r, mode)),
+    ...(set.classNames ? { classNames: set.classNames } : {}),
   });
 };
 

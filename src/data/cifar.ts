@@ -10,6 +10,9 @@ import type { ImageRecord, ImageSet } from './records.js';
 export const CIFAR_SIDE = 32;
 export const CIFAR_RECORD_BYTES = 1 + 3 * CIFAR_SIDE * CIFAR_SIDE; // 3073
 
+/** CIFAR-10's classes, by label. */
+export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'] as const;
+
 /** Planar (label, R plane, G plane, B plane) → interleaved H, W, C. */
 const toHwc = (data: Uint8Array, at: number): Uint8Array => {
   const plane = CIFAR_SIDE * CIFAR_SIDE;
@@ -49,6 +52,7 @@ export const decodeCifar10 = (files: readonly NamedBuffer[], name?: string): E.E
     name: name ?? files.map((f) => f.file).join('+'),
     shape: { height: CIFAR_SIDE, width: CIFAR_SIDE, channels: 3, levels: 256 },
     records,
+    classNames: CIFAR10_CLASSES,
   });
 };
 

@@ -1,8 +1,11 @@
 // A folder of PNG files as one ImageSet. Only files ending in .png (any case) are read, in
 // natural order of their names (img2 before img10). All must have the same width, height and
-// colour type as the first; see png.ts for what each PNG may be.
+// colour type as the first; see png.ts for what each PNG may be. A folder holding no PNG files but
+// subfolders of them is a labelled set: one class per subfolder, in natural order of their names
+// (the class names), every image labelled with its subfolder's class.
 
 import * as E from 'fp-ts/lib/Either.js';
+import { stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { fileError } from './errors.js';
 import { listFolder, readAllNamed, type NamedBuffer } from './files.js';
@@ -43,13 +46,43 @@ export const decodePngFiles = (files: readonly NamedBuffer[], name: string): E.E
   return E.right({ name, shape: { height: f.height, width: f.width, channels: f.channels, levels: 256 }, records });
 };
 
+/** The labelled set of a folder of class subfolders (see the header), or undefined when it has none. */
+const readClassFolders = async (dir: string, entries: readonly string[]): Promise<E.Either<Error, ImageSet> | undefined> => {
+  const classes: string[] = [];
+  for (const name of sortFileNames(entries.filter((n) => !n.startsWith('.'))))
+    try {
+      if ((await stat(path.join(dir, name))).isDirectory()) classes.push(name);
+    } catch {
+      /* not ours to read: left out */
+    }
+  if (classes.length === 0) return undefined;
+  const files: NamedBuffer[] = [];
+  const labels: number[] = [];
+  for (const [label, name] of classes.entries()) {
+    const sub = path.join(dir, name);
+    const ls = await listFolder(sub);
+    if (E.isLeft(ls)) return ls;
+    const pngs = sortFileNames(ls.right.filter(isPngName));
+    if (pngs.length === 0) return E.left(fileError(sub, 'a class folder with at least one .png file', `${ls.right.length} entries, none ending in .png`));
+    const read = await readAllNamed(pngs.map((n) => path.join(sub, n)), LIMITS.fileBytes - files.reduce((t, f) => t + f.data.byteLength, 0));
+    if (E.isLeft(read)) return read;
+    files.push(...read.right);
+    labels.push(...pngs.map(() => label));
+  }
+  const set = decodePngFiles(files, dir);
+  return E.map((s: ImageSet): ImageSet => ({ ...s, records: s.records.map((r, i) => ({ ...r, label: labels[i]! })), classNames: classes }))(set);
+};
+
 /** Read every .png file of a folder (edge). Missing folder, no PNGs, a bad PNG → Error naming it. */
 export const readPngFolder = async (dir: string): Promise<E.Either<Error, ImageSet>> => {
   const ls = await listFolder(dir);
   if (E.isLeft(ls)) return ls;
   const names = sortFileNames(ls.right.filter(isPngName));
-  if (names.length === 0)
-    return E.left(fileError(dir, 'a folder with at least one .png file', `${ls.right.length} entries, none ending in .png`));
+  if (names.length === 0) {
+    const classes = await readClassFolders(dir, ls.right);
+    if (classes) return classes;
+    return E.left(fileError(dir, 'a folder with at least one .png file (or subfolders of them, one per class)', `${ls.right.length} entries, none ending in .png`));
+  }
   // Every name must be a regular file (a folder named x.png, a FIFO: an error naming it).
   const files = await readAllNamed(names.map((n) => path.join(dir, n)));
   return E.isLeft(files) ? files : decodePngFiles(files.right, dir);

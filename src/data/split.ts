@@ -40,7 +40,7 @@ export const splitSet = (set: ImageSet, options: SplitOptions): E.Either<Error, 
   const inValidation = new Uint8Array(n);
   for (let i = 0; i < v.right; i++) inValidation[perm[i]!] = 1;
   return E.right({
-    train: { name: `${set.name}/train`, shape: set.shape, records: set.records.filter((_, i) => !inValidation[i]) },
-    validation: { name: `${set.name}/validation`, shape: set.shape, records: set.records.filter((_, i) => inValidation[i]) },
+    train: { ...set, name: `${set.name}/train`, records: set.records.filter((_, i) => !inValidation[i]) },
+    validation: { ...set, name: `${set.name}/validation`, records: set.records.filter((_, i) => inValidation[i]) },
   });
 };
