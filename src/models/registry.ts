@@ -11,6 +11,7 @@ import { requireLabels } from '../conditioning.js';
 import type { AutoregressiveModel, BaseSpec, ForwardOptions, Labels, ModelFamily, Preset } from '../model.js';
 import type { NamedTensors, Tensor4D } from '../tf.js';
 import { diagonalBiLstm } from './diagonalBiLstm/index.js';
+import { gatedPixelCnn, type GatedPixelCnnSpec } from './gatedPixelCnn/index.js';
 import { multiscale } from './multiscale/index.js';
 import { pixelCnn } from './pixelcnn/index.js';
 import type { DiagonalBiLstmSpec } from './diagonalBiLstm/index.js';
@@ -19,13 +20,13 @@ import { pixelCnnPresets, type PixelCnnSpec } from './pixelcnn/spec.js';
 import { rowLstm, type RowLstmSpec } from './rowLstm/index.js';
 
 /** The specs of the built-in families. */
-export type ModelSpec = PixelCnnSpec | RowLstmSpec | DiagonalBiLstmSpec | MultiscaleSpec;
+export type ModelSpec = PixelCnnSpec | RowLstmSpec | DiagonalBiLstmSpec | MultiscaleSpec | GatedPixelCnnSpec;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyFamily = ModelFamily<any>;
 
 const registered = new Map<string, AnyFamily>(
-  ([pixelCnn, rowLstm, diagonalBiLstm, multiscale] as AnyFamily[]).map((f) => [f.family, f]),
+  ([pixelCnn, rowLstm, diagonalBiLstm, multiscale, gatedPixelCnn] as AnyFamily[]).map((f) => [f.family, f]),
 );
 
 /** Add a family (from a user's code, say): its specs decode, train, sample and check like any other. */
