@@ -18,6 +18,7 @@ export { pixelCnn, type PixelCnnSpec } from './src/models/pixelcnn/index.js';
 export { rowLstm, type RowLstmSpec } from './src/models/rowLstm/index.js';
 export { diagonalBiLstm, type DiagonalBiLstmSpec } from './src/models/diagonalBiLstm/index.js';
 export { multiscale, type MultiscaleSpec } from './src/models/multiscale/index.js';
+export { gatedPixelCnn, type GatedPixelCnnSpec } from './src/models/gatedPixelCnn/index.js';
 export { strictType, baseSpecFields } from './src/models/spec.js';
 export {
   bernoulli, categorical, bitsPerDim, dimensions, defaultLikelihood, likelihoodFor, likelihoodKinds, registerLikelihood,

@@ -346,6 +346,8 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
     if ((req.conditional || spec.right.classes !== undefined) && !names)
       return E.left(usageError(`--conditional: the data '${cfg0.right.data}' has no labels (idx: give a labels file, idx:IMAGES,LABELS; png: one subfolder of images per class)`));
     classNames = req.conditional || spec.right.classes !== undefined ? names : undefined;
+    if (classNames && classNames.length < 2)
+      return E.left(inputError(`${cfg0.right.data}: --conditional needs at least 2 classes in the training data, found ${classNames.length} (${classNames.join(', ')}); with --limit, take more images (the embedded digits come in digit order)`));
     const asked = { ...spec.right, ...(req.likelihood ? { likelihood: req.likelihood } : {}), ...(classNames ? { classes: classNames.length } : {}) };
     const decoded = fromEither(decodeSpec(asked, `${where}: model`));
     if (E.isLeft(decoded)) return decoded;

@@ -43,7 +43,7 @@ export const MAX_CLASSES = 65536;
 
 /** Fields every spec may have: `classes` makes it class-conditional (the label biases every layer). */
 export const optionalSpecFields = {
-  classes: intCodec(`integer in 1..${MAX_CLASSES}`, (n) => n >= 1 && n <= MAX_CLASSES),
+  classes: intCodec(`integer in 2..${MAX_CLASSES}`, (n) => n >= 2 && n <= MAX_CLASSES),
 };
 
 /** Edit distance, for "did you mean" in messages. */
