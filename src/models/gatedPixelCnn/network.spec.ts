@@ -165,7 +165,7 @@ describe('Gated PixelCNN, class-conditional (the paper’s V·y in both stacks o
   it('decodes with classes; classes 0 is an error naming the field; one class table [classes, 2p] per gated conv', () => {
     expect(E.isRight(decodeSpec(spec))).toBe(true);
     const zero = decodeSpec({ ...spec, classes: 0 });
-    expect(E.isLeft(zero) && zero.left.message).toMatch(/classes: expected integer in 1\.\.65536, found 0/);
+    expect(E.isLeft(zero) && zero.left.message).toMatch(/classes: expected integer in 2\.\.65536, found 0/);
     const shapes = gatedPixelCnn.shapes(spec);
     expect(Object.keys(shapes).filter((n) => n.endsWith('.class')).sort()).toEqual(['h0.class', 'h1.class', 'v0.class', 'v1.class']);
     expect(shapes['v0.class']).toEqual([3, 2 * spec.hidden]);
