@@ -67,16 +67,21 @@ const softplus = (v: Tensor): Tensor => tf.add(tf.relu(v), tf.log1p(tf.exp(tf.ne
 const logCosh = (v: Tensor): Tensor => tf.sub(tf.add(v, softplus(tf.mul(v, -2))), LN2);
 
 /**
- * log P(level | μ, log s) for levels `lv` (with x̃ = `xt`), all broadcast together: the bin masses
- * described in the header, chosen per element (every branch finite, so gradients are too).
+ * log P(level | μ, log s) for levels `lv`, all broadcast together: the bin masses described in the
+ * header, chosen per element (every branch finite, so gradients are too). The bin edges are
+ * (2k − K)/(K−1) and (2k + 2 − K)/(K−1), one rounding each from integers, so that bin k's upper edge
+ * is the very float of bin k+1's lower edge: the masses telescope and sum to 1 even where a narrow
+ * logistic (s = e^−7, 1/s ≈ 1100) magnifies the edge's rounding.
  */
-const logMass = (lv: Tensor, xt: Tensor, mu: Tensor, logScale: Tensor, levels: number): Tensor => {
+const logMass = (lv: Tensor, mu: Tensor, logScale: Tensor, levels: number): Tensor => {
   const h = 1 / (levels - 1);
   const ls = tf.maximum(logScale, MIN_LOG_SCALE); //                     log s (floored)
   const invS = tf.exp(tf.neg(ls)); //                                    1/s
-  const centred = tf.sub(xt, mu); //                                     x̃ − μ
-  const a = tf.mul(tf.add(centred, h), invS); //                         upper edge, standardised
-  const b = tf.mul(tf.sub(centred, h), invS); //                         lower edge, standardised
+  const twice = tf.mul(lv, 2);
+  const hiEdge = tf.div(tf.sub(twice, levels - 2), levels - 1); //      x̃ + h
+  const loEdge = tf.div(tf.sub(twice, levels), levels - 1); //          x̃ − h
+  const a = tf.mul(tf.sub(hiEdge, mu), invS); //                         upper edge, standardised
+  const b = tf.mul(tf.sub(loEdge, mu), invS); //                         lower edge, standardised
   const y = tf.mul(invS, h); //                                          (a − b)/2
   const lower = tf.neg(softplus(tf.neg(a))); //                          log σ(a): bin 0
   const upper = tf.neg(softplus(b)); //                                  log(1 − σ(b)): bin K−1
@@ -87,11 +92,13 @@ const logMass = (lv: Tensor, xt: Tensor, mu: Tensor, logScale: Tensor, levels: n
   const logY = tf.sub(tf.neg(ls), Math.log(levels - 1)); //              log y, exactly
   const wide = tf.sub(tf.sub(tf.add(logY, series), LN2), tf.add(logCosh(tf.mul(a, 0.5)), logCosh(tf.mul(b, 0.5))));
   // narrow components (y ≥ ½): the two tails beyond the bin, on the side away from the mean
-  const p = select(tf.step(tf.add(a, b)), b, tf.neg(a)); //              nearer edge, as a tail (p ≥ −y)
-  const q = tf.add(p, tf.mul(tf.maximum(y, 0.5), 2)); //                 farther edge (safe when y < ½)
+  const isWide = tf.step(tf.sub(0.5, y));
+  const aboveMean = tf.step(tf.add(a, b));
+  const p = select(aboveMean, b, tf.neg(a)); //                          nearer edge, as a tail (p ≥ −y)
+  const q = select(isWide, tf.add(p, 1), select(aboveMean, a, tf.neg(b))); // farther edge (p + 1 when unused: finite)
   const spP = softplus(p);
   const narrow = tf.sub(tf.log1p(tf.neg(tf.exp(tf.sub(spP, softplus(q))))), spP);
-  const inner = select(tf.step(tf.sub(0.5, y)), wide, narrow);
+  const inner = select(isWide, wide, narrow);
   const isFirst = tf.step(tf.sub(0.5, lv)); //                           level 0
   const isLast = tf.step(tf.sub(lv, levels - 1.5)); //                   level K−1 (K = 2: both edges, no inner bin)
   return select(isFirst, lower, select(isLast, upper, inner));
@@ -143,9 +150,7 @@ const partsOf = (head: Tensor4D, x: Tensor4D, C: number, M: number, levels: numb
 /** log P(x_c | component m) at the observed values: [N, C, M]. */
 const observedLogMass = (parts: Parts, x: Tensor4D, C: number, levels: number): Tensor => {
   const n = parts.logPi.shape[0]!;
-  const lv = tf.reshape(x, [n, C, 1]); //                                             [N, C, 1]
-  const xt = tf.sub(tf.mul(lv, 2 / (levels - 1)), 1); //                              [N, C, 1]
-  return logMass(lv, xt, parts.mu, parts.logScale, levels); //                        [N, C, M]
+  return logMass(tf.reshape(x, [n, C, 1]), parts.mu, parts.logScale, levels); //        [N, C, M]
 };
 
 const nllOf = (head: Tensor4D, x: Tensor4D, C: number, M: number, levels: number): Tensor1D =>
@@ -168,11 +173,8 @@ const logProbsOf = (head: Tensor4D, x: Tensor4D, C: number, M: number, levels: n
     for (let c = 1; c < C; c++) priors.push(tf.add(priors[c - 1]!, tf.reshape(tf.slice(observed, [0, c - 1, 0], [n, 1, M]), [n, M])));
     const prior = tf.stack(priors, 1); //                                                 [N, C, M]
     const posterior = tf.sub(prior, tf.reshape(logSumExp(prior, 2), [n, C, 1])); //      [N, C, M]
-    const lv = tf.range(0, levels, 1, 'float32'); //                                     [K]
-    const xt = tf.sub(tf.mul(lv, 2 / (levels - 1)), 1); //                               [K]
     const mass = logMass(
-      tf.reshape(lv, [1, 1, 1, levels]),
-      tf.reshape(xt, [1, 1, 1, levels]),
+      tf.reshape(tf.range(0, levels, 1, 'float32'), [1, 1, 1, levels]),
       tf.reshape(parts.mu, [n, C, M, 1]),
       tf.reshape(parts.logScale, [n, C, M, 1]),
       levels,
@@ -191,9 +193,8 @@ export const logMassAt = (k: number, mu: number, logScale: number, levels: numbe
   const h = 1 / (levels - 1);
   const ls = Math.max(logScale, MIN_LOG_SCALE);
   const invS = Math.exp(-ls);
-  const centred = (2 * k) / (levels - 1) - 1 - mu;
-  const a = (centred + h) * invS;
-  const b = (centred - h) * invS;
+  const a = ((2 * k + 2 - levels) / (levels - 1) - mu) * invS;
+  const b = ((2 * k - levels) / (levels - 1) - mu) * invS;
   if (k === 0) return -softplus1(-a);
   if (k === levels - 1) return -softplus1(b);
   const y = h * invS;
@@ -201,9 +202,9 @@ export const logMassAt = (k: number, mu: number, logScale: number, levels: numbe
     const y2 = y * y;
     return -ls - Math.log(levels - 1) + y2 * (1 / 6 + y2 * (-1 / 180 + y2 / 2835)) - LN2 - logCosh1(a / 2) - logCosh1(b / 2);
   }
-  const p = a + b >= 0 ? b : -a;
+  const [p, q] = a + b >= 0 ? [b, a] : [-a, -b];
   const spP = softplus1(p);
-  return Math.log1p(-Math.exp(spP - softplus1(p + 2 * y))) - spP;
+  return Math.log1p(-Math.exp(spP - softplus1(q))) - spP;
 };
 
 let scratch = new Float64Array(3 * MAX_COMPONENTS);
