@@ -41,7 +41,8 @@
 // finite.
 //
 // `nll` reads only the observed values ([N, C, M] tensors, N = B·H·W, no K-wide tensor); every op it
-// uses has a gradient on the wasm backend (no `where`, whose gradient needs one of its comparison).
+// uses has a gradient on the wasm backend (no `tf.where`: its gradient sends zeros into its condition,
+// and the comparison that made it — less, equal — has no gradient in tfjs).
 
 import type { ImageShape } from '../model.js';
 import type { Rng } from '../rng.js';
@@ -106,7 +107,8 @@ const logMass = (lv: Tensor, mu: Tensor, logScale: Tensor, levels: number): Tens
 
 /**
  * mask·a + (1 − mask)·b for a 0/1 mask made with `step` (whose gradient is zero): a select that the
- * wasm backend can differentiate through (the gradient of `where` asks for one of its comparison).
+ * backend can differentiate through (tf.where's gradient reaches the comparison behind its condition,
+ * which has none).
  * Both branches are finite everywhere, so the product with 0 is exactly 0.
  */
 const select = (mask: Tensor, a: Tensor, b: Tensor): Tensor => tf.add(tf.mul(mask, a), tf.mul(tf.sub(1, mask), b));
