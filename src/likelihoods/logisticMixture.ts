@@ -61,8 +61,8 @@ export const slotsPerChannel = (channels: number): number => (channels === 1 ? 3
 
 const LN2 = Math.LN2;
 
-/** softplus(v) = log(1 + eᵛ), stably: max(v, 0) + log1p(e^{−|v|}). */
-const softplus = (v: Tensor): Tensor => tf.add(tf.relu(v), tf.log1p(tf.exp(tf.neg(tf.abs(v)))));
+/** softplus(v) = log(1 + eᵛ): tfjs's kernel (one op; stable for large |v| on wasm and cpu, checked in the spec). */
+const softplus = (v: Tensor): Tensor => tf.softplus(v);
 
 /** log cosh(v) = v + softplus(−2v) − log 2 (gradient tanh v). */
 const logCosh = (v: Tensor): Tensor => tf.sub(tf.add(v, softplus(tf.mul(v, -2))), LN2);
