@@ -1,6 +1,6 @@
 // The logistic mixture end to end, through the registry only: PixelCNN and Row LSTM models whose spec
-// names it pass every law of the property library on enumerable shapes, and each family's cached
-// sampler equals the naive one with it. Negative controls: a twin whose draw skips the R→G→B
+// names it pass every law of the property library on enumerable shapes, a PixelCNN with it trains
+// through the training stream, and each family's cached sampler equals the naive one with it. Negative controls: a twin whose draw skips the R→G→B
 // coupling fails sampler agreement, and a twin whose head puts G's coupling coefficient in B's block
 // (which sees G) fails causality.
 
