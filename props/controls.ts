@@ -149,24 +149,16 @@ export const peekAhead = (m: AutoregressiveModel): AutoregressiveModel => ({
     }),
 });
 
-/** The per-channel logits of a softmax or Bernoulli head (a Bernoulli logit ℓ as the pair [0, ℓ]). [B, H, W, C, K] */
-const headLogits = (m: AutoregressiveModel, head: Tensor4D): Tensor5D => {
-  const [b, h, w] = head.shape;
-  const { channels: C, levels: K } = m.spec;
-  if (m.likelihood.featuresPerChannel === K) return tf.reshape(head, [b, h, w, C, K]) as Tensor5D;
-  const l = tf.reshape(head, [b, h, w, C, 1]);
-  return tf.concat([tf.zerosLike(l), l], 4) as Tensor5D;
-};
-
 /**
- * An unnormalised likelihood: log p(x) = Σ (logit of the value − max logit), a "stable softmax"
- * that forgot the log Σ exp. Every factor is ≤ 1 but they sum to more than 1 over the levels.
+ * An unnormalised likelihood: log p(x) = Σ (log p of the value − max over the levels of log p), a
+ * "stable softmax" that forgot the log Σ exp (for a softmax: logit of the value − max logit). Every
+ * factor is ≤ 1 but they sum to more than 1 over the levels. Any likelihood kind (its own logProbs).
  */
 export const unnormalisedHead = (m: AutoregressiveModel): CheckableModel => ({
   ...m,
   logProb: (x) =>
     tf.tidy(() => {
-      const l = headLogits(m, m.forward(x)); //                                      [B, H, W, C, K]
+      const l = m.likelihood.logProbs(m.forward(x), x); //                            [B, H, W, C, K]
       const picked = tf.sum(tf.mul(l, tf.oneHot(tf.cast(x, 'int32'), m.spec.levels)), 4); // [B, H, W, C]
       return tf.sum(tf.sub(picked, tf.max(l, 4)), [1, 2, 3]) as Tensor1D; //        [B]
     }),

@@ -5,15 +5,18 @@ import * as t from 'io-ts';
 import type { ImageShape } from '../model.js';
 import { bernoulliKind } from './bernoulli.js';
 import { categoricalKind } from './categorical.js';
+import { logisticMixtureKind } from './logisticMixture.js';
 import type { Likelihood, LikelihoodKind, LikelihoodSpec } from './types.js';
 
 export type { Draw, Likelihood, LikelihoodKind, LikelihoodSpec } from './types.js';
 export { categorical, drawFromLogits, softmaxCrossEntropy } from './categorical.js';
 export { bernoulli } from './bernoulli.js';
+export { logisticMixture } from './logisticMixture.js';
 
 const kinds = new Map<string, LikelihoodKind>([
   [categoricalKind.kind, categoricalKind],
   [bernoulliKind.kind, bernoulliKind],
+  [logisticMixtureKind.kind, logisticMixtureKind],
 ]);
 
 /** Add a likelihood kind (e.g. a discretized logistic mixture) that specs can then name. */
