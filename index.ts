@@ -21,7 +21,7 @@ export { multiscale, type MultiscaleSpec } from './src/models/multiscale/index.j
 export { gatedPixelCnn, type GatedPixelCnnSpec } from './src/models/gatedPixelCnn/index.js';
 export { strictType, baseSpecFields } from './src/models/spec.js';
 export {
-  bernoulli, categorical, bitsPerDim, dimensions, defaultLikelihood, likelihoodFor, likelihoodKinds, registerLikelihood,
+  bernoulli, categorical, logisticMixture, bitsPerDim, dimensions, defaultLikelihood, likelihoodFor, likelihoodKinds, registerLikelihood,
   LikelihoodSpecCodec, type Draw, type Likelihood, type LikelihoodKind, type LikelihoodSpec,
 } from './src/likelihoods/index.js';
 export type { Dependence } from './src/receptiveField.js';

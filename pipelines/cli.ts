@@ -468,7 +468,7 @@ export const buildProgram = (): Command => {
     .option('--count <n>', `images to sample (at most ${MAX_SAMPLES})`, int('--count', 1, MAX_SAMPLES), 16)
     .option('--batch-size <n>', 'images sampled together (default min(count, 16))', int('--batch-size', 1, MAX_SAMPLES))
     .option('--seed <n>', 'seed', int('--seed', ...SEED), 1)
-    .option('--temperature <t>', 'logits are divided by it; 0 = most likely value', ranged('--temperature', 'temperature'), 1)
+    .option('--temperature <t>', "sharpens (< 1) or flattens (> 1) every draw as the model's likelihood states (softmax: logits divided by it); 0 = the most likely value", ranged('--temperature', 'temperature'), 1)
     .option('--out <file>', 'PNG file (replaces only a PNG pixelstreams wrote; never inside a checkpoint)', 'samples.png')
     .option('--live', 'draw the first image filling in, in the terminal')
     .option('--naive', 'rerun the whole network for every value (reference sampler)')
