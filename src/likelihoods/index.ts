@@ -12,7 +12,6 @@ export type { Draw, Likelihood, LikelihoodKind, LikelihoodSpec } from './types.j
 export { categorical, drawFromLogits, softmaxCrossEntropy } from './categorical.js';
 export { bernoulli } from './bernoulli.js';
 export { logisticMixture } from './logisticMixture.js';
-export { logisticMixture } from './logisticMixture.js';
 
 const kinds = new Map<string, LikelihoodKind>([
   [categoricalKind.kind, categoricalKind],
