@@ -14,6 +14,7 @@
 // The table goes to stderr (stdout with no --json) and to bench/results/quality.json, atomically.
 // bench/bench.ts may call benchQuality({ log }) behind a flag.
 
+import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +45,10 @@ export interface Entry {
   /** The paper's binarized-MNIST NLL (nats) for this family, Table 4; null where it gives none. */
   readonly paper: number | null;
   readonly paperModel: string;
+  /** Another likelihood than the preset's (the successors' discretized logistic mixture, say). */
+  readonly likelihood?: LikelihoodSpec;
+  /** Class-conditional on the digits' labels: the NLL is −log p(x | label). */
+  readonly conditional?: boolean;
 }
 
 /**
@@ -63,12 +68,19 @@ export const ENTRIES: readonly Entry[] = families().flatMap((f) =>
     })),
 );
 
+/** Variants beside them: PixelCNN with the logistic mixture, and class-conditional PixelCNN and Gated PixelCNN. */
+export const VARIANTS: readonly Entry[] = [
+  ...ENTRIES.filter((e) => e.key === 'pixelcnn').map((e) => ({ ...e, key: 'pixelcnn+mixture', label: `${e.label}, logistic mixture (5)`, likelihood: { kind: 'logistic-mixture', components: 5 } })),
+  ...ENTRIES.filter((e) => e.key === 'pixelcnn' || e.key === 'gated-pixelcnn').map((e) => ({ ...e, key: `${e.key}+conditional`, label: `${e.label}, class-conditional`, paper: null, paperModel: '(NLL given the label)', conditional: true })),
+];
+
 /** One entry per registered family (its small preset). */
 export const DEFAULT_FAMILIES: readonly string[] = families().map((f) => f.family);
 
 /** Where the MNIST test images are looked for: ../shared/data/mnist next to the repository. */
 export const sharedMnistDir = (): string => fileURLToPath(new URL('../../shared/data/mnist/', import.meta.url));
 export const TEST_IMAGES = 't10k-images-idx3-ubyte.gz';
+export const TEST_LABELS = 't10k-labels-idx1-ubyte.gz';
 
 // ── Pure helpers ─────────────────────────────────────────────────────────────────────────────
 
@@ -238,6 +250,8 @@ const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wa
         family: entry.family,
         out: outDir,
         workers: 1,
+        ...(entry.likelihood ? { likelihood: entry.likelihood } : {}),
+        ...(entry.conditional ? { conditional: true } : {}),
         ...(currentBackend() ? { backend: currentBackend()!.name } : {}),
       },
       { log: () => {}, interrupt: { requested: false }, stopTraining },
@@ -296,13 +310,16 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
   const evalLimit = options.evalLimit ?? 1000;
   const keys = options.families ?? DEFAULT_FAMILIES;
   const entries = keys.map((k) => {
-    const e = ENTRIES.find((x) => x.key === k);
-    if (!e) throw new Error(`bench/quality.ts: families: expected some of ${ENTRIES.map((x) => x.key).join(', ')}, found '${k}'`);
+    const e = [...ENTRIES, ...VARIANTS].find((x) => x.key === k);
+    if (!e) throw new Error(`bench/quality.ts: families: expected some of ${[...ENTRIES, ...VARIANTS].map((x) => x.key).join(', ')}, found '${k}'`);
     return e;
   });
 
   const testFile = join(options.testDir ?? sharedMnistDir(), TEST_IMAGES);
+  const labelFile = join(options.testDir ?? sharedMnistDir(), TEST_LABELS);
   const haveTest = existsSync(testFile);
+  // With the labels too, when they are there: the class-conditional variants are scored given them.
+  const testIdx = `idx:${testFile}${existsSync(labelFile) ? `,${labelFile}` : ''}`;
   const cfg = orThrow(
     decodeRunConfig(
       {
@@ -319,7 +336,7 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
         onNonFinite: 'stop',
         samples: 0,
         temperature: 1,
-        ...(haveTest ? { testData: `idx:${testFile}` } : {}),
+        ...(haveTest ? { testData: testIdx } : {}),
         ...(evalLimit > 0 ? { evalLimit } : {}),
       },
       'bench/quality.ts',
@@ -340,7 +357,7 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
     const before = tf.memory().numTensors;
     const row = await trainAndEvaluate(
       entry,
-      { batchSize, seed, ...(haveTest ? { testData: `idx:${testFile}` } : {}), ...(evalLimit > 0 ? { evalLimit } : {}) },
+      { batchSize, seed, ...(haveTest ? { testData: testIdx } : {}), ...(evalLimit > 0 ? { evalLimit } : {}) },
       budget,
       wallCap,
       log,
@@ -422,7 +439,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     .option('--budget <seconds>', 'CPU seconds of training per family', number('--budget', 1, false), 120)
     .option('--wall-cap <seconds>', 'stop a family after this many wall seconds (default 3× budget)', number('--wall-cap', 1, false))
     .option('--eval-limit <n>', 'test images evaluated (0 = all)', number('--eval-limit', 0, true), 1000)
-    .option('--families <list>', `comma-separated: ${ENTRIES.map((e) => e.key).join(', ')}`, DEFAULT_FAMILIES.join(','))
+    .option('--families <list>', `comma-separated: ${[...ENTRIES, ...VARIANTS].map((e) => e.key).join(', ')}`, DEFAULT_FAMILIES.join(','))
     .option('--batch-size <n>', 'training batch', number('--batch-size', 1, true), 16)
     .option('--seed <n>', 'seed of initialisation, data order and binarization', number('--seed', 0, true), 1)
     .option('--backend <name>', 'tensorflow-gpu | tensorflow | wasm | cpu')
