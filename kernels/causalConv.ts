@@ -11,6 +11,14 @@
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
 // (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
 
+// a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
+// src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
+// is a compile-time constant, so each build holds only its own instruction.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 const ROWS_PER_BLOCK = 2;
 
 export function causalConvWeightGrad(
@@ -67,14 +75,14 @@ export function causalConvWeightGrad(
                 const g1 = v128.load(gp, 16);
                 const g2 = v128.load(gp, 32);
                 const g3 = v128.load(gp, 48);
-                a0 = f32x4.add(a0, f32x4.mul(s0, g0));
-                a1 = f32x4.add(a1, f32x4.mul(s0, g1));
-                a2 = f32x4.add(a2, f32x4.mul(s0, g2));
-                a3 = f32x4.add(a3, f32x4.mul(s0, g3));
-                b0 = f32x4.add(b0, f32x4.mul(s1, g0));
-                b1 = f32x4.add(b1, f32x4.mul(s1, g1));
-                b2 = f32x4.add(b2, f32x4.mul(s1, g2));
-                b3 = f32x4.add(b3, f32x4.mul(s1, g3));
+                a0 = madd(s0, g0, a0);
+                a1 = madd(s0, g1, a1);
+                a2 = madd(s0, g2, a2);
+                a3 = madd(s0, g3, a3);
+                b0 = madd(s1, g0, b0);
+                b1 = madd(s1, g1, b1);
+                b2 = madd(s1, g2, b2);
+                b3 = madd(s1, g3, b3);
                 xp += xStride;
                 gp += gStride;
               }
@@ -106,10 +114,10 @@ export function causalConvWeightGrad(
               let gp = g + ((<usize>(n * outC)) << 2) + oBytes;
               for (let i = 0; i < run; i++) {
                 const s0 = v128.load32_splat(xp);
-                a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(gp)));
-                a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(gp, 16)));
-                a2 = f32x4.add(a2, f32x4.mul(s0, v128.load(gp, 32)));
-                a3 = f32x4.add(a3, f32x4.mul(s0, v128.load(gp, 48)));
+                a0 = madd(s0, v128.load(gp), a0);
+                a1 = madd(s0, v128.load(gp, 16), a1);
+                a2 = madd(s0, v128.load(gp, 32), a2);
+                a3 = madd(s0, v128.load(gp, 48), a3);
                 xp += xStride;
                 gp += gStride;
               }
@@ -204,14 +212,14 @@ export function causalConvForward(
               const w1 = v128.load(wp, 16);
               const w2 = v128.load(wp, 32);
               const w3 = v128.load(wp, 48);
-              p0 = f32x4.add(p0, f32x4.mul(s0, w0));
-              p1 = f32x4.add(p1, f32x4.mul(s0, w1));
-              p2 = f32x4.add(p2, f32x4.mul(s0, w2));
-              p3 = f32x4.add(p3, f32x4.mul(s0, w3));
-              q0 = f32x4.add(q0, f32x4.mul(s1, w0));
-              q1 = f32x4.add(q1, f32x4.mul(s1, w1));
-              q2 = f32x4.add(q2, f32x4.mul(s1, w2));
-              q3 = f32x4.add(q3, f32x4.mul(s1, w3));
+              p0 = madd(s0, w0, p0);
+              p1 = madd(s0, w1, p1);
+              p2 = madd(s0, w2, p2);
+              p3 = madd(s0, w3, p3);
+              q0 = madd(s1, w0, q0);
+              q1 = madd(s1, w1, q1);
+              q2 = madd(s1, w2, q2);
+              q3 = madd(s1, w3, q3);
               src += 4;
               wp += wStride;
             }

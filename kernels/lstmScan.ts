@@ -15,6 +15,14 @@
 // W is [k·h, 4h], tap-major. Steps run backwards when `reverse`. The forward pass keeps, per scan
 // position, (i, f, o, g, c, tanh c, h) in `tape` for the backward pass. Needs h % 4 == 0.
 
+// a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
+// src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
+// is a compile-time constant, so each build holds only its own instruction.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 // ---- exp, σ and tanh on four lanes (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial)
 
 @inline function exp4(x: v128): v128 {
@@ -85,10 +93,10 @@ export function lstmScanForward(
             let wp = wk + vb;
             for (let i = 0; i < hidden; i++) {
               const s = v128.load32_splat(hp + ((<usize>i) << 2));
-              a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wp)));
-              a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wp, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(s, v128.load(wp, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(s, v128.load(wp, 48)));
+              a0 = madd(s, v128.load(wp), a0);
+              a1 = madd(s, v128.load(wp, 16), a1);
+              a2 = madd(s, v128.load(wp, 32), a2);
+              a3 = madd(s, v128.load(wp, 48), a3);
               wp += gBytes;
             }
             v128.store(gates + vb, a0);
@@ -169,7 +177,7 @@ export function lstmScanBackward(
           const tc = v128.load(tp + 5 * hBytes + jb);
           let dh = v128.load(hr + jb);
           if (src >= 0) dh = f32x4.add(dh, v128.load(dStates + (<usize>src) * hBytes + jb));
-          const dc = f32x4.add(v128.load(dcp + jb), f32x4.mul(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc))));
+          const dc = madd(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp + jb));
           v128.store(dcp + jb, f32x4.mul(dc, fg));
           v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
           v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
@@ -207,14 +215,14 @@ export function lstmScanBackward(
               const d1 = v128.load(dp, 16);
               const d2 = v128.load(dp, 32);
               const d3 = v128.load(dp, 48);
-              a0 = f32x4.add(a0, f32x4.mul(s0, d0));
-              a1 = f32x4.add(a1, f32x4.mul(s0, d1));
-              a2 = f32x4.add(a2, f32x4.mul(s0, d2));
-              a3 = f32x4.add(a3, f32x4.mul(s0, d3));
-              b0 = f32x4.add(b0, f32x4.mul(s1, d0));
-              b1 = f32x4.add(b1, f32x4.mul(s1, d1));
-              b2 = f32x4.add(b2, f32x4.mul(s1, d2));
-              b3 = f32x4.add(b3, f32x4.mul(s1, d3));
+              a0 = madd(s0, d0, a0);
+              a1 = madd(s0, d1, a1);
+              a2 = madd(s0, d2, a2);
+              a3 = madd(s0, d3, a3);
+              b0 = madd(s1, d0, b0);
+              b1 = madd(s1, d1, b1);
+              b2 = madd(s1, d2, b2);
+              b3 = madd(s1, d3, b3);
             }
           }
           v128.store(dw0 + vb, a0);
@@ -248,10 +256,10 @@ export function lstmScanBackward(
             let wtp = wT + (<usize>(k * hidden + i) << 2);
             for (let j = 0; j < g4; j++) {
               const s = v128.load32_splat(dp + ((<usize>j) << 2));
-              a0 = f32x4.add(a0, f32x4.mul(s, v128.load(wtp)));
-              a1 = f32x4.add(a1, f32x4.mul(s, v128.load(wtp, 16)));
-              a2 = f32x4.add(a2, f32x4.mul(s, v128.load(wtp, 32)));
-              a3 = f32x4.add(a3, f32x4.mul(s, v128.load(wtp, 48)));
+              a0 = madd(s, v128.load(wtp), a0);
+              a1 = madd(s, v128.load(wtp, 16), a1);
+              a2 = madd(s, v128.load(wtp, 32), a2);
+              a3 = madd(s, v128.load(wtp, 48), a3);
               wtp += (<usize>kh) << 2;
             }
             v128.store(ip, a0);
@@ -263,7 +271,7 @@ export function lstmScanBackward(
             let acc = v128.load(np + ((<usize>i) << 2));
             let wtp = wT + (<usize>(k * hidden + i) << 2);
             for (let j = 0; j < g4; j++) {
-              acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(dp + ((<usize>j) << 2)), v128.load(wtp)));
+              acc = madd(v128.load32_splat(dp + ((<usize>j) << 2)), v128.load(wtp), acc);
               wtp += (<usize>kh) << 2;
             }
             v128.store(np + ((<usize>i) << 2), acc);
