@@ -1,5 +1,6 @@
 // Categorical likelihood over K levels per channel: NLL in nats per image and bits per dimension.
 
+import { fusedNllPerImage } from './kernels/crossEntropy.js';
 import type { ImageShape } from './model.js';
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from './tf.js';
 
@@ -11,7 +12,7 @@ import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from './
  * exactly, and max p ≥ 1/K never underflows; so −log p_x = m − log(max p) − z_x, with z_x gathered.
  * The gradient is (p − onehot(x)) times the upstream gradient of the image.
  */
-export const nllPerImage = (logits: Tensor5D, x: Tensor4D): Tensor1D => crossEntropy(logits, x);
+export const nllPerImage = (logits: Tensor5D, x: Tensor4D): Tensor1D => fusedNllPerImage(logits, x) ?? crossEntropy(logits, x); // the wasm kernel (kernels/crossEntropy.ts) where it runs
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const crossEntropy: (logits: Tensor5D, x: Tensor4D) => Tensor1D = tf.customGrad(((logits: Tensor5D, x: Tensor4D, save: tf.GradSaveFunc) => {
