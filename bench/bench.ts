@@ -18,7 +18,8 @@
 // --workers N (default os.availableParallelism()), --backend NAME,
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
-// --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch),
+// --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch; --peer-steps N,
+// --peer-before: also pixelstreams before issue 16's kernel changes, same rounds),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
 import { availableParallelism } from 'node:os';
@@ -370,7 +371,7 @@ const main = async () => {
   }
 
   const peer = flag('peer')
-    ? await benchPeer({ log: say, ...(option('peer-steps') ? { steps: Number(option('peer-steps')) } : quick ? { steps: 3, warmup: 1 } : {}) })
+    ? await benchPeer({ log: say, before: flag('peer-before'), ...(option('peer-steps') ? { steps: Number(option('peer-steps')) } : quick ? { steps: 3, warmup: 1 } : {}) })
     : { skipped: 'pass --peer (PyTorch on the same machine: bench/peer.ts)' };
   const skip = quick ? { skipped: '--quick' } : flag('no-extras') ? { skipped: '--no-extras' } : null;
   const recurrent = skip ?? (await benchRecurrent({ log: say }));

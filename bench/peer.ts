@@ -1,6 +1,7 @@
 // The peer benchmark (issue 16): pixelstreams against PyTorch — the library a CPU user would pick
 // instead — on the same machine, in the same run, alternating step by step. Called by
-// `npm run bench -- --peer` (bench/bench.ts) as benchPeer({ log }); alone: `npx tsx bench/peer.ts`.
+// `npm run bench -- --peer` (bench/bench.ts) as benchPeer({ log }); alone:
+// `npx tsx bench/peer.ts [backend] [--before] [--steps N] [--no-sampling] [--json]`.
 //
 // PyTorch runs bench/peer/peer.py --serve in a child process (the system python3 with torch; set
 // PIXELSTREAMS_PYTHON to use another interpreter; /usr/bin/python3 is tried after python3), answering JSON commands one a line. Measured:
@@ -11,9 +12,12 @@
 //   - sampling 16 images 28×28×1 and 32×32×3 of the reference PixelCNN: our cached sampler (the
 //     whole batch, timed), PyTorch's naive sampler (rerun the network per value) timed over a fixed
 //     number of positions and extrapolated to all H·W·C of them — said so in the output.
+// With `before` (bench.ts --peer-before, alone --before) a third arm at 1 thread: pixelstreams before
+// issue 16's kernel changes (plain-SIMD build, tfjs-ops cross-entropy), in the same rounds.
 // Without torch it prints how to install it and returns { skipped }.
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { availableParallelism, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
@@ -24,6 +28,8 @@ import { familyOf, initModel, presetFor } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { tf } from '../src/tf.js';
 import { cachedSamplerFor } from '../src/sampling/registry.js';
+import { setCrossEntropyKernel } from '../src/kernels/crossEntropy.js';
+import { kernelBuild, useKernelBuild } from '../src/kernels/module.js';
 import { localEngine, type GradientEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
@@ -100,6 +106,8 @@ export interface PeerTraining {
   readonly torch: { readonly imagesPerSecond: number; readonly stepSeconds: readonly number[] };
   /** ours ÷ torch images/s (medians). */
   readonly ratio: number;
+  /** With `before`: pixelstreams as it was before issue 16's kernel changes, in the same rounds. */
+  readonly before?: { readonly imagesPerSecond: number; readonly stepSeconds: readonly number[]; readonly ratio: number };
 }
 
 export interface PeerSampling {
@@ -117,36 +125,75 @@ export interface PeerBench {
   readonly note: string;
 }
 
-const trainPair = async (peer: Peer, w: ReturnType<typeof workloads>[number], threads: number, warmup: number, steps: number): Promise<PeerTraining> => {
-  const convImpl = defaultConvImpl();
-  const engine: GradientEngine = threads === 1 ? localEngine({ convImpl }) : workerEngine({ workers: threads, backend: tf.getBackend(), convImpl });
+/** One timed arm of a round: a step of some engine, in seconds. */
+interface Arm {
+  readonly step: (round: number) => Promise<number>;
+  readonly close: () => Promise<void>;
+}
+
+/** Our training step through `engine`, with `around` run before the step (and its result after). */
+const oursArm = (w: ReturnType<typeof workloads>[number], engine: GradientEngine, around: () => () => void = () => () => {}): Arm => {
   let state: TrainState = initTrainState(w.spec, familyOf(w.spec).init(w.spec, 1), defaultOptimizer('rmsprop'));
-  const ours: number[] = [];
-  const theirs: number[] = [];
-  try {
-    const oursStep = async (i: number) => {
+  return {
+    step: async (i) => {
       const b = batchOf(w.spec, i);
-      const t0 = performance.now();
-      const { loss, grads } = await engine.compute(w.spec, state.params, b);
-      state = applyStep(state, loss, grads, BATCH).state;
-      return (performance.now() - t0) / 1000;
-    };
-    const torchStep = async () => (await peer.ask<{ seconds: number[] }>({ cmd: 'train', model: w.peer, threads, steps: 1 })).seconds[0]!;
+      const restore = around();
+      try {
+        const t0 = performance.now();
+        const { loss, grads } = await engine.compute(w.spec, state.params, b);
+        state = applyStep(state, loss, grads, BATCH).state;
+        return (performance.now() - t0) / 1000;
+      } finally {
+        restore();
+      }
+    },
+    close: async () => {
+      disposeAll(state.params, state.slots);
+      await engine.close();
+    },
+  };
+};
+
+/** pixelstreams before issue 16's kernel changes: the plain-SIMD build, likelihood.ts's own cross-entropy ops. */
+const beforeChanges = () => {
+  const build = kernelBuild();
+  useKernelBuild('simd');
+  setCrossEntropyKernel(false);
+  return () => {
+    useKernelBuild(build);
+    setCrossEntropyKernel(true);
+  };
+};
+
+const trainPair = async (peer: Peer, w: ReturnType<typeof workloads>[number], threads: number, warmup: number, steps: number, before: boolean): Promise<PeerTraining> => {
+  const convImpl = defaultConvImpl();
+  const local = () => localEngine({ convImpl });
+  const arms: Arm[] = [
+    oursArm(w, threads === 1 ? local() : workerEngine({ workers: threads, backend: tf.getBackend(), convImpl })),
+    { step: async () => (await peer.ask<{ seconds: number[] }>({ cmd: 'train', model: w.peer, threads, steps: 1 })).seconds[0]!, close: async () => {} },
+    ...(before && threads === 1 ? [oursArm(w, local(), beforeChanges)] : []),
+  ];
+  const times: number[][] = arms.map(() => []);
+  try {
     for (let i = 0; i < warmup + steps; i++) {
-      // odd rounds run PyTorch first, so that neither always follows the other's idle or busy spell
-      const [a, t] = i % 2 === 0 ? [await oursStep(i), await torchStep()] : await torchStep().then(async (t) => [await oursStep(i), t]);
-      if (i >= warmup) {
-        ours.push(a!);
-        theirs.push(t!);
+      // odd rounds run the arms in the opposite order, so that none always follows another's idle or busy spell
+      for (const k of i % 2 === 0 ? [...arms.keys()] : [...arms.keys()].reverse()) {
+        const seconds = await arms[k]!.step(i);
+        if (i >= warmup) times[k]!.push(seconds);
       }
     }
   } finally {
-    disposeAll(state.params, state.slots);
-    await engine.close();
+    for (const a of arms) await a.close();
   }
-  const oursIps = BATCH / median(ours);
-  const torchIps = BATCH / median(theirs);
-  return { model: w.label, threads, ours: { imagesPerSecond: oursIps, stepSeconds: ours, engine: engine.description }, torch: { imagesPerSecond: torchIps, stepSeconds: theirs }, ratio: oursIps / torchIps };
+  const [oursIps, torchIps, beforeIps] = times.map((t) => BATCH / median(t));
+  return {
+    model: w.label,
+    threads,
+    ours: { imagesPerSecond: oursIps!, stepSeconds: times[0]!, engine: threads === 1 ? 'in-process' : `${threads} workers` },
+    torch: { imagesPerSecond: torchIps!, stepSeconds: times[1]! },
+    ratio: oursIps! / torchIps!,
+    ...(beforeIps ? { before: { imagesPerSecond: beforeIps, stepSeconds: times[2]!, ratio: beforeIps / torchIps! } } : {}),
+  };
 };
 
 const samplePair = async (peer: Peer, [h, w, c]: readonly [number, number, 1 | 3], positions: number): Promise<PeerSampling> => {
@@ -169,7 +216,15 @@ const samplePair = async (peer: Peer, [h, w, c]: readonly [number, number, 1 | 3
 
 /** The peer benchmark; null-free: without torch it logs how to install it and returns { skipped }. */
 export const benchPeer = async (
-  options: { steps?: number; warmup?: number; naivePositions?: number; sampling?: boolean; log?: (line: string) => void } = {},
+  options: {
+    steps?: number;
+    warmup?: number;
+    naivePositions?: number;
+    sampling?: boolean;
+    /** Also time, at 1 thread in the same rounds, pixelstreams before issue 16's kernel changes. */
+    before?: boolean;
+    log?: (line: string) => void;
+  } = {},
 ): Promise<PeerBench | { skipped: string }> => {
   const log = options.log ?? ((line: string) => console.log(line));
   if (!torchAvailable()) {
@@ -183,13 +238,16 @@ export const benchPeer = async (
   try {
     const hello = await peer.ask<{ torch: string; mkldnn: boolean }>({ cmd: 'hello' });
     log(`\nPeer: PyTorch ${hello.torch} (oneDNN ${hello.mkldnn ? 'on' : 'off'}, bench/peer/peer.py) vs pixelstreams, same run, alternating step by step; batch ${BATCH}, RMSProp, median of ${steps} steps after ${warmup} warm-up`);
-    log('model                                       threads  ours img/s  torch img/s  ours/torch   (ours: in-process at 1 thread, N workers at N)');
+    const before = options.before ?? false;
+    log(`machine load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
+    log(`model                                       threads  ours img/s  torch img/s  ours/torch${before ? '  before img/s  before/torch' : ''}   (ours: in-process at 1 thread, N workers at N)`);
     const training: PeerTraining[] = [];
     for (const w of workloads())
       for (const threads of [1, 2]) {
-        const r = await trainPair(peer, w, threads, warmup, steps);
+        const r = await trainPair(peer, w, threads, warmup, steps, before);
         training.push(r);
-        log(`${w.label.padEnd(44)} ${String(threads).padStart(7)}  ${r.ours.imagesPerSecond.toFixed(1).padStart(10)}  ${r.torch.imagesPerSecond.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(9)}×`);
+        const was = r.before ? `  ${r.before.imagesPerSecond.toFixed(1).padStart(12)}  ${r.before.ratio.toFixed(2).padStart(11)}×` : before ? '             —             —' : '';
+        log(`${w.label.padEnd(44)} ${String(threads).padStart(7)}  ${r.ours.imagesPerSecond.toFixed(1).padStart(10)}  ${r.torch.imagesPerSecond.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(9)}×${was}`);
       }
     const sampling: PeerSampling[] = [];
     if (options.sampling ?? true) {
@@ -202,6 +260,7 @@ export const benchPeer = async (
         log(`${r.shape.padEnd(10)} ${r.oursCachedSeconds.toFixed(2).padStart(14)}  ${t1!.seconds.toFixed(1).padStart(24)}  ${t2!.seconds.toFixed(1).padStart(10)}  ${r.speedup.toFixed(0).padStart(8)}×   (naive: ${t1!.positionsTimed} of ${r.shape.split('×').map(Number).reduce((a, b) => a * b)} positions timed, extrapolated)`);
       }
     }
+    if (before) log('(before: pixelstreams before issue 16 — plain-SIMD kernels, tfjs-ops cross-entropy — in the same rounds, 1 thread only)');
     return { torch: hello.torch, training, sampling, note: `naive PyTorch sampling timed over ${positions} positions and extrapolated linearly to H·W·C` };
   } finally {
     await peer.close();
@@ -211,6 +270,7 @@ export const benchPeer = async (
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const b = await selectBackend(process.argv[2] ?? 'wasm');
   if (b._tag === 'Left') throw b.left;
-  const r = await benchPeer();
+  const steps = process.argv.indexOf('--steps');
+  const r = await benchPeer({ before: process.argv.includes('--before'), ...(steps > 0 ? { steps: Number(process.argv[steps + 1]), warmup: 1 } : {}), ...(process.argv.includes('--no-sampling') ? { sampling: false } : {}) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
 }
