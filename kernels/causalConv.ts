@@ -156,35 +156,59 @@ export function causalConvWeightGrad(
 
 // Forward pass of the same convolution, and (with the taps negated and each tap's weights
 // transposed) its input gradient:
-//   y[b, y, x, o] = bias[o] + Σ_t Σ_c xp[b, y + ry_t, x + rx_t, c] · w[t, c, o]
-// xp is x already zero-padded (padTop rows above, padLeft columns left, and enough on the right
-// and below for every tap plus one spare column), so the inner loop has no bounds checks.
-// tapOffsets holds, per tap, the byte offset of its source from the output pixel's place in xp.
+//   y[b, y, x, o] = bias[o] + Σ_t Σ_c x[b, y + ry_t, x + rx_t, c] · w[t, c, o]     (x outside the image: 0)
+// taps holds (ry, rx) pairs as i32. The source rows an output row reads are kept zero-padded in a ring
+// of padTop + padBottom + 1 lines (`ring`, each padLeft + W + padRight pixels, padRight counting a
+// spare column: pixels go in pairs), filled one image row at a time as the output row advances — so
+// the inner loop has no bounds checks, and no padded copy of the whole map is written and read back
+// (that copy cost a few per cent of a training step). tapPointers: scratch for one i32 per tap.
 // Two output pixels × 16 outputs per tile, eight f32x4 accumulators. Needs O % 16 == 0.
 export function causalConvForward(
-  xp: usize,
+  x: usize,
   w: usize,
   bias: usize,
   hasBias: i32,
-  tapOffsets: usize,
+  taps: usize,
   tapCount: i32,
   y: usize,
   batch: i32,
   height: i32,
   width: i32,
-  paddedHeight: i32,
-  paddedWidth: i32,
   padTop: i32,
+  padBottom: i32,
   padLeft: i32,
+  padRight: i32,
   inC: i32,
   outC: i32,
+  ring: usize,
+  tapPointers: usize,
 ): void {
   const xStride = (<usize>inC) << 2;
   const wStride = (<usize>outC) << 2;
   const zero = f32x4.splat(0);
+  const lines = padTop + padBottom + 1;
+  const lineBytes = (<usize>(padLeft + width + padRight)) * xStride;
+  const leftBytes = (<usize>padLeft) * xStride;
+  const rowBytes = (<usize>width) * xStride;
+  const rightBytes = (<usize>padRight) * xStride;
   for (let b = 0; b < batch; b++) {
-    for (let row = 0; row < height; row++) {
-      const inRow = xp + (<usize>(((b * paddedHeight + row + padTop) * paddedWidth + padLeft) * inC) << 2);
+    // the lines of source rows −padTop .. padBottom − 1; each output row adds row + padBottom
+    for (let r = -padTop; r < height + padBottom; r++) {
+      const line = ring + (<usize>((r + padTop) % lines)) * lineBytes;
+      if (r < 0 || r >= height) memory.fill(line, 0, lineBytes);
+      else {
+        memory.fill(line, 0, leftBytes);
+        memory.copy(line + leftBytes, x + (<usize>(b * height + r)) * rowBytes, rowBytes);
+        memory.fill(line + leftBytes + rowBytes, 0, rightBytes);
+      }
+      const row = r - padBottom; // the output row whose last source row this is
+      if (row < 0) continue;
+      for (let t = 0; t < tapCount; t++) {
+        const ry = load<i32>(taps + ((<usize>t) << 3));
+        const rx = load<i32>(taps + ((<usize>t) << 3) + 4);
+        const source = ring + (<usize>((row + ry + padTop) % lines)) * lineBytes + leftBytes + <usize>(rx * inC * 4);
+        store<u32>(tapPointers + ((<usize>t) << 2), <u32>source);
+      }
       const outRow = y + (<usize>((b * height + row) * width * outC) << 2);
       for (let o = 0; o < outC; o += 16) {
         const oBytes = (<usize>o) << 2;
@@ -201,9 +225,9 @@ export function causalConvForward(
           let q1 = b1;
           let q2 = b2;
           let q3 = b3;
-          const here = inRow + (<usize>x) * xStride;
+          const here = (<usize>x) * xStride;
           for (let t = 0; t < tapCount; t++) {
-            let src = here + <usize>load<i32>(tapOffsets + ((<usize>t) << 2));
+            let src = here + <usize>load<u32>(tapPointers + ((<usize>t) << 2));
             let wp = w + (<usize>(t * inC)) * wStride + oBytes;
             for (let c = 0; c < inC; c++) {
               const s0 = v128.load32_splat(src);
