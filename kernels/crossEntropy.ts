@@ -14,20 +14,24 @@
   return f32x4.add(c, f32x4.mul(a, b));
 }
 
-// exp on four lanes (Cephes expf, as kernels/lstmScan.ts: range reduction, degree-5 polynomial)
+// exp on four lanes for x ≤ 0 (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial).
+// n = round(x·log2 e) comes from adding 1.5·2²³, which also leaves n in the low mantissa bits — no
+// f32x4.nearest and no saturating conversion (several instructions each on x86).
 @inline function exp4(x: v128): v128 {
-  x = f32x4.min(f32x4.max(x, f32x4.splat(-87.0)), f32x4.splat(88.0));
-  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(1.44269504088896341)));
-  let r = f32x4.sub(x, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  const magic = f32x4.splat(12582912.0); // 1.5 · 2²³
+  x = f32x4.max(x, f32x4.splat(-87.0)); // 2ⁿ stays a normal float
+  const t = madd(x, f32x4.splat(1.44269504088896341), magic);
+  const n = f32x4.sub(t, magic);
+  let r = madd(n, f32x4.splat(-0.693359375), x);
+  r = madd(n, f32x4.splat(2.12194440e-4), r);
   let p = f32x4.splat(1.9875691500e-4);
   p = madd(p, r, f32x4.splat(1.3981999507e-3));
   p = madd(p, r, f32x4.splat(8.3334519073e-3));
   p = madd(p, r, f32x4.splat(4.1665795894e-2));
   p = madd(p, r, f32x4.splat(1.6666665459e-1));
   p = madd(p, r, f32x4.splat(5.0000001201e-1));
-  const y = f32x4.add(f32x4.add(f32x4.mul(f32x4.mul(p, r), r), r), f32x4.splat(1.0));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23); // 2^n
+  const y = f32x4.add(madd(f32x4.mul(p, r), r, r), f32x4.splat(1.0));
+  const scale = i32x4.shl(i32x4.add(i32x4.sub(t, magic), i32x4.splat(127)), 23); // 2ⁿ from n's bits
   return f32x4.mul(y, scale);
 }
 
@@ -41,12 +45,25 @@ export function softmaxCrossEntropy(z: usize, target: usize, rows: i32, levels: 
     const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     const mm = f32x4.splat(m);
     let sv = f32x4.splat(0);
-    for (let k = 0; k < levels; k += 4) {
+    let sw = f32x4.splat(0);
+    let k = 0;
+    for (; k + 8 <= levels; k += 8) {
+      // two independent exps per iteration: the polynomial is one long dependency chain
+      const kb = (<usize>k) << 2;
+      const e0 = exp4(f32x4.sub(v128.load(zr + kb), mm));
+      const e1 = exp4(f32x4.sub(v128.load(zr + kb, 16), mm));
+      v128.store(gr + kb, e0);
+      v128.store(gr + kb, e1, 16);
+      sv = f32x4.add(sv, e0);
+      sw = f32x4.add(sw, e1);
+    }
+    for (; k < levels; k += 4) {
       const kb = (<usize>k) << 2;
       const e = exp4(f32x4.sub(v128.load(zr + kb), mm));
       v128.store(gr + kb, e);
       sv = f32x4.add(sv, e);
     }
+    sv = f32x4.add(sv, sw);
     const s = <f64>f32x4.extract_lane(sv, 0) + <f64>f32x4.extract_lane(sv, 1) + <f64>f32x4.extract_lane(sv, 2) + <f64>f32x4.extract_lane(sv, 3);
     const inv = f32x4.splat(<f32>(1.0 / s));
     for (let k = 0; k < levels; k += 4) {
