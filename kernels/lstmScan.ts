@@ -65,6 +65,100 @@
   return x < 0 || x >= width ? -1 : (b * line + l) * width + x;
 }
 
+// gates[0:4h] += Σ_i h[i] · W[i, :]  (one position; W rows of 4h)
+@inline function accumulate1(gates: usize, hp: usize, wk: usize, hidden: i32, g4: i32): void {
+  const gBytes = (<usize>g4) << 2;
+  for (let v = 0; v < g4; v += 16) {
+    const vb = (<usize>v) << 2;
+    let a0 = v128.load(gates + vb);
+    let a1 = v128.load(gates + vb, 16);
+    let a2 = v128.load(gates + vb, 32);
+    let a3 = v128.load(gates + vb, 48);
+    let wp = wk + vb;
+    for (let i = 0; i < hidden; i++) {
+      const s = v128.load32_splat(hp + ((<usize>i) << 2));
+      a0 = madd(s, v128.load(wp), a0);
+      a1 = madd(s, v128.load(wp, 16), a1);
+      a2 = madd(s, v128.load(wp, 32), a2);
+      a3 = madd(s, v128.load(wp, 48), a3);
+      wp += gBytes;
+    }
+    v128.store(gates + vb, a0);
+    v128.store(gates + vb, a1, 16);
+    v128.store(gates + vb, a2, 32);
+    v128.store(gates + vb, a3, 48);
+  }
+}
+
+// The same for two positions at once (gates at g and g + 4h), each weight load used twice.
+@inline function accumulate2(gates: usize, hp0: usize, hp1: usize, wk: usize, hidden: i32, g4: i32): void {
+  const gBytes = (<usize>g4) << 2;
+  const g1 = gates + gBytes;
+  for (let v = 0; v < g4; v += 16) {
+    const vb = (<usize>v) << 2;
+    let a0 = v128.load(gates + vb);
+    let a1 = v128.load(gates + vb, 16);
+    let a2 = v128.load(gates + vb, 32);
+    let a3 = v128.load(gates + vb, 48);
+    let b0 = v128.load(g1 + vb);
+    let b1 = v128.load(g1 + vb, 16);
+    let b2 = v128.load(g1 + vb, 32);
+    let b3 = v128.load(g1 + vb, 48);
+    let wp = wk + vb;
+    for (let i = 0; i < hidden; i++) {
+      const ib = (<usize>i) << 2;
+      const s = v128.load32_splat(hp0 + ib);
+      const r = v128.load32_splat(hp1 + ib);
+      const w0 = v128.load(wp);
+      const w1 = v128.load(wp, 16);
+      const w2 = v128.load(wp, 32);
+      const w3 = v128.load(wp, 48);
+      a0 = madd(s, w0, a0);
+      a1 = madd(s, w1, a1);
+      a2 = madd(s, w2, a2);
+      a3 = madd(s, w3, a3);
+      b0 = madd(r, w0, b0);
+      b1 = madd(r, w1, b1);
+      b2 = madd(r, w2, b2);
+      b3 = madd(r, w3, b3);
+      wp += gBytes;
+    }
+    v128.store(gates + vb, a0);
+    v128.store(gates + vb, a1, 16);
+    v128.store(gates + vb, a2, 32);
+    v128.store(gates + vb, a3, 48);
+    v128.store(g1 + vb, b0);
+    v128.store(g1 + vb, b1, 16);
+    v128.store(g1 + vb, b2, 32);
+    v128.store(g1 + vb, b3, 48);
+  }
+}
+
+// gates → i, f, o, g, c, tanh c, h on the tape at tp (and h into states at src, if on the image).
+@inline function cell(gates: usize, cp: usize, tp: usize, states: usize, src: i32, hidden: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  for (let j = 0; j < hidden; j += 4) {
+    const jb = (<usize>j) << 2;
+    const ig = sigmoid4(v128.load(gates + jb));
+    const fg = sigmoid4(v128.load(gates + hBytes + jb));
+    const og = sigmoid4(v128.load(gates + 2 * hBytes + jb));
+    const gg = tanh4(v128.load(gates + 3 * hBytes + jb));
+    const c = f32x4.add(f32x4.mul(fg, v128.load(cp + jb)), f32x4.mul(ig, gg));
+    const tc = tanh4(c);
+    const h = f32x4.mul(og, tc);
+    v128.store(tp + jb, ig);
+    v128.store(tp + hBytes + jb, fg);
+    v128.store(tp + 2 * hBytes + jb, og);
+    v128.store(tp + 3 * hBytes + jb, gg);
+    v128.store(tp + 4 * hBytes + jb, c);
+    v128.store(tp + 5 * hBytes + jb, tc);
+    v128.store(tp + 6 * hBytes + jb, h);
+    if (src >= 0) v128.store(states + (<usize>src) * hBytes + jb, h);
+  }
+}
+
+// Positions go in pairs (l, l + 1) along the line: their state-to-state products share every weight
+// load (accumulate2); `gates` is scratch for two positions' 4h gate values.
 export function lstmScanForward(
   pre: usize, w: usize, h0: usize, c0: usize, states: usize, tape: usize, gates: usize,
   batch: i32, steps: i32, line: i32, width: i32, mode: i32,
@@ -74,61 +168,35 @@ export function lstmScanForward(
   const hBytes = (<usize>hidden) << 2;
   const gBytes = (<usize>g4) << 2;
   const tBytes: usize = 7 * hBytes; // tape per position: i, f, o, g, c, tanh c, h
+  const gates1 = gates + gBytes;
   for (let n = 0; n < steps; n++) {
     const t = reverse ? steps - 1 - n : n;
     const tPrev = reverse ? t + 1 : t - 1;
     for (let b = 0; b < batch; b++) {
-      for (let l = 0; l < line; l++) {
-        const pos = (b * steps + t) * line + l;
-        const src = imageIndex(mode, b, t, l, steps, line, width);
-        if (src >= 0) memory.copy(gates, pre + (<usize>src) * gBytes, gBytes);
+      const prevRow = tape + (<usize>((b * steps + tPrev) * line)) * tBytes; // position (b, tPrev, 0)
+      for (let l = 0; l < line; l += 2) {
+        const two = l + 1 < line;
+        const src0 = imageIndex(mode, b, t, l, steps, line, width);
+        const src1 = two ? imageIndex(mode, b, t, l + 1, steps, line, width) : -1;
+        if (src0 >= 0) memory.copy(gates, pre + (<usize>src0) * gBytes, gBytes);
         else memory.fill(gates, 0, gBytes);
+        if (src1 >= 0) memory.copy(gates1, pre + (<usize>src1) * gBytes, gBytes);
+        else memory.fill(gates1, 0, gBytes);
         for (let k = 0; k < taps; k++) {
           const lp = l + load<i32>(offsets + ((<usize>k) << 2));
-          if (lp < 0 || lp >= line) continue;
-          const hp = n == 0 ? h0 : tape + (<usize>((b * steps + tPrev) * line + lp)) * tBytes + 6 * hBytes;
+          const ok0 = lp >= 0 && lp < line;
+          const ok1 = two && lp + 1 >= 0 && lp + 1 < line;
+          const hp0 = n == 0 ? h0 : prevRow + (<usize>lp) * tBytes + 6 * hBytes;
+          const hp1 = n == 0 ? h0 : prevRow + (<usize>(lp + 1)) * tBytes + 6 * hBytes;
           const wk = w + (<usize>(k * hidden)) * gBytes;
-          for (let v = 0; v < g4; v += 16) {
-            const vb = (<usize>v) << 2;
-            let a0 = v128.load(gates + vb);
-            let a1 = v128.load(gates + vb, 16);
-            let a2 = v128.load(gates + vb, 32);
-            let a3 = v128.load(gates + vb, 48);
-            let wp = wk + vb;
-            for (let i = 0; i < hidden; i++) {
-              const s = v128.load32_splat(hp + ((<usize>i) << 2));
-              a0 = madd(s, v128.load(wp), a0);
-              a1 = madd(s, v128.load(wp, 16), a1);
-              a2 = madd(s, v128.load(wp, 32), a2);
-              a3 = madd(s, v128.load(wp, 48), a3);
-              wp += gBytes;
-            }
-            v128.store(gates + vb, a0);
-            v128.store(gates + vb, a1, 16);
-            v128.store(gates + vb, a2, 32);
-            v128.store(gates + vb, a3, 48);
-          }
+          if (ok0 && ok1) accumulate2(gates, hp0, hp1, wk, hidden, g4);
+          else if (ok0) accumulate1(gates, hp0, wk, hidden, g4);
+          else if (ok1) accumulate1(gates1, hp1, wk, hidden, g4);
         }
-        const cp = n == 0 ? c0 : tape + (<usize>((b * steps + tPrev) * line + l)) * tBytes + 4 * hBytes;
-        const tp = tape + (<usize>pos) * tBytes;
-        for (let j = 0; j < hidden; j += 4) {
-          const jb = (<usize>j) << 2;
-          const ig = sigmoid4(v128.load(gates + jb));
-          const fg = sigmoid4(v128.load(gates + hBytes + jb));
-          const og = sigmoid4(v128.load(gates + 2 * hBytes + jb));
-          const gg = tanh4(v128.load(gates + 3 * hBytes + jb));
-          const c = f32x4.add(f32x4.mul(fg, v128.load(cp + jb)), f32x4.mul(ig, gg));
-          const tc = tanh4(c);
-          const h = f32x4.mul(og, tc);
-          v128.store(tp + jb, ig);
-          v128.store(tp + hBytes + jb, fg);
-          v128.store(tp + 2 * hBytes + jb, og);
-          v128.store(tp + 3 * hBytes + jb, gg);
-          v128.store(tp + 4 * hBytes + jb, c);
-          v128.store(tp + 5 * hBytes + jb, tc);
-          v128.store(tp + 6 * hBytes + jb, h);
-          if (src >= 0) v128.store(states + (<usize>src) * hBytes + jb, h);
-        }
+        const pos = (b * steps + t) * line + l;
+        const cp0 = n == 0 ? c0 : prevRow + (<usize>l) * tBytes + 4 * hBytes;
+        cell(gates, cp0, tape + (<usize>pos) * tBytes, states, src0, hidden);
+        if (two) cell(gates1, n == 0 ? c0 : cp0 + tBytes, tape + (<usize>(pos + 1)) * tBytes, states, src1, hidden);
       }
     }
   }

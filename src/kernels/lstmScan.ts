@@ -51,7 +51,7 @@ const offsetsAt = (arena: Arena, g: ScanGeometry): number => {
 
 /** states [B·H·W, h] at states, tape [scan positions, 7h] at tape, from pre [B·H·W, 4h], w [k·h, 4h], h0, c0 [h]. */
 const forwardAt = (k: KernelModule<Functions>, arena: Arena, pre: number, w: number, h0: number, c0: number, states: number, tape: number, g: ScanGeometry) => {
-  const gates = arena.alloc(4 * g.hidden * 4);
+  const gates = arena.alloc(2 * 4 * g.hidden * 4); // two positions at a time
   const offsets = offsetsAt(arena, g);
   k.lstmScanForward(pre, w, h0, c0, states, tape, gates, ...args(g), offsets, g.offsets.length, g.reverse ? 1 : 0, g.hidden);
 };
