@@ -202,6 +202,90 @@ export function lstmScanForward(
   }
 }
 
+// np[0:h] += Σ_j dp[j] · wT[j, k·h .. k·h + h − 1]  (wk points at column k·h of wT, rows kh apart)
+@inline function backAccumulate1(np: usize, dp: usize, wk: usize, hidden: i32, g4: i32, kh: i32): void {
+  const rowBytes = (<usize>kh) << 2;
+  let i = 0;
+  for (; i + 16 <= hidden; i += 16) {
+    // sixteen of h at once: each dPre value is splatted once for four vectors
+    const ip = np + ((<usize>i) << 2);
+    let a0 = v128.load(ip);
+    let a1 = v128.load(ip, 16);
+    let a2 = v128.load(ip, 32);
+    let a3 = v128.load(ip, 48);
+    let wtp = wk + ((<usize>i) << 2);
+    for (let j = 0; j < g4; j++) {
+      const s = v128.load32_splat(dp + ((<usize>j) << 2));
+      a0 = madd(s, v128.load(wtp), a0);
+      a1 = madd(s, v128.load(wtp, 16), a1);
+      a2 = madd(s, v128.load(wtp, 32), a2);
+      a3 = madd(s, v128.load(wtp, 48), a3);
+      wtp += rowBytes;
+    }
+    v128.store(ip, a0);
+    v128.store(ip, a1, 16);
+    v128.store(ip, a2, 32);
+    v128.store(ip, a3, 48);
+  }
+  for (; i < hidden; i += 4) {
+    let acc = v128.load(np + ((<usize>i) << 2));
+    let wtp = wk + ((<usize>i) << 2);
+    for (let j = 0; j < g4; j++) {
+      acc = madd(v128.load32_splat(dp + ((<usize>j) << 2)), v128.load(wtp), acc);
+      wtp += rowBytes;
+    }
+    v128.store(np + ((<usize>i) << 2), acc);
+  }
+}
+
+// The same for two lanes at once (into np0 and np1 from dp0 and dp1), each wT load used twice.
+@inline function backAccumulate2(np0: usize, np1: usize, dp0: usize, dp1: usize, wk: usize, hidden: i32, g4: i32, kh: i32): void {
+  const rowBytes = (<usize>kh) << 2;
+  let i = 0;
+  for (; i + 16 <= hidden; i += 16) {
+    const ib = (<usize>i) << 2;
+    let a0 = v128.load(np0 + ib);
+    let a1 = v128.load(np0 + ib, 16);
+    let a2 = v128.load(np0 + ib, 32);
+    let a3 = v128.load(np0 + ib, 48);
+    let b0 = v128.load(np1 + ib);
+    let b1 = v128.load(np1 + ib, 16);
+    let b2 = v128.load(np1 + ib, 32);
+    let b3 = v128.load(np1 + ib, 48);
+    let wtp = wk + ib;
+    for (let j = 0; j < g4; j++) {
+      const jb = (<usize>j) << 2;
+      const s = v128.load32_splat(dp0 + jb);
+      const r = v128.load32_splat(dp1 + jb);
+      const w0 = v128.load(wtp);
+      const w1 = v128.load(wtp, 16);
+      const w2 = v128.load(wtp, 32);
+      const w3 = v128.load(wtp, 48);
+      a0 = madd(s, w0, a0);
+      a1 = madd(s, w1, a1);
+      a2 = madd(s, w2, a2);
+      a3 = madd(s, w3, a3);
+      b0 = madd(r, w0, b0);
+      b1 = madd(r, w1, b1);
+      b2 = madd(r, w2, b2);
+      b3 = madd(r, w3, b3);
+      wtp += rowBytes;
+    }
+    v128.store(np0 + ib, a0);
+    v128.store(np0 + ib, a1, 16);
+    v128.store(np0 + ib, a2, 32);
+    v128.store(np0 + ib, a3, 48);
+    v128.store(np1 + ib, b0);
+    v128.store(np1 + ib, b1, 16);
+    v128.store(np1 + ib, b2, 32);
+    v128.store(np1 + ib, b3, 48);
+  }
+  if (i < hidden) {
+    backAccumulate1(np0 + ((<usize>i) << 2), dp0, wk + ((<usize>i) << 2), hidden - i, g4, kh);
+    backAccumulate1(np1 + ((<usize>i) << 2), dp1, wk + ((<usize>i) << 2), hidden - i, g4, kh);
+  }
+}
+
 // Backward through the whole scan. dStates (image-shaped, [.., h]) in; out: dPre (image-shaped,
 // [.., 4h]), dW [k·h, 4h], dh0 [h], dc0 [h]. wT is W transposed: [4h, k·h]. Scratch, per lane (b, l):
 // dhRec and dhRecNext [lanes, h] (the gradient reaching h at step t from step t+1's state-to-state),
@@ -308,46 +392,24 @@ export function lstmScanBackward(
         }
       }
     }
-    // dhRecNext[l + off_k] += W_k · dPreStep(l)   (wT row j, columns k·h .. k·h + h − 1)
+    // dhRecNext[l + off_k] += W_k · dPreStep(l)   (wT row j, columns k·h .. k·h + h − 1); lanes in
+    // pairs (l, l + 1), which share every wT load (backAccumulate2)
     memory.fill(next, 0, (<usize>lanes) * hBytes);
     for (let b = 0; b < batch; b++) {
-      for (let l = 0; l < line; l++) {
-        const dp = dPreStep + (<usize>(b * line + l)) * gBytes;
+      for (let l = 0; l < line; l += 2) {
+        const two = l + 1 < line;
+        const dp0 = dPreStep + (<usize>(b * line + l)) * gBytes;
+        const dp1 = dp0 + gBytes;
         for (let k = 0; k < taps; k++) {
           const lp = l + load<i32>(offsets + ((<usize>k) << 2));
-          if (lp < 0 || lp >= line) continue;
-          const np = next + (<usize>(b * line + lp)) * hBytes;
-          let i = 0;
-          for (; i + 16 <= hidden; i += 16) {
-            // sixteen of h at once: each dPre value is splatted once for four vectors
-            const ip = np + ((<usize>i) << 2);
-            let a0 = v128.load(ip);
-            let a1 = v128.load(ip, 16);
-            let a2 = v128.load(ip, 32);
-            let a3 = v128.load(ip, 48);
-            let wtp = wT + (<usize>(k * hidden + i) << 2);
-            for (let j = 0; j < g4; j++) {
-              const s = v128.load32_splat(dp + ((<usize>j) << 2));
-              a0 = madd(s, v128.load(wtp), a0);
-              a1 = madd(s, v128.load(wtp, 16), a1);
-              a2 = madd(s, v128.load(wtp, 32), a2);
-              a3 = madd(s, v128.load(wtp, 48), a3);
-              wtp += (<usize>kh) << 2;
-            }
-            v128.store(ip, a0);
-            v128.store(ip, a1, 16);
-            v128.store(ip, a2, 32);
-            v128.store(ip, a3, 48);
-          }
-          for (; i < hidden; i += 4) {
-            let acc = v128.load(np + ((<usize>i) << 2));
-            let wtp = wT + (<usize>(k * hidden + i) << 2);
-            for (let j = 0; j < g4; j++) {
-              acc = madd(v128.load32_splat(dp + ((<usize>j) << 2)), v128.load(wtp), acc);
-              wtp += (<usize>kh) << 2;
-            }
-            v128.store(np + ((<usize>i) << 2), acc);
-          }
+          const ok0 = lp >= 0 && lp < line;
+          const ok1 = two && lp + 1 >= 0 && lp + 1 < line;
+          const np0 = next + (<usize>(b * line + lp)) * hBytes;
+          const np1 = np0 + hBytes;
+          const wk = wT + (<usize>(k * hidden) << 2);
+          if (ok0 && ok1) backAccumulate2(np0, np1, dp0, dp1, wk, hidden, g4, kh);
+          else if (ok0) backAccumulate1(np0, dp0, wk, hidden, g4, kh);
+          else if (ok1) backAccumulate1(np1, dp1, wk, hidden, g4, kh);
         }
       }
     }
