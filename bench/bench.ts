@@ -19,7 +19,7 @@
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
 // --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch; --peer-steps N,
-// --peer-before: also pixelstreams before issue 16's kernel changes, same rounds),
+// --peer-before: also our fallback path — plain SIMD, tfjs-ops cross-entropy — in the same rounds),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
 import { availableParallelism } from 'node:os';

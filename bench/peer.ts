@@ -12,8 +12,9 @@
 //   - sampling 16 images 28×28×1 and 32×32×3 of the reference PixelCNN: our cached sampler (the
 //     whole batch, timed), PyTorch's naive sampler (rerun the network per value) timed over a fixed
 //     number of positions and extrapolated to all H·W·C of them — said so in the output.
-// With `before` (bench.ts --peer-before, alone --before) a third arm at 1 thread: pixelstreams before
-// issue 16's kernel changes (plain-SIMD build, tfjs-ops cross-entropy), in the same rounds.
+// With `before` (bench.ts --peer-before, alone --before) a third arm at 1 thread, in the same rounds:
+// pixelstreams on its fallback path — the plain-SIMD build and likelihood.ts's own cross-entropy ops,
+// what runs where relaxed SIMD is missing (bench/against-commit.ts compares with an older commit).
 // Without torch it prints how to install it and returns { skipped }.
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -106,7 +107,7 @@ export interface PeerTraining {
   readonly torch: { readonly imagesPerSecond: number; readonly stepSeconds: readonly number[] };
   /** ours ÷ torch images/s (medians). */
   readonly ratio: number;
-  /** With `before`: pixelstreams as it was before issue 16's kernel changes, in the same rounds. */
+  /** With `before`: pixelstreams with the plain-SIMD kernels and tfjs-ops cross-entropy, in the same rounds. */
   readonly before?: { readonly imagesPerSecond: number; readonly stepSeconds: readonly number[]; readonly ratio: number };
 }
 
@@ -154,7 +155,7 @@ const oursArm = (w: ReturnType<typeof workloads>[number], engine: GradientEngine
   };
 };
 
-/** pixelstreams before issue 16's kernel changes: the plain-SIMD build, likelihood.ts's own cross-entropy ops. */
+/** pixelstreams' fallback path: the plain-SIMD build, likelihood.ts's own cross-entropy ops. */
 const beforeChanges = () => {
   const build = kernelBuild();
   useKernelBuild('simd');
@@ -221,7 +222,7 @@ export const benchPeer = async (
     warmup?: number;
     naivePositions?: number;
     sampling?: boolean;
-    /** Also time, at 1 thread in the same rounds, pixelstreams before issue 16's kernel changes. */
+    /** Also time, at 1 thread in the same rounds, the fallback path (plain SIMD, tfjs-ops cross-entropy). */
     before?: boolean;
     log?: (line: string) => void;
   } = {},
@@ -240,13 +241,13 @@ export const benchPeer = async (
     log(`\nPeer: PyTorch ${hello.torch} (oneDNN ${hello.mkldnn ? 'on' : 'off'}, bench/peer/peer.py) vs pixelstreams, same run, alternating step by step; batch ${BATCH}, RMSProp, median of ${steps} steps after ${warmup} warm-up`);
     const before = options.before ?? false;
     log(`machine load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
-    log(`model                                       threads  ours img/s  torch img/s  ours/torch${before ? '  before img/s  before/torch' : ''}   (ours: in-process at 1 thread, N workers at N)`);
+    log(`model                                       threads  ours img/s  torch img/s  ours/torch${before ? '  fallback img/s  fallback/torch' : ''}   (ours: in-process at 1 thread, N workers at N)`);
     const training: PeerTraining[] = [];
     for (const w of workloads())
       for (const threads of [1, 2]) {
         const r = await trainPair(peer, w, threads, warmup, steps, before);
         training.push(r);
-        const was = r.before ? `  ${r.before.imagesPerSecond.toFixed(1).padStart(12)}  ${r.before.ratio.toFixed(2).padStart(11)}×` : before ? '             —             —' : '';
+        const was = r.before ? `  ${r.before.imagesPerSecond.toFixed(1).padStart(14)}  ${r.before.ratio.toFixed(2).padStart(13)}×` : before ? '               —               —' : '';
         log(`${w.label.padEnd(44)} ${String(threads).padStart(7)}  ${r.ours.imagesPerSecond.toFixed(1).padStart(10)}  ${r.torch.imagesPerSecond.toFixed(1).padStart(11)}  ${r.ratio.toFixed(2).padStart(9)}×${was}`);
       }
     const sampling: PeerSampling[] = [];
@@ -260,7 +261,7 @@ export const benchPeer = async (
         log(`${r.shape.padEnd(10)} ${r.oursCachedSeconds.toFixed(2).padStart(14)}  ${t1!.seconds.toFixed(1).padStart(24)}  ${t2!.seconds.toFixed(1).padStart(10)}  ${r.speedup.toFixed(0).padStart(8)}×   (naive: ${t1!.positionsTimed} of ${r.shape.split('×').map(Number).reduce((a, b) => a * b)} positions timed, extrapolated)`);
       }
     }
-    if (before) log('(before: pixelstreams before issue 16 — plain-SIMD kernels, tfjs-ops cross-entropy — in the same rounds, 1 thread only)');
+    if (before) log('(fallback: pixelstreams with the plain-SIMD kernels and tfjs-ops cross-entropy, in the same rounds, 1 thread only)');
     return { torch: hello.torch, training, sampling, note: `naive PyTorch sampling timed over ${positions} positions and extrapolated linearly to H·W·C` };
   } finally {
     await peer.close();
