@@ -14,7 +14,7 @@
 // whose last row is the centre row (rectangleTaps).
 
 import { tf } from '../tf.js';
-import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
@@ -151,7 +151,7 @@ export const registerCausalConvKernels = (): void => {
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const rect = rectangleTaps(cy, cx, kw, taps);
       const inC = mode === 'input-gradient' ? w.shape[0]! / taps : c;
-      const out = heap.makeOutput([b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'float32');
+      const out = heapOutput(heap, [b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
         else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
@@ -169,8 +169,8 @@ export const registerCausalConvKernels = (): void => {
       const { cy, cx, kw, taps } = attrs as unknown as ConvAttrs;
       const [b, h, w, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
-      const dW = heap.makeOutput([taps * c, outC], 'float32');
-      const db = heap.makeOutput([outC], 'float32');
+      const dW = heapOutput(heap, [taps * c, outC], 'causalConv.wasm');
+      const db = heapOutput(heap, [outC], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
       });

@@ -6,7 +6,7 @@
 // (another backend, K not a multiple of 4, or the kernel switched off).
 
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from '../tf.js';
-import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const crossEntropyKernelName = 'PixelstreamsSoftmaxCrossEntropy';
 
@@ -50,9 +50,9 @@ export const registerCrossEntropyKernel = (): void => {
       const z = inputs['z'] as tf.TensorInfo;
       const target = inputs['target'] as tf.TensorInfo;
       const [rows, levels] = z.shape as [number, number];
-      const shift = heap.makeOutput([rows], 'float32');
-      const sum = heap.makeOutput([rows], 'float32');
-      const grad = heap.makeOutput([rows, levels], 'float32');
+      const shift = heapOutput(heap, [rows], 'crossEntropy.wasm');
+      const sum = heapOutput(heap, [rows], 'crossEntropy.wasm');
+      const grad = heapOutput(heap, [rows, levels], 'crossEntropy.wasm');
       onHeap<Functions>('crossEntropy.wasm', heap, (module, arena) =>
         callAt(module, arena, pointer(heap, z), pointer(heap, target), rows, levels, pointer(heap, shift), pointer(heap, sum), pointer(heap, grad)),
       );

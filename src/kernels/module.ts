@@ -188,5 +188,18 @@ export const onHeap = <F extends string>(name: string, heap: WasmHeap, call: (mo
   }
 };
 
+/**
+ * A float32 output on the backend's heap, or the error backend.ts explains as out of memory. tfjs-wasm
+ * does not check its own allocation: a failed malloc gives offset 0, and a size of 4 GiB or more
+ * wraps around — either way a kernel would write outside its tensor.
+ */
+export const heapOutput = (heap: WasmHeap, shape: number[], what: string): tf.TensorInfo => {
+  const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+  if (bytes >= 2 ** 32) throw new Error(`${what}: the wasm heap could not provide ${bytes} bytes (one 32-bit memory)`);
+  const out = heap.makeOutput(shape, 'float32');
+  if (bytes > 0 && heap.getMemoryOffset(out.dataId) === 0) throw new Error(`${what}: the wasm heap could not provide ${bytes} bytes`);
+  return out;
+};
+
 /** Where a tensor's values start in the backend's heap (bytes). */
 export const pointer = (heap: WasmHeap, t: tf.TensorInfo): number => heap.getMemoryOffset(t.dataId);
