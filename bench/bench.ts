@@ -18,6 +18,8 @@
 // --workers N (default os.availableParallelism()), --backend NAME,
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
+// --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch; --peer-steps N,
+// --peer-before: also our fallback path — plain SIMD, tfjs-ops cross-entropy — in the same rounds),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
 import { availableParallelism } from 'node:os';
@@ -38,6 +40,7 @@ import { benchQuality } from './quality.js';
 import { startCeiling } from './threadCeiling.js';
 import { benchRecurrent } from './recurrent.js';
 import { benchSampling } from './sampling.js';
+import { benchPeer } from './peer.js';
 import { benchRecurrentSampling } from './samplingRecurrent.js';
 
 const args = process.argv.slice(2);
@@ -358,6 +361,9 @@ const main = async () => {
     table(['kernel', 'ms'], profile.slice(0, 12).map((p) => [p.kernel, p.ms.toFixed(1)]));
   }
 
+  const peer = flag('peer')
+    ? await benchPeer({ log: say, before: flag('peer-before'), ...(option('peer-steps') ? { steps: Number(option('peer-steps')) } : quick ? { steps: 3, warmup: 1 } : {}) })
+    : { skipped: 'pass --peer (PyTorch on the same machine: bench/peer.ts)' };
   const skip = quick ? { skipped: '--quick' } : flag('no-extras') ? { skipped: '--no-extras' } : null;
   const recurrent = skip ?? (await benchRecurrent({ log: say }));
   const sampling = skip ?? (await benchSampling({ log: say }));
@@ -391,6 +397,7 @@ const main = async () => {
           peakRssBytesAfterTraining: rssAfterTraining,
           peakRssBytesWholeBench: process.resourceUsage().maxRSS * 1024,
           profile,
+          peer,
           recurrent,
           sampling,
           recurrentSampling,

@@ -1,7 +1,10 @@
-// `npx tsx bench/step-kernels.ts`: every kernel of one reference training step on wasm, with its input
-// shapes and time, grouped by (kernel, shapes) — where the step's time goes, finer than bench --profile.
+// `npx tsx bench/step-kernels.ts [backend] [batch] [model]`: every kernel of one training step on wasm,
+// with its input shapes and time, grouped by (kernel, shapes) — where the step's time goes, finer than
+// bench --profile. model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm',
+// 'mnist-diagonal-bilstm' (binarized MNIST presets). Prints the kernel build in use (module.ts).
 import { selectBackend } from '../src/backend.js';
-import { familyOf } from '../src/models/registry.js';
+import { familyOf, presetOrThrow } from '../src/models/registry.js';
+import { kernelBuild } from '../src/kernels/module.js';
 import { tf } from '../src/tf.js';
 import { localEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
@@ -10,7 +13,10 @@ import { referenceSpec } from './bench.js';
 import { Rng } from '../src/rng.js';
 
 await selectBackend(process.argv[2] ?? 'wasm');
-const spec = referenceSpec();
+const model = process.argv[4] ?? 'reference';
+const spec =
+  model === 'reference' ? referenceSpec() : presetOrThrow(model.replace(/^mnist-/, ''), 'mnist')!({ height: 28, width: 28, channels: 1, levels: 2 });
+const size = spec.height * spec.width * spec.channels;
 const batchSize = Number(process.argv[3] ?? 16);
 const engine = localEngine({ convImpl: 'gather' });
 let state: TrainState = initTrainState(spec, familyOf(spec).init(spec, 1), defaultOptimizer('rmsprop'));
@@ -18,7 +24,7 @@ const rng = Rng.fromSeed(7, 1);
 const batch = {
   shape: spec,
   index: 0,
-  records: Array.from({ length: batchSize }, (_, i) => ({ index: i, pixels: Uint8Array.from({ length: 784 }, () => Math.floor(rng.uniform() * 256)) })),
+  records: Array.from({ length: batchSize }, (_, i) => ({ index: i, pixels: Uint8Array.from({ length: size }, () => (spec.levels === 2 ? (rng.uniform() < 0.2 ? 1 : 0) : Math.floor(rng.uniform() * spec.levels))) })),
 };
 const run = async () => {
   const { loss, grads } = await engine.compute(spec, state.params, batch);
@@ -27,7 +33,7 @@ const run = async () => {
 for (let i = 0; i < 3; i++) await run();
 const t0 = performance.now();
 for (let i = 0; i < 3; i++) await run();
-console.log('step ms (unprofiled, mean of 3):', ((performance.now() - t0) / 3).toFixed(0));
+console.log(`${model}, kernels: ${kernelBuild()} build;`, 'step ms (unprofiled, mean of 3):', ((performance.now() - t0) / 3).toFixed(0));
 let pending: Promise<void> = Promise.resolve();
 const info = await tf.profile(() => {
   pending = run();

@@ -11,6 +11,14 @@
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
 // (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
 
+// a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
+// src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
+// is a compile-time constant, so each build holds only its own instruction.
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 const ROWS_PER_BLOCK = 2;
 
 export function causalConvWeightGrad(
@@ -67,14 +75,14 @@ export function causalConvWeightGrad(
                 const g1 = v128.load(gp, 16);
                 const g2 = v128.load(gp, 32);
                 const g3 = v128.load(gp, 48);
-                a0 = f32x4.add(a0, f32x4.mul(s0, g0));
-                a1 = f32x4.add(a1, f32x4.mul(s0, g1));
-                a2 = f32x4.add(a2, f32x4.mul(s0, g2));
-                a3 = f32x4.add(a3, f32x4.mul(s0, g3));
-                b0 = f32x4.add(b0, f32x4.mul(s1, g0));
-                b1 = f32x4.add(b1, f32x4.mul(s1, g1));
-                b2 = f32x4.add(b2, f32x4.mul(s1, g2));
-                b3 = f32x4.add(b3, f32x4.mul(s1, g3));
+                a0 = madd(s0, g0, a0);
+                a1 = madd(s0, g1, a1);
+                a2 = madd(s0, g2, a2);
+                a3 = madd(s0, g3, a3);
+                b0 = madd(s1, g0, b0);
+                b1 = madd(s1, g1, b1);
+                b2 = madd(s1, g2, b2);
+                b3 = madd(s1, g3, b3);
                 xp += xStride;
                 gp += gStride;
               }
@@ -106,10 +114,10 @@ export function causalConvWeightGrad(
               let gp = g + ((<usize>(n * outC)) << 2) + oBytes;
               for (let i = 0; i < run; i++) {
                 const s0 = v128.load32_splat(xp);
-                a0 = f32x4.add(a0, f32x4.mul(s0, v128.load(gp)));
-                a1 = f32x4.add(a1, f32x4.mul(s0, v128.load(gp, 16)));
-                a2 = f32x4.add(a2, f32x4.mul(s0, v128.load(gp, 32)));
-                a3 = f32x4.add(a3, f32x4.mul(s0, v128.load(gp, 48)));
+                a0 = madd(s0, v128.load(gp), a0);
+                a1 = madd(s0, v128.load(gp, 16), a1);
+                a2 = madd(s0, v128.load(gp, 32), a2);
+                a3 = madd(s0, v128.load(gp, 48), a3);
                 xp += xStride;
                 gp += gStride;
               }
@@ -148,35 +156,59 @@ export function causalConvWeightGrad(
 
 // Forward pass of the same convolution, and (with the taps negated and each tap's weights
 // transposed) its input gradient:
-//   y[b, y, x, o] = bias[o] + Σ_t Σ_c xp[b, y + ry_t, x + rx_t, c] · w[t, c, o]
-// xp is x already zero-padded (padTop rows above, padLeft columns left, and enough on the right
-// and below for every tap plus one spare column), so the inner loop has no bounds checks.
-// tapOffsets holds, per tap, the byte offset of its source from the output pixel's place in xp.
+//   y[b, y, x, o] = bias[o] + Σ_t Σ_c x[b, y + ry_t, x + rx_t, c] · w[t, c, o]     (x outside the image: 0)
+// taps holds (ry, rx) pairs as i32. The source rows an output row reads are kept zero-padded in a ring
+// of padTop + padBottom + 1 lines (`ring`, each padLeft + W + padRight pixels, padRight counting a
+// spare column: pixels go in pairs), filled one image row at a time as the output row advances — so
+// the inner loop has no bounds checks, and no padded copy of the whole map is written and read back
+// (that copy cost a few per cent of a training step). tapPointers: scratch for one i32 per tap.
 // Two output pixels × 16 outputs per tile, eight f32x4 accumulators. Needs O % 16 == 0.
 export function causalConvForward(
-  xp: usize,
+  x: usize,
   w: usize,
   bias: usize,
   hasBias: i32,
-  tapOffsets: usize,
+  taps: usize,
   tapCount: i32,
   y: usize,
   batch: i32,
   height: i32,
   width: i32,
-  paddedHeight: i32,
-  paddedWidth: i32,
   padTop: i32,
+  padBottom: i32,
   padLeft: i32,
+  padRight: i32,
   inC: i32,
   outC: i32,
+  ring: usize,
+  tapPointers: usize,
 ): void {
   const xStride = (<usize>inC) << 2;
   const wStride = (<usize>outC) << 2;
   const zero = f32x4.splat(0);
+  const lines = padTop + padBottom + 1;
+  const lineBytes = (<usize>(padLeft + width + padRight)) * xStride;
+  const leftBytes = (<usize>padLeft) * xStride;
+  const rowBytes = (<usize>width) * xStride;
+  const rightBytes = (<usize>padRight) * xStride;
   for (let b = 0; b < batch; b++) {
-    for (let row = 0; row < height; row++) {
-      const inRow = xp + (<usize>(((b * paddedHeight + row + padTop) * paddedWidth + padLeft) * inC) << 2);
+    // the lines of source rows −padTop .. padBottom − 1; each output row adds row + padBottom
+    for (let r = -padTop; r < height + padBottom; r++) {
+      const line = ring + (<usize>((r + padTop) % lines)) * lineBytes;
+      if (r < 0 || r >= height) memory.fill(line, 0, lineBytes);
+      else {
+        memory.fill(line, 0, leftBytes);
+        memory.copy(line + leftBytes, x + (<usize>(b * height + r)) * rowBytes, rowBytes);
+        memory.fill(line + leftBytes + rowBytes, 0, rightBytes);
+      }
+      const row = r - padBottom; // the output row whose last source row this is
+      if (row < 0) continue;
+      for (let t = 0; t < tapCount; t++) {
+        const ry = load<i32>(taps + ((<usize>t) << 3));
+        const rx = load<i32>(taps + ((<usize>t) << 3) + 4);
+        const source = ring + (<usize>((row + ry + padTop) % lines)) * lineBytes + leftBytes + <usize>(rx * inC * 4);
+        store<u32>(tapPointers + ((<usize>t) << 2), <u32>source);
+      }
       const outRow = y + (<usize>((b * height + row) * width * outC) << 2);
       for (let o = 0; o < outC; o += 16) {
         const oBytes = (<usize>o) << 2;
@@ -193,9 +225,9 @@ export function causalConvForward(
           let q1 = b1;
           let q2 = b2;
           let q3 = b3;
-          const here = inRow + (<usize>x) * xStride;
+          const here = (<usize>x) * xStride;
           for (let t = 0; t < tapCount; t++) {
-            let src = here + <usize>load<i32>(tapOffsets + ((<usize>t) << 2));
+            let src = here + <usize>load<u32>(tapPointers + ((<usize>t) << 2));
             let wp = w + (<usize>(t * inC)) * wStride + oBytes;
             for (let c = 0; c < inC; c++) {
               const s0 = v128.load32_splat(src);
@@ -204,14 +236,14 @@ export function causalConvForward(
               const w1 = v128.load(wp, 16);
               const w2 = v128.load(wp, 32);
               const w3 = v128.load(wp, 48);
-              p0 = f32x4.add(p0, f32x4.mul(s0, w0));
-              p1 = f32x4.add(p1, f32x4.mul(s0, w1));
-              p2 = f32x4.add(p2, f32x4.mul(s0, w2));
-              p3 = f32x4.add(p3, f32x4.mul(s0, w3));
-              q0 = f32x4.add(q0, f32x4.mul(s1, w0));
-              q1 = f32x4.add(q1, f32x4.mul(s1, w1));
-              q2 = f32x4.add(q2, f32x4.mul(s1, w2));
-              q3 = f32x4.add(q3, f32x4.mul(s1, w3));
+              p0 = madd(s0, w0, p0);
+              p1 = madd(s0, w1, p1);
+              p2 = madd(s0, w2, p2);
+              p3 = madd(s0, w3, p3);
+              q0 = madd(s1, w0, q0);
+              q1 = madd(s1, w1, q1);
+              q2 = madd(s1, w2, q2);
+              q3 = madd(s1, w3, q3);
               src += 4;
               wp += wStride;
             }

@@ -9,6 +9,7 @@ import { tf } from './tf.js';
 import { registerCausalConvKernels } from './kernels/causalConv.js';
 import { registerLstmScanKernels } from './kernels/lstmScan.js';
 import { setSharedCopies } from './backendOverrides.js';
+import { registerCrossEntropyKernel } from './kernels/crossEntropy.js';
 
 export const BACKENDS = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -48,6 +49,7 @@ const loadWasm = async (): Promise<BackendInfo> => {
   setSharedCopies(true); // clones and same-dtype casts share buffers instead of copying (backendOverrides.ts)
   registerCausalConvKernels(); // the masked conv in our own SIMD kernels (kernels/causalConv.ts)
   registerLstmScanKernels(); // the Row / Diagonal LSTM recurrence in one kernel call (kernels/lstmScan.ts)
+  registerCrossEntropyKernel(); // the K-level softmax cross-entropy in one pass (kernels/crossEntropy.ts)
   return { name: 'wasm', engine: 'wasm', detail: 'single thread, SIMD' };
 };
 

@@ -14,7 +14,7 @@
 // whose last row is the centre row (rectangleTaps).
 
 import { tf } from '../tf.js';
-import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
@@ -53,19 +53,12 @@ const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w
   const padBottom = Math.max(0, ...taps.map(([ry]) => ry));
   const padLeft = Math.max(0, ...taps.map(([, rx]) => -rx));
   const padRight = Math.max(0, ...taps.map(([, rx]) => rx)) + 1; // + a spare column: pixels go in pairs
-  const [hp, wp] = [h + padTop + padBottom, w + padLeft + padRight];
-  const padded = arena.alloc(b * hp * wp * c * 4);
-  const tapsAt = arena.alloc(taps.length * 4);
-  const f32 = arena.f32(); // after the last allocation: a heap that grows detaches earlier views
-  const at = padded / 4;
-  f32.fill(0, at, at + b * hp * wp * c);
-  for (let n = 0; n < b; n++)
-    for (let row = 0; row < h; row++) {
-      const from = x / 4 + (n * h + row) * w * c;
-      f32.copyWithin(at + ((n * hp + row + padTop) * wp + padLeft) * c, from, from + w * c);
-    }
-  arena.i32().set(taps.map(([ry, rx]) => (ry * wp + rx) * c * 4), tapsAt / 4);
-  k.causalConvForward(padded, weights, bias, bias ? 1 : 0, tapsAt, taps.length, y, b, h, w, hp, wp, padTop, padLeft, c, outC);
+  // the kernel keeps the source rows of one output row zero-padded in a ring of lines
+  const ring = arena.alloc((padTop + padBottom + 1) * (padLeft + w + padRight) * c * 4);
+  const tapsAt = arena.alloc(taps.length * 8);
+  const tapPointers = arena.alloc(taps.length * 4);
+  arena.i32().set(taps.flat(), tapsAt / 4);
+  k.causalConvForward(x, weights, bias, bias ? 1 : 0, tapsAt, taps.length, y, b, h, w, padTop, padBottom, padLeft, padRight, c, outC, ring, tapPointers);
 };
 
 /** Per tap, [C, O] → [O, C]: the weights of the input gradient. */
@@ -158,7 +151,7 @@ export const registerCausalConvKernels = (): void => {
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const rect = rectangleTaps(cy, cx, kw, taps);
       const inC = mode === 'input-gradient' ? w.shape[0]! / taps : c;
-      const out = heap.makeOutput([b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'float32');
+      const out = heapOutput(heap, [b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
         else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
@@ -176,8 +169,8 @@ export const registerCausalConvKernels = (): void => {
       const { cy, cx, kw, taps } = attrs as unknown as ConvAttrs;
       const [b, h, w, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
-      const dW = heap.makeOutput([taps * c, outC], 'float32');
-      const db = heap.makeOutput([outC], 'float32');
+      const dW = heapOutput(heap, [taps * c, outC], 'causalConv.wasm');
+      const db = heapOutput(heap, [outC], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
       });

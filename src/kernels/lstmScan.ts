@@ -9,7 +9,7 @@
 // h at l + offsets[k] (zero off the line; h0 before the first step).
 
 import { tf, type Tensor, type Tensor2D } from '../tf.js';
-import { onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const lstmScanKernelName = 'PixelstreamsLstmScan';
 export const lstmScanGradKernelName = 'PixelstreamsLstmScanGrad';
@@ -51,7 +51,7 @@ const offsetsAt = (arena: Arena, g: ScanGeometry): number => {
 
 /** states [B·H·W, h] at states, tape [scan positions, 7h] at tape, from pre [B·H·W, 4h], w [k·h, 4h], h0, c0 [h]. */
 const forwardAt = (k: KernelModule<Functions>, arena: Arena, pre: number, w: number, h0: number, c0: number, states: number, tape: number, g: ScanGeometry) => {
-  const gates = arena.alloc(4 * g.hidden * 4);
+  const gates = arena.alloc(2 * 4 * g.hidden * 4); // two positions at a time
   const offsets = offsetsAt(arena, g);
   k.lstmScanForward(pre, w, h0, c0, states, tape, gates, ...args(g), offsets, g.offsets.length, g.reverse ? 1 : 0, g.hidden);
 };
@@ -125,8 +125,8 @@ export const registerLstmScanKernels = (): void => {
       const heap = backend as unknown as WasmHeap;
       const g = fromAttrs(attrs as unknown as GeometryAttrs);
       const at = (name: string) => pointer(heap, inputs[name] as tf.TensorInfo);
-      const states = heap.makeOutput([pixels(g), g.hidden], 'float32');
-      const tape = heap.makeOutput([scanPositions(g), 7 * g.hidden], 'float32');
+      const states = heapOutput(heap, [pixels(g), g.hidden], 'lstmScan.wasm');
+      const tape = heapOutput(heap, [scanPositions(g), 7 * g.hidden], 'lstmScan.wasm');
       onHeap<Functions>('lstmScan.wasm', heap, (module, arena) => {
         forwardAt(module, arena, at('pre'), at('w'), at('h0'), at('c0'), pointer(heap, states), pointer(heap, tape), g);
       });
@@ -141,7 +141,7 @@ export const registerLstmScanKernels = (): void => {
       const g = fromAttrs(attrs as unknown as GeometryAttrs);
       const at = (name: string) => pointer(heap, inputs[name] as tf.TensorInfo);
       const h = g.hidden;
-      const outs = [[pixels(g), 4 * h], [g.offsets.length * h, 4 * h], [h], [h]].map((shape) => heap.makeOutput(shape, 'float32'));
+      const outs = [[pixels(g), 4 * h], [g.offsets.length * h, 4 * h], [h], [h]].map((shape) => heapOutput(heap, shape, 'lstmScan.wasm'));
       const [dPre, dW, dh0, dc0] = outs.map((t) => pointer(heap, t)) as [number, number, number, number];
       onHeap<Functions>('lstmScan.wasm', heap, (module, arena) => {
         backwardAt(module, arena, at('dStates'), at('tape'), at('w'), at('h0'), at('c0'), dPre, dW, dh0, dc0, g);

@@ -5,8 +5,16 @@
 //     scratch comes from its allocator — no copies in or out;
 //   - on a memory of their own (`ownModule`), for plain Float32Arrays (tests, direct use).
 // Either way the kernel sees an Arena: a way to get scratch and a view of the bytes.
+//
+// Every kernel comes in two builds of one source: `x.relaxed.wasm` (relaxed SIMD: f32x4.relaxed_madd,
+// a fused multiply-add on x86 with FMA) and `x.wasm` (plain SIMD, a multiply and an add), the
+// fallback. Which one runs is decided once, at load time, by feature detection (relaxedSimdSupported:
+// WebAssembly.validate of a tiny relaxed module, after turning the feature on in Node 20, where it is
+// behind a V8 flag); PIXELSTREAMS_KERNELS=simd forces the fallback, and useKernelBuild switches
+// builds in-process (tests and A/B benches).
 
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
 import type { tf } from '../tf.js';
 
 // WebAssembly's types live in the DOM lib, which this Node project does not load.
@@ -16,6 +24,7 @@ export interface WasmMemory {
 }
 const { WebAssembly: wasmApi } = globalThis as unknown as {
   WebAssembly: {
+    validate(bytes: Uint8Array): boolean;
     Module: new (bytes: Uint8Array) => object;
     Instance: new (module: object, imports: object) => { exports: unknown };
     Memory: new (descriptor: { initial: number }) => WasmMemory;
@@ -31,6 +40,63 @@ export interface Arena {
   readonly f32: () => Float32Array;
   readonly i32: () => Int32Array;
 }
+
+export type KernelBuild = 'relaxed-simd' | 'simd';
+
+/**
+ * () → v128 returning f32x4.relaxed_madd of three constants: valid exactly where relaxed SIMD is.
+ * `opcode` is the instruction's LEB128 after the 0xfd prefix (relaxed_madd 0x105; tests pass others).
+ */
+export const relaxedProbe = (opcode: readonly number[] = [0x85, 0x02]): Uint8Array => {
+  const constant = [0xfd, 0x0c, ...new Array<number>(16).fill(0)]; // v128.const 0
+  const body = [0x00, ...constant, ...constant, ...constant, 0xfd, ...opcode, 0x0b];
+  const code = [0x01, body.length, ...body];
+  return Uint8Array.from([
+    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // \0asm, version 1
+    0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7b, //       types: () → v128
+    0x03, 0x02, 0x01, 0x00, //                         one function of type 0
+    0x0a, code.length, ...code, //                     its code
+  ]);
+};
+
+let relaxed: boolean | null = null;
+
+/** Whether this engine runs relaxed SIMD (Node 20: after enabling its V8 flag, which this does once). */
+export const relaxedSimdSupported = (): boolean => {
+  if (relaxed === null) {
+    try {
+      // Node 20 (V8 11.3) has relaxed SIMD behind a flag; it must be set before the module is compiled.
+      setFlagsFromString('--experimental-wasm-relaxed-simd');
+    } catch {
+      // not Node, or flags locked: the probe below decides
+    }
+    relaxed = wasmApi.validate(relaxedProbe());
+  }
+  return relaxed;
+};
+
+let active: KernelBuild | null = null;
+
+/** The build the kernels run: relaxed SIMD where supported, unless PIXELSTREAMS_KERNELS=simd. */
+export const kernelBuild = (): KernelBuild => {
+  if (active === null) {
+    const wanted = process.env['PIXELSTREAMS_KERNELS'];
+    if (wanted !== undefined && wanted !== 'simd' && wanted !== 'relaxed-simd')
+      throw new Error(`PIXELSTREAMS_KERNELS: expected 'simd' or 'relaxed-simd', found '${wanted}'`);
+    active = wanted === 'simd' ? 'simd' : relaxedSimdSupported() ? 'relaxed-simd' : 'simd';
+    if (wanted === 'relaxed-simd' && active !== wanted) throw new Error('PIXELSTREAMS_KERNELS=relaxed-simd: this engine has no relaxed SIMD');
+  }
+  return active;
+};
+
+/** Switch builds from now on (tests, A/B benches); kernels already instantiated stay cached per build. */
+export const useKernelBuild = (build: KernelBuild): void => {
+  if (build === 'relaxed-simd' && !relaxedSimdSupported()) throw new Error('useKernelBuild: this engine has no relaxed SIMD');
+  active = build;
+};
+
+/** The binary of `file` ('causalConv.wasm') for a build: 'causalConv.relaxed.wasm' for relaxed SIMD. */
+export const buildFile = (file: string, build: KernelBuild): string => (build === 'simd' ? file : file.replace(/\.wasm$/, '.relaxed.wasm'));
 
 const compiled = new Map<string, object>();
 const compile = (file: string): object => {
@@ -52,11 +118,14 @@ const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
  * (`fresh()`): for kernels called on plain arrays, whose inputs are copied in and results copied out.
  */
 export const ownModule = <F extends string>(file: string): (() => { module: KernelModule<F>; arena: Arena }) => {
-  let state: { module: KernelModule<F>; memory: WasmMemory } | null = null;
+  const states = new Map<KernelBuild, { module: KernelModule<F>; memory: WasmMemory }>();
   return () => {
+    const build = kernelBuild();
+    let state = states.get(build);
     if (!state) {
       const memory = new wasmApi.Memory({ initial: 1 });
-      state = { module: instantiate<F>(file, memory), memory };
+      state = { module: instantiate<F>(buildFile(file, build), memory), memory };
+      states.set(build, state);
     }
     const { memory } = state;
     let end = 64;
@@ -94,7 +163,8 @@ const onHeaps = new Map<string, WeakMap<WasmMemory, KernelModule<string>>>();
  * arena whose scratch comes from the backend's allocator; the scratch is freed when `call` returns
  * or throws.
  */
-export const onHeap = <F extends string>(file: string, heap: WasmHeap, call: (module: KernelModule<F>, arena: Arena) => void): void => {
+export const onHeap = <F extends string>(name: string, heap: WasmHeap, call: (module: KernelModule<F>, arena: Arena) => void): void => {
+  const file = buildFile(name, kernelBuild());
   const memory = heap.wasm.asm.memory;
   let byMemory = onHeaps.get(file);
   if (!byMemory) onHeaps.set(file, (byMemory = new WeakMap()));
@@ -116,6 +186,19 @@ export const onHeap = <F extends string>(file: string, heap: WasmHeap, call: (mo
   } finally {
     for (const p of taken) heap.wasm._free(p);
   }
+};
+
+/**
+ * A float32 output on the backend's heap, or the error backend.ts explains as out of memory. tfjs-wasm
+ * does not check its own allocation: a failed malloc gives offset 0, and a size of 4 GiB or more
+ * wraps around — either way a kernel would write outside its tensor.
+ */
+export const heapOutput = (heap: WasmHeap, shape: number[], what: string): tf.TensorInfo => {
+  const bytes = shape.reduce((a, b) => a * b, 1) * 4;
+  if (bytes >= 2 ** 32) throw new Error(`${what}: the wasm heap could not provide ${bytes} bytes (one 32-bit memory)`);
+  const out = heap.makeOutput(shape, 'float32');
+  if (bytes > 0 && heap.getMemoryOffset(out.dataId) === 0) throw new Error(`${what}: the wasm heap could not provide ${bytes} bytes`);
+  return out;
 };
 
 /** Where a tensor's values start in the backend's heap (bytes). */

@@ -1,6 +1,7 @@
 // Categorical likelihood: a softmax over the K levels of every channel (the PixelRNN paper's 256-way
 // softmax). Head block of channel c: its K logits.
 
+import { fusedNllPerImage } from '../kernels/crossEntropy.js';
 import type { ImageShape } from '../model.js';
 import type { Rng } from '../rng.js';
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from '../tf.js';
@@ -90,7 +91,11 @@ export const categorical = (shape: Pick<ImageShape, 'channels' | 'levels'>): Lik
     kind: 'categorical',
     featuresPerChannel: K,
     temperatureMeaning: 'logits are divided by the temperature before the softmax; 0 takes the most likely level',
-    nll: (head, x) => tf.tidy(() => softmaxCrossEntropy(asLogits(head, C, K), x)),
+    nll: (head, x) =>
+      tf.tidy(() => {
+        const logits = asLogits(head, C, K); //                                                 [B, H, W, C, K]
+        return fusedNllPerImage(logits, x) ?? softmaxCrossEntropy(logits, x); // the wasm kernel (kernels/crossEntropy.ts) where it runs
+      }),
     logProbs: (head) => tf.tidy(() => tf.logSoftmax(asLogits(head, C, K)) as Tensor5D),
     draw: (head, offset, c, _pixel, _at, temperature, rng) => drawFromLogits(head, offset + c * K, K, temperature, rng),
   };

@@ -104,6 +104,13 @@ export const presetFor = (family: string, name: string): E.Either<Error, Preset>
   return p ? E.right(p as Preset) : E.left(new Error(`preset: family '${family}' has ${quoted(Object.keys(f.presets))}, found '${name}'`));
 };
 
+/** A family's preset by name for scripts and benches: throws the error presetFor would return. */
+export const presetOrThrow = (family: string, name: string): Preset => {
+  const p = presetFor(family, name);
+  if (E.isLeft(p)) throw p.left;
+  return p.right;
+};
+
 /** Every "family/preset" pair, for messages and help. */
 export const presetNames = (): string[] => families().flatMap((f) => Object.keys(f.presets).map((p) => `${f.family}/${p}`));
 

@@ -110,7 +110,7 @@ export const pixelRnnForward = (
         ? rowLstm(r as RowLstmLayerSpec, params, m, condition)
         : diagonalBiLstm(r as DiagonalBiLstmLayerSpec, params, m, condition, unit);
 
-    let map = conv(L.input, params, unit); //                                        [B, H, W, 2h]  7×7 mask A
+    let map = conv(L.input, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, 2h]  7×7 mask A (input is data)
     let skips: Tensor4D | null = null;
     L.recurrent.forEach((r, l) => {
       const states = layer(r, map); //                                               [B, H, W, h]   Row LSTM / Diagonal BiLSTM

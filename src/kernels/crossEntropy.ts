@@ -1,0 +1,98 @@
+// The K-level softmax cross-entropy of the categorical head as one kernel of our own on the wasm
+// backend (kernels/crossEntropy.ts, AssemblyScript, wasm SIMD): per row of K logits one pass for the
+// max, one for exp and the sum, one for the gradient e/s − onehot — where the tfjs version runs
+// Softmax, two Max, a Gather, Log, Sub, Cast and, backward, OneHot and Sub over [N, K].
+// likelihood.ts calls fusedNllPerImage first and falls back to its own ops when it returns null
+// (another backend, K not a multiple of 4, or the kernel switched off).
+
+import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from '../tf.js';
+import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+
+export const crossEntropyKernelName = 'PixelstreamsSoftmaxCrossEntropy';
+
+type Functions = 'softmaxCrossEntropy';
+const own = ownModule<Functions>('crossEntropy.wasm');
+
+export const crossEntropySupports = (levels: number): boolean => levels % 4 === 0;
+
+const callAt = (k: KernelModule<Functions>, _arena: Arena, z: number, target: number, rows: number, levels: number, shift: number, sum: number, grad: number) =>
+  k.softmaxCrossEntropy(z, target, rows, levels, shift, sum, grad);
+
+/**
+ * On plain arrays: shift [N] = max z − z_x, sum [N] = Σ exp(z − max z), grad [N, K] = softmax(z) − onehot(x),
+ * so that −log softmax(z)[x] = shift + log sum.
+ */
+export const softmaxCrossEntropy = (z: Float32Array, target: Int32Array, levels: number) => {
+  const rows = target.length;
+  if (!crossEntropySupports(levels)) throw new Error(`softmaxCrossEntropy: needs levels % 4 = 0, got ${levels}`);
+  if (z.length !== rows * levels) throw new Error(`softmaxCrossEntropy: logits have ${z.length} values, expected ${rows} rows × ${levels}`);
+  for (const t of target) if (!(t >= 0 && t < levels)) throw new Error(`softmaxCrossEntropy: target ${t} outside 0..${levels - 1}`);
+  const { module, arena } = own();
+  const [zAt, tAt, shiftAt, sumAt, gradAt] = [z.byteLength, target.byteLength, rows * 4, rows * 4, z.byteLength].map(arena.alloc) as [number, number, number, number, number];
+  arena.f32().set(z, zAt / 4);
+  arena.i32().set(target, tAt / 4);
+  callAt(module, arena, zAt, tAt, rows, levels, shiftAt, sumAt, gradAt);
+  const f32 = arena.f32();
+  return { shift: f32.slice(shiftAt / 4, shiftAt / 4 + rows), sum: f32.slice(sumAt / 4, sumAt / 4 + rows), grad: f32.slice(gradAt / 4, gradAt / 4 + rows * levels) };
+};
+
+let registered = false;
+
+/** Registers the kernel on the wasm backend (idempotent); backend.ts does this when wasm is chosen. */
+export const registerCrossEntropyKernel = (): void => {
+  if (registered || tf.getKernel(crossEntropyKernelName, 'wasm')) return;
+  registered = true;
+  tf.registerKernel({
+    kernelName: crossEntropyKernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const heap = backend as unknown as WasmHeap;
+      const z = inputs['z'] as tf.TensorInfo;
+      const target = inputs['target'] as tf.TensorInfo;
+      const [rows, levels] = z.shape as [number, number];
+      const shift = heapOutput(heap, [rows], 'crossEntropy.wasm');
+      const sum = heapOutput(heap, [rows], 'crossEntropy.wasm');
+      const grad = heapOutput(heap, [rows, levels], 'crossEntropy.wasm');
+      onHeap<Functions>('crossEntropy.wasm', heap, (module, arena) =>
+        callAt(module, arena, pointer(heap, z), pointer(heap, target), rows, levels, pointer(heap, shift), pointer(heap, sum), pointer(heap, grad)),
+      );
+      return [shift, sum, grad];
+    },
+  });
+};
+
+/** The kernel on (registered) or off — likelihood.ts's tfjs ops — for tests and A/B benchmarks. */
+export const setCrossEntropyKernel = (on: boolean): void => {
+  if (on) return registerCrossEntropyKernel();
+  if (tf.getKernel(crossEntropyKernelName, 'wasm')) tf.unregisterKernel(crossEntropyKernelName, 'wasm');
+  registered = false;
+};
+
+const available = (levels: number): boolean =>
+  tf.getBackend() === 'wasm' && tf.getKernel(crossEntropyKernelName, 'wasm') !== undefined && crossEntropySupports(levels);
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const fused: (logits: Tensor5D, x: Tensor4D) => Tensor1D = tf.customGrad(((logits: Tensor5D, x: Tensor4D, save: tf.GradSaveFunc) => {
+  const [b, h, w, c, levels] = logits.shape;
+  const n = b * h * w * c;
+  const z = tf.reshape(logits, [n, levels]); //                                              [N, K]
+  const target = tf.cast(tf.reshape(x, [n]), 'int32'); //                                    [N]
+  const [shift, sum, grad] = tf.engine().runKernel(crossEntropyKernelName, { z, target }, {}) as unknown as [Tensor1D, Tensor1D, tf.Tensor2D]; // [N], [N], [N, K]
+  const nll = tf.sum(tf.reshape(tf.add(shift, tf.log(sum)), [b, h * w * c]), 1); //       [B]
+  save([grad]);
+  return {
+    value: nll,
+    gradFunc: (dy: Tensor1D, saved: Tensor[]) => {
+      const [g] = saved as [tf.Tensor2D];
+      const scaled = tf.mul(tf.reshape(g, [b, h * w * c, levels]), tf.reshape(dy, [b, 1, 1])); // [B, H·W·C, K]
+      return [tf.reshape(scaled, logits.shape), tf.zerosLike(x)];
+    },
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+}) as any) as unknown as (logits: Tensor5D, x: Tensor4D) => Tensor1D;
+
+/**
+ * −log p(x) per image in nats [B] from logits [B, H, W, C, K] and levels x [B, H, W, C], through the
+ * kernel — or null where it does not run (then the caller computes it its own way).
+ */
+export const fusedNllPerImage = (logits: Tensor5D, x: Tensor4D): Tensor1D | null => (available(logits.shape[4]) ? fused(logits, x) : null);
