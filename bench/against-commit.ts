@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { median } from './stats.js';
 
 const [commit, model = 'reference', roundsArg = '3', stepsArg = '4'] = process.argv.slice(2);
 if (!commit) throw new Error('bench/against-commit.ts: expected a commit (e.g. HEAD~3) as the first argument');
@@ -69,7 +70,6 @@ try {
       times[k]!.push(...ts);
       losses[k] = loss;
     }
-  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
   trees.forEach((t, k) =>
     console.log(`${t.name.padEnd(12)} ${model}: median step ${median(times[k]!).toFixed(1)} ms = ${(16000 / median(times[k]!)).toFixed(1)} img/s over ${times[k]!.length} steps; last loss ${losses[k]!.toFixed(4)}`),
   );

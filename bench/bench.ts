@@ -1,4 +1,4 @@
-// `npm run bench` — training speed of the reference PixelCNN (DESIGN.md: 28×28×1, K = 256, h = 64,
+// `npm run bench` — training speed of the reference PixelCNN (28×28×1, K = 256, h = 64,
 // 7×7 mask A, 6 residual 3×3 mask B, two 1×1, batch 16) on the current backend:
 //   - training images/s in this process (median step after warm-up) and the per-kernel profile;
 //   - useful GFLOP/s: multiply-adds of unmasked taps only (masks.ts usefulWeights), ×2 flops, for
@@ -18,10 +18,14 @@
 // --workers N (default os.availableParallelism()), --backend NAME,
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
+// --mixture (the logistic-mixture head against the softmax: bench/mixture.ts), --browser (cached
+// sampling in headless Chromium: bench/browser.ts),
 // --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch; --peer-steps N,
 // --peer-before: also our fallback path — plain SIMD, tfjs-ops cross-entropy — in the same rounds),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
 
+import { execFileSync } from 'node:child_process';
+import { benchGatedPixelCnn } from './gatedPixelCnn.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
@@ -42,6 +46,7 @@ import { benchRecurrent } from './recurrent.js';
 import { benchSampling } from './sampling.js';
 import { benchPeer } from './peer.js';
 import { benchRecurrentSampling } from './samplingRecurrent.js';
+import { median } from './stats.js';
 
 const args = process.argv.slice(2);
 const flag = (name: string) => args.includes(`--${name}`);
@@ -53,10 +58,6 @@ const json = flag('json');
 const quick = flag('quick');
 const say = (line = '') => (json ? process.stderr.write(`${line}\n`) : console.log(line));
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const table = (head: readonly string[], rows: readonly (readonly string[])[]) => {
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
@@ -368,6 +369,15 @@ const main = async () => {
   const recurrent = skip ?? (await benchRecurrent({ log: say }));
   const sampling = skip ?? (await benchSampling({ log: say }));
   const recurrentSampling = skip ?? (await benchRecurrentSampling({ log: say }));
+  // The successors: Gated PixelCNN's training speed and its cached sampler against the naive rerun.
+  const gatedPixelCnn = skip ?? benchGatedPixelCnn({ log: say });
+  // The logistic-mixture head, and sampling in headless Chromium: separate scripts, on request.
+  const script = (name: string, file: string) =>
+    flag(name)
+      ? (say(`\n── ${file} ──`), execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))], { stdio: ['ignore', 2, 2] }), { ran: file })
+      : { skipped: `pass --${name} (${file})` };
+  const mixture = script('mixture', './mixture.ts');
+  const browser = script('browser', './browser.ts');
   // The quality run trains every family for minutes: only on request.
   const quality = flag('quality')
     ? await benchQuality({ log: say, ...(option('budget') ? { budgetSeconds: Number(option('budget')) } : {}) })
@@ -401,6 +411,9 @@ const main = async () => {
           recurrent,
           sampling,
           recurrentSampling,
+          gatedPixelCnn,
+          mixture,
+          browser,
           quality,
           seconds,
         },

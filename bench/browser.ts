@@ -1,4 +1,4 @@
-// Sampling in headless Chromium beside Node (issue 15): cached sampling of 16 binarized 28×28 digits
+// Sampling in headless Chromium beside Node: cached sampling of 16 binarized 28×28 digits
 // and 16 images 32×32×3 with the reference PixelCNN widths (presets.reference, untrained weights:
 // sampling time does not depend on the weights), per browser backend that loads (webgl, wasm, cpu),
 // beside the same in Node on wasm with our kernels. The page is the real one (`serve`), timed by the
@@ -22,6 +22,7 @@ import { defaultOptimizer } from '../src/train/optimizers.js';
 import { sampleImages } from '../streams/sample.js';
 import { serveRun } from '../pipelines/serve.js';
 import { launchChromium } from '../test/webHelpers.js';
+import { median } from './stats.js';
 
 const arg = (name: string, fallback: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -30,7 +31,6 @@ const arg = (name: string, fallback: string) => {
 const backends = arg('backends', 'webgl,wasm').split(',');
 const repeat = Number(arg('repeat', '1'));
 const json = process.argv.includes('--json');
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const COUNT = 16;
 
 const cases = [

@@ -11,6 +11,7 @@ const nllPerImage = (logits: Tensor5D, x: Tensor4D) => {
   return categorical({ channels: c, levels: k }).nll(logits.reshape([b, h, w, c * k]) as Tensor4D, x);
 };
 import { tf, type Tensor4D, type Tensor5D } from '../src/tf.js';
+import { median } from './stats.js';
 
 await selectBackend('wasm');
 const repeats = Number(process.argv[2] ?? 15);
@@ -32,5 +33,4 @@ for (let i = 0; i < repeats + 2; i++)
     const ms = run();
     if (i >= 2) times[k]!.push(ms);
   }
-const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1]!;
 arms.forEach(([name], k) => console.log(`${name.padEnd(13)} ${median(times[k]!).toFixed(2)} ms (loss + gradient, median of ${repeats})`));

@@ -5,6 +5,7 @@ import { selectBackend } from '../src/backend.js';
 import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel } from '../src/kernels/causalConv.js';
 import { useKernelBuild, type KernelBuild } from '../src/kernels/module.js';
 import { tf, type Tensor1D, type Tensor2D, type Tensor4D } from '../src/tf.js';
+import { median } from './stats.js';
 
 await selectBackend('wasm');
 const repeats = Number(process.argv[2] ?? 15);
@@ -20,7 +21,6 @@ const calls: Record<string, () => tf.Tensor[]> = {
   'weight grad': () => causalConvGradKernel(x, dy, rect),
 };
 const builds: KernelBuild[] = ['relaxed-simd', 'simd'];
-const median = (xs: number[]) => [...xs].sort((p, q) => p - q)[xs.length >> 1]!;
 for (const [name, call] of Object.entries(calls)) {
   const times: number[][] = builds.map(() => []);
   for (let i = 0; i < repeats + 2; i++)

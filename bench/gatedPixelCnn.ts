@@ -1,4 +1,4 @@
-// Gated PixelCNN benchmark (issue 13): training speed of the small preset at 32×32×3, K = 256,
+// Gated PixelCNN benchmark: training speed of the small preset at 32×32×3, K = 256,
 // batch 16 (RMSProp, median of a few steps after warm-up), beside PixelCNN's small preset on the
 // same images; and sampling a batch of 16 images 32×32×3 with the cached sampler against the naive
 // one (which reruns the whole network per value: only a few positions are timed and multiplied

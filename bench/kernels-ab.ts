@@ -2,7 +2,7 @@
 // masked conv, LSTM scan) against the tfjs paths they replaced (conv2d over the visible rectangle
 // with a custom gradient, matMul for 1×1 layers, a step loop of small ops for the LSTMs), in one
 // process, the two taking turns step by step (medians), for the reference PixelCNN and the paper's
-// MNIST PixelRNNs. The "before/after" of issue 6.
+// MNIST PixelRNNs.
 import { selectBackend } from '../src/backend.js';
 import { setCausalConvKernels } from '../src/kernels/causalConv.js';
 import { setLstmScanKernels } from '../src/kernels/lstmScan.js';
@@ -15,6 +15,7 @@ import { tf, type Tensor4D } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { disposeAll, initTrainState, trainStep, type TrainState } from '../src/train/step.js';
 import { referenceSpec } from './bench.js';
+import { median } from './stats.js';
 
 const b = await selectBackend('wasm');
 if (b._tag === 'Left') throw b.left;
@@ -26,7 +27,6 @@ const workloads: [string, BaseSpec][] = [
   ['Row LSTM (K=2, h=16, 7 layers)', rowLstm.presets.mnist!(img)],
   ['Diagonal BiLSTM (K=2, h=16, 7 layers)', diagonalBiLstm.presets.mnist!(img)],
 ];
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 console.log(`wasm, batch ${batch}, median of ${rounds} steps after 1 warm-up, kernels on/off alternating`);
 console.log('workload                                  tfjs ms   ours ms   tfjs img/s   ours img/s   speed-up');

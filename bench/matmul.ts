@@ -1,8 +1,8 @@
 // The backend's own plain matMul speed — the yardstick for "useful GFLOP/s" in every bench.
 
 import { tf } from '../src/tf.js';
+import { median } from './stats.js';
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** GFLOP/s of [m×k]·[k×n] on the current backend: median of `repeats` timed products after one warm-up. */
 export const plainMatMulGflops = (m: number, k: number, n: number, repeats: number): number => {

@@ -18,6 +18,7 @@ import { tf, type Tensor4D } from '../src/tf.js';
 import { localEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
+import { median } from './stats.js';
 
 const args = process.argv.slice(2);
 const option = (name: string): string | undefined => {
@@ -25,10 +26,6 @@ const option = (name: string): string | undefined => {
   return i >= 0 ? args[i + 1] : undefined;
 };
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
 const batchOf = (spec: PixelCnnSpec, n: number, index: number): RecordBatch => {
   const rng = Rng.fromSeed(1000 + index, 5);

@@ -1,4 +1,4 @@
-// The peer benchmark (issue 16): pixelstreams against PyTorch — the library a CPU user would pick
+// The peer benchmark: pixelstreams against PyTorch — the library a CPU user would pick
 // instead — on the same machine, in the same run, alternating step by step. Called by
 // `npm run bench -- --peer` (bench/bench.ts) as benchPeer({ log }); alone:
 // `npx tsx bench/peer.ts [backend] [--before] [--steps N] [--no-sampling] [--json]`.
@@ -36,6 +36,7 @@ import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
 import { workerEngine } from '../src/train/workers.js';
 import { samplerSeconds } from './sampling.js';
+import { median } from './stats.js';
 
 /** The first of PIXELSTREAMS_PYTHON, python3 on the PATH, /usr/bin/python3 (Debian's, where python3-torch installs) that imports torch. */
 let found: string | null | undefined;
@@ -81,12 +82,8 @@ const startPeer = (): Peer => {
   };
 };
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
 
-/** The peer's model names and our presets for them (issue 16). */
+/** The peer's model names and our presets for them. */
 const workloads = () => [
   { peer: 'pixelcnn', spec: presetOrThrow('pixelcnn', 'reference')({ height: 28, width: 28, channels: 1, levels: 256 }), label: 'reference PixelCNN (K=256)' },
   { peer: 'row-lstm', spec: presetOrThrow('row-lstm', 'mnist')({ height: 28, width: 28, channels: 1, levels: 2 }), label: 'MNIST Row LSTM (K=2, 7 layers h=16)' },

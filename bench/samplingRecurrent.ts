@@ -1,4 +1,4 @@
-// PixelRNN sampling benchmark (issue 5): for the paper's binarized-MNIST Diagonal BiLSTM (28×28×1,
+// PixelRNN sampling benchmark: for the paper's binarized-MNIST Diagonal BiLSTM (28×28×1,
 // K = 2, h = 16, 7 layers, preset 'mnist-diagonal-bilstm') and a Row LSTM of the same size
 // ('mnist-row-lstm'), the time to sample a batch of 16 images with the cached sampler
 // (src/sampling/cachedPixelRnn.ts), the naive sampler's time (extrapolated: it reruns the whole

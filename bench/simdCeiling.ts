@@ -4,8 +4,8 @@
 // at once; the ratio of work per second, per round and median. A data-parallel training step adds a
 // working set and a barrier every step, so it should not be expected to scale better than this.
 import { Worker } from 'node:worker_threads';
+import { median } from './stats.js';
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 const start = async (): Promise<Worker> => {
   const worker = new Worker(new URL('../src/train/worker-boot.mjs', import.meta.url), {

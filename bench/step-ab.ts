@@ -12,6 +12,7 @@ import { Rng } from '../src/rng.js';
 import { localEngine } from '../src/train/engine.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { applyStep, disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
+import { median } from './stats.js';
 
 await selectBackend('wasm');
 const changes: Record<string, readonly [string, () => void][]> = {
@@ -47,7 +48,6 @@ for (let i = 0; i < steps + 2; i++) {
     losses[k]!.push(loss);
   }
 }
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 builds.forEach(([b], k) => console.log(`${b.padEnd(13)} median step ${median(times[k]!).toFixed(1)} ms = ${(16000 / median(times[k]!)).toFixed(1)} img/s; losses ${losses[k]!.map((l) => l.toFixed(2)).join(' ')}`));
 console.log(`${which}, ${change}: ${builds[0]![0]} ÷ ${builds[1]![0]} step time: ${(median(times[0]!) / median(times[1]!)).toFixed(3)} (${steps} steps each, alternating)`);
 states.forEach((s) => disposeAll(s.params, s.slots));

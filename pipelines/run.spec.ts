@@ -33,7 +33,7 @@ describe('run', () => {
     expect(report.evaluation!.complete).toBe(true);
     expect(report.sampling!.count).toBe(2);
     expect(report.interrupted).toBeUndefined();
-    expect(readdirSync(join(root, 'a')).sort()).toEqual(['checkpoints', 'pixelstreams-run.json', 'report.json', 'samples.png']);
+    expect(readdirSync(join(root, 'a')).sort()).toEqual(['checkpoints', 'loss.png', 'metrics.jsonl', 'pixelstreams-run.json', 'report.json', 'samples.png']);
     expect(report.config.steps).toBe(50);
     expect(Object.keys(defaultRunConfig).every((k) => k in report.config)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);

@@ -61,6 +61,7 @@ export const buildWebAssets = async (): Promise<WebAssets> => {
       'node:path': shim('node.ts'),
       'node:crypto': shim('node.ts'),
       'node:module': shim('node.ts'),
+      'node:v8': shim('node.ts'),
     },
   });
   const files = new Map<string, Uint8Array>();

@@ -1,4 +1,4 @@
-// The bad-input corpus (issue 7 item 4, issue 2 "Bad input"): malformed inputs across every reader,
+// The bad-input corpus: malformed inputs across every reader,
 // config and checkpoint. Each must give an error that names the file or field, what was expected
 // and what was found. The CLI half (non-zero exit, output folder untouched) is in badInputCli.spec.ts.
 

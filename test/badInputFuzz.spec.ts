@@ -1,4 +1,4 @@
-// Fuzzing every reader (issue 17 item 7): fast-check properties take valid PNG, IDX (raw and
+// Fuzzing every reader: fast-check properties take valid PNG, IDX (raw and
 // gzipped, images and labels), CIFAR-10, run-config and checkpoint files, corrupt them — truncate
 // anywhere, flip bytes, rewrite header fields to extreme values, nest deeply, inflate past the
 // header — and feed them to the reader. Each result must be a valid decoded value or a Left whose

@@ -1,5 +1,4 @@
-// Nothing of the user's is ever overwritten, and every check runs before the first step (issue 17
-// items 1, 4, 5, 6): a folder that is not a run is refused whole; sample/eval never write inside a
+// Nothing of the user's is ever overwritten, and every check runs before the first step: a folder that is not a run is refused whole; sample/eval never write inside a
 // checkpoint and replace only files pixelstreams wrote; a lock keeps a second writer out and a dead
 // writer's lock is taken over; unknown families and presets are usage errors (exit 2) listing what
 // exists; bad sampling options, a test set of another shape, an --out that is a file fail before
@@ -79,7 +78,7 @@ describe('a run folder is ours or untouched', () => {
     mkdirSync(empty);
     const ok = await cli('train', ...tiny, '--steps', '1', '--samples', '0', '--out', empty);
     expect(ok.code, ok.stderr).toBe(0);
-    expect(readdirSync(empty).sort()).toEqual(['checkpoints', RUN_MANIFEST, 'report.json']);
+    expect(readdirSync(empty).sort()).toEqual(['checkpoints', 'loss.png', 'metrics.jsonl', RUN_MANIFEST, 'report.json']);
   });
 
   it('a samples.png in our run folder that pixelstreams did not write is not replaced', async () => {

@@ -1,4 +1,4 @@
-// The kill test (issue 7 item 2). `train` runs as a child process and is killed with SIGKILL at
+// The kill test. `train` runs as a child process and is killed with SIGKILL at
 // seeded random moments — by a timer while it trains (during a step), and from inside its own
 // checkpoint writes via the fault points of src/fsAtomic.ts (after the first file, before and
 // after the folder rename, while pruning an old checkpoint, while writing the report) — and is
@@ -199,7 +199,7 @@ describe('kill test', () => {
     // No leftovers: temporary and half-removed folders were cleaned up by later saves.
     expect(readdirSync(join(runDir, 'checkpoints')).every((n) => /^step-\d{8}$/.test(n))).toBe(true);
     // …and the lock of every SIGKILLed attempt was taken over as stale and released at the end.
-    expect(readdirSync(runDir).sort()).toEqual(['checkpoints', RUN_MANIFEST, 'report.json']);
+    expect(readdirSync(runDir).sort()).toEqual(['checkpoints', 'loss.png', 'metrics.jsonl', RUN_MANIFEST, 'report.json']);
 
     console.log(
       `kill test: ${killsSurvived}/${killsTried} SIGKILLs survived, ${gracefulStops} graceful stops, ` +

@@ -82,7 +82,7 @@ describe('encodePngGrid', () => {
   });
 });
 
-// ── Completeness against the header (issue 17): an interlaced PNG written by hand (pngjs cannot
+// ── Completeness against the header: an interlaced PNG written by hand (pngjs cannot
 // write one), whole and cut short, and the Software tag of our own PNGs. ──
 
 const crc32 = (bytes: Uint8Array): number => {
