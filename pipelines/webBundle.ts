@@ -118,5 +118,6 @@ if (isMain) {
   mkdirSync(out, { recursive: true });
   for (const [name, bytes] of files) writeFileSync(join(out, name), bytes);
   writeFileSync(join(out, STAMP), `${JSON.stringify({ files: [...files.keys()], builtAt: new Date().toISOString() })}\n`);
-  process.stdout.write(`web bundle: ${out} (${[...files].map(([n, b]) => `${n} ${(b.byteLength / 1024).toFixed(0)} KiB`).join(', ')})\n`);
+  // stderr: `npm pack --json` runs this in prepare, and its stdout must stay JSON
+  process.stderr.write(`web bundle: ${out} (${[...files].map(([n, b]) => `${n} ${(b.byteLength / 1024).toFixed(0)} KiB`).join(', ')})\n`);
 }
