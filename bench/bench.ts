@@ -18,8 +18,8 @@
 // --workers N (default os.availableParallelism()), --backend NAME,
 // --no-naive, --naive-steps N (default 3; 1 in --quick), --no-workers, --no-extras (skips sampling and
 // recurrent), --profile (profile in --quick),
-// --mixture (the logistic-mixture head against the softmax: bench/mixture.ts), --browser (cached
-// sampling in headless Chromium: bench/browser.ts),
+// --no-mixture (skips the logistic-mixture head against the softmax, bench/mixture.ts), --browser
+// (cached sampling in headless Chromium: bench/browser.ts),
 // --peer (PyTorch on the same machine, same run: bench/peer.ts; needs python3 with torch; --peer-steps N,
 // --peer-before: also our fallback path — plain SIMD, tfjs-ops cross-entropy — in the same rounds),
 // --quality [--budget S] (each family trained for S CPU seconds, NLL on the MNIST test set; minutes).
@@ -372,12 +372,9 @@ const main = async () => {
   // The successors: Gated PixelCNN's training speed and its cached sampler against the naive rerun.
   const gatedPixelCnn = skip ?? benchGatedPixelCnn({ log: say });
   // The logistic-mixture head, and sampling in headless Chromium: separate scripts, on request.
-  const script = (name: string, file: string) =>
-    flag(name)
-      ? (say(`\n── ${file} ──`), execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))], { stdio: ['ignore', 2, 2] }), { ran: file })
-      : { skipped: `pass --${name} (${file})` };
-  const mixture = script('mixture', './mixture.ts');
-  const browser = script('browser', './browser.ts');
+  const script = (file: string) => (say(`\n── ${file} ──`), execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))], { stdio: ['ignore', 2, 2] }), { ran: file });
+  const mixture = skip ?? (flag('no-mixture') ? { skipped: '--no-mixture' } : script('./mixture.ts'));
+  const browser = flag('browser') ? script('./browser.ts') : { skipped: 'pass --browser (bench/browser.ts: headless Chromium)' };
   // The quality run trains every family for minutes: only on request.
   const quality = flag('quality')
     ? await benchQuality({ log: say, ...(option('budget') ? { budgetSeconds: Number(option('budget')) } : {}) })

@@ -213,11 +213,15 @@ const partsEvaluation = (spec: ModelSpec, params: Record<string, tf.Tensor>, set
 };
 
 /** The run's settings every family shares (the rest of the config is defaultRunConfig's). */
-interface Shared {
+export interface Shared {
   readonly batchSize: number;
   readonly seed: number;
   readonly testData?: string;
   readonly evalLimit?: number;
+  /** Training data (default mnist, binarized stochastically, 1,000 held out). */
+  readonly data?: string;
+  readonly binarize?: 'none' | 'threshold' | 'stochastic';
+  readonly validation?: number;
 }
 
 /**
@@ -225,7 +229,7 @@ interface Shared {
  * evaluate, report) with the CPU budget as its training stop; then the parts of the NLL its family
  * reports (ModelFamily.nllParts: Multi-Scale's split) from the checkpoint the run left.
  */
-const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wallCap: number, log: (line: string) => void): Promise<QualityRow> => {
+export const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wallCap: number, log: (line: string) => void): Promise<QualityRow> => {
   const outDir = mkdtempSync(join(tmpdir(), `pixelstreams-quality-${entry.key}-`));
   try {
     const cpu0 = process.cpuUsage();
@@ -242,8 +246,8 @@ const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: number, wa
     const result = await run(
       {
         flags: {
-          data: 'mnist', binarize: 'stochastic', preset: entry.preset, steps: 1_000_000_000, batchSize: shared.batchSize, seed: shared.seed,
-          validation: 1000, checkpointEvery: 0, keep: 1, samples: 0,
+          data: shared.data ?? 'mnist', binarize: shared.binarize ?? 'stochastic', preset: entry.preset, steps: 1_000_000_000, batchSize: shared.batchSize, seed: shared.seed,
+          validation: shared.validation ?? 1000, checkpointEvery: 0, keep: 1, samples: 0,
           ...(shared.testData !== undefined ? { testData: shared.testData } : {}),
           ...(shared.evalLimit !== undefined ? { evalLimit: shared.evalLimit } : {}),
         },
