@@ -7,27 +7,15 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as E from 'fp-ts/lib/Either.js';
 import { loadCheckpoint, disposeCheckpoint } from '../src/checkpoint/checkpoint.js';
-import { main } from './cli.js';
+import { runCli } from '../test/cliInProcess.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pixelstreams-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const run = async (...args: string[]) => {
-  const err: string[] = [];
-  const out: string[] = [];
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  try {
-    const code = await main(['node', 'pixelstreams', ...args]);
-    return { code, stderr: err.join(''), stdout: out.join('') };
-  } finally {
-    e.mockRestore();
-    o.mockRestore();
-  }
-};
+const run = runCli;
 
 /** Every file under dir with its hash: to prove a failed command left the folder as it was. */
 const snapshot = (dir: string): Record<string, string> => {

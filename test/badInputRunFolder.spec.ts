@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../pipelines/cli.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli } from './cliInProcess.js';
 import { acquireLock, LOCK_FILE, RUN_MANIFEST } from '../pipelines/runFolder.js';
 import { familyNames, presetNames } from '../src/models/registry.js';
 import { idxImages, pngFile } from './fixtures/data.js';
@@ -20,19 +20,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const root = mkdtempSync(join(tmpdir(), 'pixelstreams-folder-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const cli = async (...args: string[]) => {
-  const err: string[] = [];
-  const out: string[] = [];
-  const e = vi.spyOn(process.stderr, 'write').mockImplementation((s) => (err.push(String(s)), true));
-  const o = vi.spyOn(process.stdout, 'write').mockImplementation((s) => (out.push(String(s)), true));
-  try {
-    const code = await main(['node', 'pixelstreams', ...args]);
-    return { code, stderr: err.join(''), stdout: out.join('') };
-  } finally {
-    e.mockRestore();
-    o.mockRestore();
-  }
-};
+const cli = runCli;
 
 const snapshot = (dir: string): Record<string, string> => {
   const out: Record<string, string> = {};
