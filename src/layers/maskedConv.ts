@@ -89,25 +89,17 @@ const maskedWeights = (s: MaskedConvSpec, params: NamedTensors): Tensor2D => {
   return weightMask ? tf.mul(w, tf.tensor2d(weightMask, [rows, s.outFeatures])) : w;
 };
 
-/** Zero-pad above and at the sides only, so that every tap reads the past. */
-export const causalPad = (x: Tensor4D, kh: number, kw: number): Tensor4D => {
-  const cy = Math.floor(kh / 2);
-  const cx = Math.floor(kw / 2);
-  return tf.pad(x, [
-    [0, 0],
-    [cy, 0],
-    [cx, kw - 1 - cx],
-    [0, 0],
-  ]);
-};
-
-/** Explicit conv2d padding that makes every output read only rows above and the centre row. */
+/** Padding [B, H, W, C] that makes every output read only rows above and the centre row: cy above, none below, cx left, kw−1−cx right. */
 const causalPadding = (cy: number, cx: number, kw: number): tf.backend_util.ExplicitPadding => [
   [0, 0],
   [cy, 0],
   [cx, kw - 1 - cx],
   [0, 0],
 ];
+
+/** Zero-pad above and at the sides only, so that every tap of a kh×kw kernel reads the past. */
+export const causalPad = (x: Tensor4D, kh: number, kw: number): Tensor4D =>
+  tf.pad(x, causalPadding(Math.floor(kh / 2), Math.floor(kw / 2), kw) as [number, number][]);
 
 type CausalConv = (x: Tensor4D, weights: Tensor2D, bias: Tensor1D) => Tensor4D;
 const causalConvs = new Map<string, CausalConv>();
