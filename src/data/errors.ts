@@ -22,7 +22,7 @@ export const formatValidationErrors = (errors: t.Errors): string => {
     byPath.set(path, entry);
   }
   return [
-    ...[...messages].map(([path, message]) => `${path}: ${message}`),
+    ...[...messages].map(([path, message]) => (path === '(root)' ? message : `${path}: ${message}`)),
     ...[...byPath]
       .filter(([path]) => !messages.has(path))
       .map(([path, { expected, found }]) => `${path}: expected ${expected.join(' | ')}, found ${describeValue(found)}`),
