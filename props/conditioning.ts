@@ -39,7 +39,7 @@ export const checkLabelDependence = (model: AutoregressiveModel, o: LabelDepende
   const images = randomImages(model, o.images ?? 2, o.seed ?? 0);
   const x = tf.tensor4d(Float32Array.from(images.flat()), [images.length, H, W, C]) as Tensor4D;
   try {
-    const at = (label: number) => logProbsOf(model, x, labelsTensor(new Int32Array(images.length).fill(label)));
+    const at = (label: number) => tf.tidy(() => logProbsOf(model, x, labelsTensor(new Int32Array(images.length).fill(label))));
     const base = at(0);
     let largest = 0;
     for (const l of others) {

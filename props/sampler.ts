@@ -11,7 +11,7 @@ import { tf, type Tensor4D } from '../src/tf.js';
 import { sampleImages } from '../streams/sample.js';
 import type { CheckableModel } from './check.js';
 import { byRank, orderOf } from './order.js';
-import { valuesPerImage } from './types.js';
+import { positionOf, valuesPerImage } from './types.js';
 
 /** Draw `count` images at temperature 1, deterministic in `seed`: flat levels, raster order, channel fastest. */
 export type Sampler = (
@@ -43,9 +43,7 @@ export const referenceSampler: Sampler = (model, count, seed) => {
   const x = new Float32Array(count * n);
   const weights = new Float64Array(K);
   for (const q of byRank(orderOf(model.spec))) {
-    const c = q % C;
-    const j = ((q - c) / C) % W;
-    const i = Math.floor((q - c) / C / W);
+    const { i, j, c } = positionOf(model.spec, q);
     const logits = logProbsAt(model, x, count, i, j, c); // [B·K]
     for (let b = 0; b < count; b++) {
       let max = -Infinity;
@@ -78,9 +76,7 @@ export const fromIncremental =
         const out = Array.from({ length: batch }, () => new Int32Array(n));
         const values = new Float32Array(batch);
         for (const q of order) {
-          const c = q % C;
-          const j = ((q - c) / C) % W;
-          const i = (q - c - j * C) / (W * C);
+          const { i, j, c } = positionOf(model.spec, q);
           const head = sampler.headAt(i, j, c);
           for (let b = 0; b < batch; b++) {
             values[b] = model.likelihood.draw(head, b * P, c, out[b]!, q - c, 1, rng).value;

@@ -61,11 +61,7 @@ export type CheckResult = E.Either<Counterexample, Summary>;
 
 export const flatIndex = (s: ImageShape, p: Position): number => (p.i * s.width + p.j) * s.channels + p.c;
 
-export const positionOf = (s: ImageShape, flat: number): Position => {
-  const c = flat % s.channels;
-  const pix = (flat - c) / s.channels;
-  return { i: Math.floor(pix / s.width), j: pix % s.width, c };
-};
+export { positionOf } from '../src/sampling/order.js';
 
 export const showPosition = (p: Position): string => `(i=${p.i}, j=${p.j}, c=${p.c})`;
 

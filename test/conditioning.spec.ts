@@ -70,7 +70,9 @@ describe.each(cases)('%s, class-conditional', (_, spec) => {
     const m = model(spec);
     const x = tf.zeros([2, spec.height, spec.width, spec.channels]) as tf.Tensor4D;
     expect(() => m.forward(x)).toThrow(/class-conditional model \(classes = 3\) needs a label per image/);
+    const before = tf.memory().numTensors;
     expect(E.isRight(checkLabelDependence(m))).toBe(true);
+    expect(tf.memory().numTensors).toBe(before); // the law leaves no tensor behind
     const blind = checkLabelDependence(ignoresLabel(m));
     expect(E.isLeft(blind) && blind.left.message).toMatch(/ignores the label/);
     x.dispose();

@@ -8,6 +8,7 @@
 
 import type { AutoregressiveModel } from '../model.js';
 import { naiveSampler } from './naive.js';
+import { positionOf } from './order.js';
 import { imageRng, samplerFor, samplingOrderOf } from './session.js';
 import type { IncrementalSampler, SamplerFactory } from './types.js';
 
@@ -42,7 +43,6 @@ export const compareSamplers = (
   const { width: W, channels: C } = model.spec;
   const F = model.likelihood.featuresPerChannel;
   const P = C * F;
-  const draw = model.likelihood.draw;
   const B = options.batch ?? 2;
   const seed = options.seed ?? 0;
   const temperature = options.temperature ?? 1;
@@ -56,9 +56,7 @@ export const compareSamplers = (
   try {
     const values = [new Float32Array(B), new Float32Array(B)] as const;
     for (const q of samplingOrderOf(model)) {
-      const c = q % C;
-      const j = ((q - c) / C) % W;
-      const i = (q - c - j * C) / (W * C);
+      const { i, j, c } = positionOf(model.spec, q);
       if (i < keepRows) {
         for (let b = 0; b < B; b++) values[0][b] = options.known![b]![q]!;
         runs.forEach((s) => s.commit(i, j, c, values[0]));
@@ -79,7 +77,7 @@ export const compareSamplers = (
         }
       for (let b = 0; b < B; b++) {
         for (const r of [0, 1] as const) {
-          values[r][b] = draw(r === 0 ? ha : hb, b * P, c, images[r]![b]!, q - c, temperature, rngs[r]![b]!).value;
+          values[r][b] = model.likelihood.draw(r === 0 ? ha : hb, b * P, c, images[r]![b]!, q - c, temperature, rngs[r]![b]!).value;
           images[r]![b]![q] = values[r][b]!;
         }
         if (values[0][b] !== values[1][b]) {

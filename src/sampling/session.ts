@@ -9,7 +9,7 @@ import type { AutoregressiveModel } from '../model.js';
 import { familyOrNull } from '../models/registry.js';
 import { Rng } from '../rng.js';
 import { naiveSampler } from './naive.js';
-import { rasterOrder } from './order.js';
+import { positionOf, rasterOrder } from './order.js';
 import type { ResolvedSampleOptions, SampleEvent, SamplerFactory, SamplingOrder } from './types.js';
 
 /** The random stream of image n: independent of the batch size and of the sampler. */
@@ -35,7 +35,6 @@ export function* samplingSteps(
 ): Generator<readonly SampleEvent[], void, undefined> {
   const { height: H, width: W, channels: C } = model.spec;
   const P = C * model.likelihood.featuresPerChannel;
-  const draw = model.likelihood.draw;
   const { count, batchSize, seed, temperature, keepRows, known, labels } = options;
   for (let first = 0; first < count; first += batchSize) {
     const B = Math.min(batchSize, count - first);
@@ -48,9 +47,7 @@ export function* samplingSteps(
     try {
       const values = new Float32Array(B);
       for (const q of order) {
-        const c = q % C;
-        const j = ((q - c) / C) % W;
-        const i = (q - c - j * C) / (W * C);
+        const { i, j, c } = positionOf(model.spec, q);
         fixedInRow[i]!++;
         fixed++;
         if (i < keepRows) {
@@ -61,7 +58,7 @@ export function* samplingSteps(
         const head = sampler.headAt(i, j, c); // [B·C·F]
         const events: SampleEvent[] = [];
         for (let b = 0; b < B; b++) {
-          const { value, probability } = draw(head, b * P, c, images[b]!, q - c, temperature, rngs[b]!);
+          const { value, probability } = model.likelihood.draw(head, b * P, c, images[b]!, q - c, temperature, rngs[b]!);
           values[b] = value;
           images[b]![q] = value;
           events.push({ kind: 'value', image: first + b, row: i, col: j, channel: c, value, probability });

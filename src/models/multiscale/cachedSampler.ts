@@ -12,6 +12,7 @@ import { tf, type Tensor4D } from '../../tf.js';
 import { cachedPixelRnn } from '../pixelrnn/cachedSampler.js';
 import { classesOf, labelMap, labelsTensor } from '../../conditioning.js';
 import { largeCondition, largeSpecOf, smallSpecOf } from './network.js';
+import { positionOf } from '../../sampling/order.js';
 import { isSmallPosition } from './order.js';
 import type { MultiscaleSpec } from './spec.js';
 
@@ -57,9 +58,7 @@ export const cachedMultiscaleSampler = (model: AutoregressiveModel<MultiscaleSpe
     large ??= startLarge(i, j, c);
     const q = (i * W + j) * C + c;
     for (; cursor < q; cursor++) {
-      const cc = cursor % C;
-      const p = (cursor - cc) / C;
-      const [ii, jj] = [Math.floor(p / W), p % W];
+      const { i: ii, j: jj, c: cc } = positionOf(spec, cursor);
       if (!isSmallPosition(f, ii, jj)) throw new Error(`cachedMultiscale: position (${ii}, ${jj}, ${cc}) was skipped`);
       for (let b = 0; b < B; b++) values[b] = smallValues[((b * s + ii / f) * s2 + jj / f) * C + cc]!;
       large.commit(ii, jj, cc, values);
