@@ -11,7 +11,7 @@ import { saveCheckpoint, toCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { familyOf, presets, type ModelSpec } from '../src/models/registry.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { disposeAll, initTrainState } from '../src/train/step.js';
-import { cifarBatch, idxImages, idxLabels, pngFile } from './fixtures/data.js';
+import { cifarBatch, idxImages, idxLabels, pngFile, crc32, pngChunk } from './fixtures/data.js';
 
 export type Made =
   | { kind: 'data'; source: string }
@@ -82,23 +82,7 @@ const config = (edit: (c: Record<string, any>) => void, raw?: string) => (where:
   return { kind: 'config', config: parsed, name: file, file };
 };
 
-/** CRC-32 of PNG chunk bytes (type + data). */
-const crc32 = (bytes: Uint8Array): number => {
-  let c = 0xffffffff;
-  for (const x of bytes) {
-    c ^= x;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-};
-const chunk = (type: string, data: Uint8Array): Buffer => {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), 4 + body.length);
-  return out;
-};
+const chunk = pngChunk;
 
 /** A PNG whose image data inflates to fewer bytes than its header needs; every CRC intact. */
 const pngShortIdat = (): Buffer => {

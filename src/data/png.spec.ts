@@ -1,7 +1,7 @@
 import { deflateSync, inflateSync } from 'node:zlib';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
-import { pngFile } from '../../test/fixtures/data.js';
+import { pngFile, pngChunk } from '../../test/fixtures/data.js';
 import { checkPngShape, decodePng, encodePngGrid, writtenByPixelstreams } from './png.js';
 
 const right = <A>(r: E.Either<Error, A>): A => {
@@ -85,22 +85,7 @@ describe('encodePngGrid', () => {
 // ── Completeness against the header: an interlaced PNG written by hand (pngjs cannot
 // write one), whole and cut short, and the Software tag of our own PNGs. ──
 
-const crc32 = (bytes: Uint8Array): number => {
-  let c = 0xffffffff;
-  for (const x of bytes) {
-    c ^= x;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-  }
-  return (c ^ 0xffffffff) >>> 0;
-};
-const chunk = (type: string, data: Uint8Array): Buffer => {
-  const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
-  const out = Buffer.alloc(body.length + 8);
-  out.writeUInt32BE(data.length, 0);
-  body.copy(out, 4);
-  out.writeUInt32BE(crc32(body), 4 + body.length);
-  return out;
-};
+const chunk = pngChunk;
 const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2]] as const;
 
 /** A greyscale 8-bit Adam7-interlaced PNG of w × h with value(x, y); `keep` cuts the raw data. */
