@@ -32,7 +32,7 @@ const snapshot = (dir: string): Record<string, string> => {
   return out;
 };
 
-const tiny = ['--preset', 'tiny', '--limit', '48', '--validation', '24', '--batch-size', '8', '--binarize', 'stochastic', '--no-progress'];
+const tiny = ['--data', 'mnist-embedded', '--preset', 'tiny', '--limit', '48', '--validation', '24', '--batch-size', '8', '--binarize', 'stochastic', '--no-progress'];
 
 describe('pixelstreams CLI', () => {
   const runDir = join(root, 'run');

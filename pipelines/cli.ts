@@ -16,7 +16,7 @@ import { readFileBounded } from '../src/data/files.js';
 import { decodePng } from '../src/data/png.js';
 import { bindModel, familyNames, presetNames, type ModelSpec } from '../src/models/registry.js';
 import { decodeRunConfig, inRange, RANGES, rangeText, DEFAULT_EVAL_BATCH, DEFAULT_FAMILY, DEFAULT_PRESET, type RunFlags } from './config.js';
-import { binarization, DATA_HELP, readSource, type BinarizeMode } from './data.js';
+import { binarization, DATA_HELP, heldOutSource, MNIST_HELP, readSource, type BinarizeMode } from './data.js';
 import { evaluateSet } from './evaluate.js';
 import { writeReport } from './report.js';
 import { checkEvalOut, checkSampleOut } from './runFolder.js';
@@ -230,7 +230,7 @@ const evalCommand = async (flags: EvalFlags) => {
   const backend = await startBackend(flags.backend);
   const { contents, path } = loadModelFrom(flags);
   const run = decodeRunConfig(contents.run, `${path}: run`);
-  const data = flags.data ?? (E.isRight(run) ? run.right.testData ?? run.right.data : undefined);
+  const data = flags.data ?? (E.isRight(run) ? run.right.testData ?? heldOutSource(run.right.data, run.right.binarize) ?? run.right.data : undefined);
   if (!data) return fail(new Error(`--data: expected ${DATA_HELP}, found nothing (and the checkpoint names no data)`));
   const mode = flags.binarize ?? (E.isRight(run) ? run.right.binarize : 'none');
   let set = orFail(await readSource(data));
@@ -412,7 +412,7 @@ export const buildProgram = (): Command => {
   program
     .command('train')
     .description('train a model, evaluate it on held-out images, sample, and write a report')
-    .option('--data <source>', `${DATA_HELP} (default mnist)`)
+    .option('--data <source>', `${DATA_HELP} (default mnist). ${MNIST_HELP}`)
     .option('--test-data <source>', 'evaluate on these images instead of a held-out part of --data')
     .addOption(new Option('--binarize <mode>', 'binarize 8-bit images (stochastic: resampled every epoch; default none)').choices(['none', 'threshold', 'stochastic']))
     .addOption(new Option('--model <family>', `model family (default ${DEFAULT_FAMILY})`).choices(families))
@@ -423,7 +423,7 @@ export const buildProgram = (): Command => {
     .addOption(new Option('--optimizer <name>', 'optimizer (default rmsprop, as in the paper)').choices(['rmsprop', 'adam']))
     .option('--lr <rate>', 'learning rate (default 1e-3)', ranged('--lr', 'optimizer.learningRate'))
     .option('--seed <n>', 'seed for weights, data order, binarization and samples (default 1)', ranged('--seed', 'seed'))
-    .option('--validation <n>', 'images held out of --data for evaluation (default 1000)', ranged('--validation', 'validation'))
+    .option('--validation <n>', 'images held out of --data for evaluation (default 1000; not for --data mnist, which holds out its official test set)', ranged('--validation', 'validation'))
     .option('--limit <n>', 'use only the first N training images', ranged('--limit', 'limit'))
     .option('--eval-limit <n>', 'evaluate at most N held-out images', ranged('--eval-limit', 'evalLimit'))
     .option('--eval-batch-size <n>', `images per evaluation batch (default ${DEFAULT_EVAL_BATCH})`, ranged('--eval-batch-size', 'evalBatchSize'))
@@ -450,7 +450,7 @@ export const buildProgram = (): Command => {
     .description('mean NLL (nats) and bits/dim of a checkpoint on a data set')
     .option('--checkpoint <path>', 'checkpoint folder (…/checkpoints/step-N)')
     .option('--run <dir>', 'a run folder: its last checkpoint')
-    .option('--data <source>', `${DATA_HELP} (default: the run's test or training data)`)
+    .option('--data <source>', `${DATA_HELP} (default: the run's held-out source: its --test-data, mnist's official test set, else its training data)`)
     .addOption(new Option('--binarize <mode>', "default: the run's").choices(['none', 'threshold', 'stochastic']))
     .option('--limit <n>', 'evaluate the first N images', int('--limit', 1))
     .option('--batch-size <n>', 'images per batch', int('--batch-size', 1, 4096), 64)

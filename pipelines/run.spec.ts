@@ -15,7 +15,7 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const quiet = { log: () => {}, interrupt: { requested: false } };
 const tiny = (out: string, extra: Partial<RunRequest['flags']> = {}): RunRequest => ({
-  flags: { preset: 'tiny', limit: 16, validation: 8, batchSize: 4, binarize: 'threshold', samples: 2, ...extra },
+  flags: { data: 'mnist-embedded', preset: 'tiny', limit: 16, validation: 8, batchSize: 4, binarize: 'threshold', samples: 2, ...extra },
   out,
   workers: 1,
   backend: 'wasm',

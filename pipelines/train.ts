@@ -26,7 +26,7 @@ import { epochs } from '../streams/epochs.js';
 import { progress } from '../streams/progress.js';
 import { train, type TrainEvent } from '../streams/train.js';
 import type { RunConfig } from './config.js';
-import { binarization, readSource } from './data.js';
+import { binarization, heldOutSource, readSource } from './data.js';
 
 export interface PreparedSets {
   readonly train: ImageSet;
@@ -42,10 +42,11 @@ export const prepareData = async (cfg: RunConfig): Promise<E.Either<Error, Prepa
   const source = await readSource(cfg.data);
   if (E.isLeft(source)) return source;
   const bin = binarization(cfg.binarize, cfg.seed);
+  const testData = cfg.testData ?? heldOutSource(cfg.data, cfg.binarize); // mnist: the official test set
   let trainRaw: ImageSet;
   let heldOutRaw: ImageSet;
-  if (cfg.testData !== undefined) {
-    const test = await readSource(cfg.testData);
+  if (testData !== undefined) {
+    const test = await readSource(testData);
     if (E.isLeft(test)) return test;
     trainRaw = source.right;
     heldOutRaw = test.right;
@@ -59,12 +60,12 @@ export const prepareData = async (cfg: RunConfig): Promise<E.Either<Error, Prepa
   heldOutRaw = limitSet(heldOutRaw, cfg.evalLimit);
   if (trainRaw.records.length === 0) return E.left(new Error(`${cfg.data}: expected at least one training image, found none`));
   if (heldOutRaw.records.length === 0)
-    return E.left(new Error(`${cfg.testData ?? cfg.data}: expected at least one image to evaluate on, found none${cfg.testData ? '' : ' (--validation 0 holds none out)'}`));
-  if (cfg.testData !== undefined) {
+    return E.left(new Error(`${testData ?? cfg.data}: expected at least one image to evaluate on, found none${testData ? '' : ' (--validation 0 holds none out)'}`));
+  if (testData !== undefined) {
     const [a, b] = [trainRaw.shape, heldOutRaw.shape];
-    if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels || a.levels !== b.levels)
+    if (a.height !== b.height || a.width !== b.width || a.channels !== b.channels || (a.levels !== b.levels && cfg.binarize === 'none')) // binarized: both end at levels 2
       return E.left(
-        new Error(`${cfg.testData}: expected ${a.height}×${a.width}×${a.channels} images with ${a.levels} levels (like the training data ${cfg.data}), found ${b.height}×${b.width}×${b.channels} with ${b.levels} levels`),
+        new Error(`${testData}: expected ${a.height}×${a.width}×${a.channels} images with ${a.levels} levels (like the training data ${cfg.data}), found ${b.height}×${b.width}×${b.channels} with ${b.levels} levels`),
       );
   }
   const heldOut = bin.fixed(heldOutRaw);

@@ -30,7 +30,7 @@ const PER_ATTEMPT = 12;
 
 const trainArgs = (out: string, steps = STEPS): string[] => [
   'train',
-  '--data', 'mnist',
+  '--data', 'mnist-embedded',
   '--preset', 'tiny',
   '--steps', String(steps),
   '--batch-size', '4',
@@ -219,7 +219,7 @@ describe('kill test', () => {
   ] as const)('%s: %s ends it cleanly, says what was kept, exit 0, a loadable checkpoint', async (phase, signal, ready, extra) => {
     const out = mkdtempSync(join(tmpdir(), `kill-${phase}-`));
     dirs.push(out);
-    const args = ['train', '--data', 'mnist', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--limit', '16', '--seed', '5', '--backend', 'wasm', '--workers', '1', '--no-progress', '--out', out, ...extra];
+    const args = ['train', '--data', 'mnist-embedded', '--preset', 'tiny', '--steps', '2', '--batch-size', '4', '--limit', '16', '--seed', '5', '--backend', 'wasm', '--workers', '1', '--no-progress', '--out', out, ...extra];
     const r = await new Promise<Outcome>((resolve, reject) => {
       const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
       let stderr = '';

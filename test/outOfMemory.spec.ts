@@ -25,7 +25,7 @@ const runCli = (args: string[]) =>
 describe('out of wasm memory', () => {
   it('train: the paper PixelCNN at batch 4096 stops with an error naming the step, the batch and what to change', async () => {
     const out = join(root, 'run');
-    const r = await runCli(['train', '--preset', 'paper', '--data', 'mnist', '--binarize', 'stochastic', '--batch-size', '4096', '--limit', '4096', '--validation', '16', '--steps', '1', '--samples', '0', '--no-progress', '--workers', '1', '--backend', 'wasm', '--out', out]);
+    const r = await runCli(['train', '--preset', 'paper', '--data', 'mnist-embedded', '--binarize', 'stochastic', '--batch-size', '4096', '--limit', '4096', '--validation', '16', '--steps', '1', '--samples', '0', '--no-progress', '--workers', '1', '--backend', 'wasm', '--out', out]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/step 1: gradients of 4096 images: the wasm backend ran out of memory .*4 GiB.*--batch-size.*--workers/);
     expect(existsSync(out)).toBe(false);

@@ -228,7 +228,7 @@ describe('the package as a user gets it', () => {
     expect(help.stdout).toMatch(/\btrain\b.*\n[\s\S]*\beval\b[\s\S]*\bsample\b/);
 
     const out = join(work, 'run');
-    const args = ['--offline', 'pixelstreams', 'train', '--data', 'mnist', '--binarize', 'threshold', '--preset', 'tiny', '--steps', '2',
+    const args = ['--offline', 'pixelstreams', 'train', '--data', 'mnist-embedded', '--binarize', 'threshold', '--preset', 'tiny', '--steps', '2',
       '--batch-size', '8', '--samples', '1', '--validation', '50', '--limit', '200', '--workers', '2', '--no-progress', '--out', out];
     const r = await ok('npx', args, project);
     console.log(`[package] npx pixelstreams train …:\n${(r.stderr + r.stdout).trim().replace(/^/gm, '  ')}`);

@@ -19,6 +19,15 @@ export { decodePng, checkPngShape, encodePngGrid, type DecodedPng, type PngGridO
 export { decodePngFiles, readPngFolder, sortFileNames, isPngName } from './pngFolder.js';
 export { embeddedMnist, decodeEmbeddedMnist, embeddedMnistDir, MNIST_SIDE, type EmbeddedMnistOptions } from './mnistEmbedded.js';
 export {
+  officialMnist,
+  binarizedMnistTest,
+  officialMnistDir,
+  officialMnistFiles,
+  MNIST_TEST_BINARIZATION_SEED,
+  MNIST_OFFICIAL_COUNTS,
+  type MnistPart,
+} from './mnistOfficial.js';
+export {
   binarizeThreshold,
   binarizeStochastic,
   binarizationState,
