@@ -9,6 +9,7 @@ import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
+import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectBackend, BACKENDS, type BackendInfo } from '../src/backend.js';
 import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
@@ -22,6 +23,7 @@ import { writeReport } from './report.js';
 import { checkEvalOut, checkSampleOut } from './runFolder.js';
 import { checkEvaluationHeap, run, type RunError } from './run.js';
 import { collectSamples, writeGrid } from './sample.js';
+import { materializeRun, pretrainedListing, resolvePretrained } from './pretrained.js';
 
 export { defaultWorkers } from './run.js';
 
@@ -109,10 +111,27 @@ const heldOutImages = async (runDir: string): Promise<readonly Uint8Array[]> => 
   return E.isRight(sets) ? sets.right.heldOut.records.slice(0, 16).map((r) => r.pixels) : [];
 };
 
-const serveCommand = async (flags: { run: string; port: string; host: string; backend?: string }) => {
+/** --run DIR or --pretrained NAME (copied into a temporary run folder, removed by `done`). */
+const runOrPretrained = (flags: { run?: string; pretrained?: string }): { runDir: string; done: () => void } => {
+  if ((flags.run === undefined) === (flags.pretrained === undefined))
+    return usage(`expected --run DIR or --pretrained NAME (one of them), found ${flags.run === undefined ? 'neither' : 'both'}`);
+  if (flags.run !== undefined) return { runDir: resolve(flags.run), done: () => {} };
+  const runDir = orFail(materializeRun(flags.pretrained!));
+  return { runDir, done: () => rmSync(runDir, { recursive: true, force: true }) };
+};
+
+const serveCommand = async (flags: { run?: string; pretrained?: string; port: string; host: string; backend?: string }) => {
+  const { runDir, done } = runOrPretrained(flags);
+  try {
+    await serveFolder(runDir, flags);
+  } finally {
+    done();
+  }
+};
+
+const serveFolder = async (runDir: string, flags: { port: string; host: string; backend?: string }) => {
   await startBackend(flags.backend);
   const { serveRun } = await import('./serve.js');
-  const runDir = resolve(flags.run);
   orFail(E.map(() => undefined)(loadLatestCheckpoint(runDir)));
   const h = await serveRun({ runDir, port: port(flags.port), host: flags.host, dataImages: heldOutImages });
   log(`serving ${runDir} at ${h.url} (Ctrl-C to stop)`);
@@ -125,10 +144,13 @@ const serveCommand = async (flags: { run: string; port: string; host: string; ba
   log('stopped');
 };
 
-const exportCommand = async (flags: { run: string; out: string }) => {
+const exportCommand = async (flags: { run?: string; pretrained?: string; out: string }) => {
   const { exportSite } = await import('./export.js');
-  const site = orFail(await exportSite(resolve(flags.run), resolve(flags.out)));
-  log(`exported ${flags.run} (step ${site.step}) to ${site.outDir}: ${site.files.length} files; serve it with any file server, e.g. python3 -m http.server -d ${flags.out}`);
+  const { runDir, done } = runOrPretrained(flags);
+  const site = await exportSite(runDir, resolve(flags.out)).finally(done);
+  orFail(site);
+  if (E.isLeft(site)) return;
+  log(`exported ${flags.run ?? `pretrained ${flags.pretrained}`} (step ${site.right.step}) to ${site.right.outDir}: ${site.right.files.length} files; serve it with any file server, e.g. python3 -m http.server -d ${flags.out}`);
 };
 
 /** --likelihood (softmax is the categorical kind) and --mixture-components as a likelihood spec. */
@@ -202,10 +224,22 @@ const trainCommand = async (flags: TrainFlags) => {
   if (json) process.stdout.write(`${JSON.stringify(result.right.report, null, 2)}\n`);
 };
 
-/** A checkpoint named directly, or the last one of a run folder. */
-const loadModelFrom = (opts: { checkpoint?: string; run?: string }): { contents: CheckpointContents; path: string } => {
+/** Exactly one of --checkpoint, --run, --pretrained (a usage error otherwise). */
+const MODEL_SOURCES = 'expected --checkpoint PATH, --run DIR or --pretrained NAME';
+const checkModelSource = (opts: { checkpoint?: string; run?: string; pretrained?: string }): void => {
+  const given = (['checkpoint', 'run', 'pretrained'] as const).filter((k) => opts[k] !== undefined);
+  if (given.length === 0) usage(`${MODEL_SOURCES}, found none`);
+  if (given.length > 1) usage(`${MODEL_SOURCES} (one of them), found ${given.map((k) => `--${k}`).join(' and ')}`);
+};
+
+/** A checkpoint named directly, the last one of a run folder, or a pretrained model of the package. */
+const loadModelFrom = (opts: { checkpoint?: string; run?: string; pretrained?: string }): { contents: CheckpointContents; path: string } => {
+  if (opts.pretrained) {
+    const { dir } = orFail(resolvePretrained(opts.pretrained));
+    return { contents: orFail(loadCheckpoint(dir)), path: dir };
+  }
   if (opts.checkpoint) return { contents: orFail(loadCheckpoint(opts.checkpoint)), path: opts.checkpoint };
-  if (!opts.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
+  if (!opts.run) return usage(`${MODEL_SOURCES}, found none`);
   const latest = orFail(loadLatestCheckpoint(opts.run));
   if (O.isNone(latest)) return fail(new Error(`${opts.run}: expected a run folder with checkpoints, found none`));
   return latest.value;
@@ -214,6 +248,7 @@ const loadModelFrom = (opts: { checkpoint?: string; run?: string }): { contents:
 interface EvalFlags {
   checkpoint?: string;
   run?: string;
+  pretrained?: string;
   data?: string;
   binarize?: BinarizeMode;
   limit?: number;
@@ -225,7 +260,7 @@ interface EvalFlags {
 }
 
 const evalCommand = async (flags: EvalFlags) => {
-  if (!flags.checkpoint && !flags.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
+  checkModelSource(flags);
   if (flags.out) orFail(checkEvalOut(resolve(flags.out), 'eval-report.json'));
   const backend = await startBackend(flags.backend);
   const { contents, path } = loadModelFrom(flags);
@@ -261,6 +296,7 @@ const evalCommand = async (flags: EvalFlags) => {
 interface SampleFlags {
   checkpoint?: string;
   run?: string;
+  pretrained?: string;
   count: number;
   batchSize?: number;
   seed: number;
@@ -292,7 +328,7 @@ const classFlag = (flag: string | undefined, contents: CheckpointContents, path:
 };
 
 const sampleCommand = async (flags: SampleFlags) => {
-  if (!flags.checkpoint && !flags.run) return usage('expected --checkpoint PATH or --run DIR, found neither');
+  checkModelSource(flags);
   if (flags.complete && flags.keepRows === undefined) return usage('--keep-rows: expected an integer with --complete, found nothing');
   if (!flags.complete && flags.keepRows !== undefined) return usage('--keep-rows: expected only with --complete, found it without');
   orFail(checkSampleOut(resolve(flags.out)));
@@ -450,6 +486,7 @@ export const buildProgram = (): Command => {
     .description('mean NLL (nats) and bits/dim of a checkpoint on a data set')
     .option('--checkpoint <path>', 'checkpoint folder (…/checkpoints/step-N)')
     .option('--run <dir>', 'a run folder: its last checkpoint')
+    .option('--pretrained <name>', 'a pretrained model shipped in the package (pixelstreams pretrained lists them)')
     .option('--data <source>', `${DATA_HELP} (default: the run's held-out source: its --test-data, mnist's official test set, else its training data)`)
     .addOption(new Option('--binarize <mode>', "default: the run's").choices(['none', 'threshold', 'stochastic']))
     .option('--limit <n>', 'evaluate the first N images', int('--limit', 1))
@@ -465,6 +502,7 @@ export const buildProgram = (): Command => {
     .description('sample images (or complete given ones) into a PNG grid')
     .option('--checkpoint <path>', 'checkpoint folder (…/checkpoints/step-N)')
     .option('--run <dir>', 'a run folder: its last checkpoint')
+    .option('--pretrained <name>', 'a pretrained model shipped in the package (pixelstreams pretrained lists them)')
     .option('--count <n>', `images to sample (at most ${MAX_SAMPLES})`, int('--count', 1, MAX_SAMPLES), 16)
     .option('--batch-size <n>', 'images sampled together (default min(count, 16))', int('--batch-size', 1, MAX_SAMPLES))
     .option('--seed <n>', 'seed', int('--seed', ...SEED), 1)
@@ -481,7 +519,8 @@ export const buildProgram = (): Command => {
   program
     .command('serve')
     .description('a local dashboard for a run: curves, live samples streamed value by value, completion, sampling in the browser')
-    .requiredOption('--run <dir>', 'the run folder')
+    .option('--run <dir>', 'the run folder')
+    .option('--pretrained <name>', 'a pretrained model shipped in the package, instead of --run')
     .option('--port <n>', 'TCP port (0: any free one)', '8080')
     .option('--host <address>', 'address to bind (anything but 127.0.0.1 exposes the run to the network)', '127.0.0.1')
     .addOption(backendOption())
@@ -490,9 +529,17 @@ export const buildProgram = (): Command => {
   program
     .command('export')
     .description("a self-contained static site (HTML, one script, the run's last checkpoint) that samples in any browser")
-    .requiredOption('--run <dir>', 'the run folder')
+    .option('--run <dir>', 'the run folder')
+    .option('--pretrained <name>', 'a pretrained model shipped in the package, instead of --run')
     .requiredOption('--out <dir>', 'a new or empty folder')
     .action(exportCommand);
+
+  program
+    .command('pretrained')
+    .description('the pretrained models shipped in the package, with their figures on held-out data and the command that made each')
+    .action(() => {
+      process.stdout.write(`${pretrainedListing().join('\n')}\n`);
+    });
 
   return program;
 };

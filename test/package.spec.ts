@@ -192,11 +192,12 @@ describe('the package as a user gets it', () => {
   it('ships compiled JavaScript, declarations, the wasm kernels and the bin; not the sources or specs', () => {
     const files = packed.files.map((f) => f.path);
     for (const f of ['package.json', 'README.md', 'bin/pixelstreams.js', 'dist/index.js', 'dist/index.d.ts', 'dist/props/index.js',
-      'dist/props/vitest.js', 'dist/pipelines/cli.js', 'dist/src/train/worker-entry.js', 'dist/src/kernels/causalConv.wasm', 'dist/src/kernels/lstmScan.wasm'])
+      'dist/props/vitest.js', 'dist/pipelines/cli.js', 'dist/src/train/worker-entry.js', 'dist/src/kernels/causalConv.wasm', 'dist/src/kernels/lstmScan.wasm',
+      'pretrained/mnist-binary-small/model.json', 'pretrained/mnist-binary-small/weights.bin', 'pretrained/mnist-binary-small/pretrained.json'])
       expect(files, f).toContain(f);
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => /\.spec\./.test(f))).toEqual([]);
-    expect(files.filter((f) => !/^(dist\/|bin\/|package\.json$|README\.md$|props\/README\.md$|LICENSE)/.test(f))).toEqual([]);
+    expect(files.filter((f) => !/^(dist\/|bin\/|pretrained\/|package\.json$|README\.md$|props\/README\.md$|LICENSE)/.test(f))).toEqual([]);
     // the installed tree has neither tsx nor vitest (an optional peer) to lean on
     expect(existsSync(join(project, 'node_modules', 'pixelstreams', 'dist', 'index.js'))).toBe(true);
     expect(existsSync(join(project, 'node_modules', 'tsx'))).toBe(false);
@@ -241,6 +242,11 @@ describe('the package as a user gets it', () => {
     expect(report.training.step).toBe(2);
     expect(Number.isFinite(report.training.lastLoss)).toBe(true);
     expect(existsSync(join(out, 'samples.png'))).toBe(true);
+    // the shipped pretrained models are found from the installed package
+    const listed = await ok('npx', ['--offline', 'pixelstreams', 'pretrained'], project);
+    expect(listed.stdout).toMatch(/^mnist-binary-small {2}\d+\.\d\d nats on mnist:test-binarized/m);
+    const sampled = await ok('npx', ['--offline', 'pixelstreams', 'sample', '--pretrained', 'mnist-binary-small', '--count', '1', '--out', join(work, 'pre.png')], project);
+    expect(JSON.parse(sampled.stdout).checkpoint).toBe(join(project, 'node_modules', 'pixelstreams', 'pretrained', 'mnist-binary-small'));
   });
 
   it('(c) tsc type-checks consumer files against the published types, and rejects the broken one', async () => {
