@@ -9,7 +9,6 @@ import type { LikelihoodSpec } from '../src/likelihoods/types.js';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
-import { rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { selectBackend, BACKENDS, type BackendInfo } from '../src/backend.js';
 import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
@@ -23,7 +22,7 @@ import { writeReport } from './report.js';
 import { checkEvalOut, checkSampleOut } from './runFolder.js';
 import { checkEvaluationHeap, run, type RunError } from './run.js';
 import { collectSamples, writeGrid } from './sample.js';
-import { materializeRun, pretrainedListing, resolvePretrained } from './pretrained.js';
+import { materializeRun, pretrainedListing, removeMaterialized, resolvePretrained } from './pretrained.js';
 
 export { defaultWorkers } from './run.js';
 
@@ -117,7 +116,7 @@ const runOrPretrained = (flags: { run?: string; pretrained?: string }): { runDir
     return usage(`expected --run DIR or --pretrained NAME (one of them), found ${flags.run === undefined ? 'neither' : 'both'}`);
   if (flags.run !== undefined) return { runDir: resolve(flags.run), done: () => {} };
   const runDir = orFail(materializeRun(flags.pretrained!));
-  return { runDir, done: () => rmSync(runDir, { recursive: true, force: true }) };
+  return { runDir, done: () => removeMaterialized(runDir) };
 };
 
 const serveCommand = async (flags: { run?: string; pretrained?: string; port: string; host: string; backend?: string }) => {

@@ -14,7 +14,7 @@
 // take --pretrained NAME. Each model must fit PRETRAINED_BUDGET (pretrained.spec.ts checks it).
 
 import * as E from 'fp-ts/lib/Either.js';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -168,23 +168,28 @@ export const pretrainedListing = (root: string = pretrainedRoot()): string[] =>
   });
 
 /**
- * A temporary run folder holding a shipped model as its one checkpoint (plus its report and
- * pictures), for the commands that work on run folders (serve, export). The caller removes it.
+ * A temporary run folder named NAME holding a shipped model as its one checkpoint (plus its report
+ * and pictures), for the commands that work on run folders (serve, export). It is made inside a
+ * fresh temporary folder, which the caller removes with removeMaterialized.
  */
 export const materializeRun = (name: string, root: string = pretrainedRoot()): E.Either<Error, string> => {
   const p = resolvePretrained(name, root);
   if (E.isLeft(p)) return p;
-  const run = mkdtempSync(join(tmpdir(), `pixelstreams-pretrained-${name}-`));
+  const run = join(mkdtempSync(join(tmpdir(), 'pixelstreams-pretrained-')), name);
   const ckpt = join(checkpointsDir(run), stepDirName(p.right.claim.step));
   try {
     mkdirSync(ckpt, { recursive: true });
     for (const f of [MANIFEST_FILE, WEIGHTS_FILE]) copyFileSync(join(p.right.dir, f), join(ckpt, f));
     for (const f of ['report.json', 'samples.png', 'loss.png']) if (existsSync(join(p.right.dir, f))) copyFileSync(join(p.right.dir, f), join(run, f));
   } catch (e) {
+    removeMaterialized(run);
     return E.left(new Error(`${run}: cannot copy the pretrained model ${name} (${(e as Error).message})`));
   }
   return E.right(resolve(run));
 };
+
+/** Remove a folder made by materializeRun (and the temporary folder around it). */
+export const removeMaterialized = (run: string): void => rmSync(dirname(run), { recursive: true, force: true });
 
 // ── Building a shipped model: `npm run pretrain -- NAME` ─────────────────────────────────────────
 
