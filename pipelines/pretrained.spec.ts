@@ -3,7 +3,7 @@
 // of it, whose figure the claim records beside the whole set's); the CLI lists them and takes
 // --pretrained NAME in eval, sample and export.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
@@ -16,7 +16,9 @@ import { runCli } from '../test/cliInProcess.js';
 import { decodeRunConfig } from './config.js';
 import { binarization, readSource } from './data.js';
 import { evaluateSet } from './evaluate.js';
+import { idxImages } from '../test/fixtures/data.js';
 import {
+  buildPretrained,
   budgetErrors,
   checkClaim,
   CLAIM_FILE,
@@ -140,6 +142,48 @@ describe('pretrained models in the package', () => {
       `${join(empty, 'mnist-binary-small', CLAIM_FILE)}: expected the pretrained model's claim, found no such file (build it: npm run pretrain -- mnist-binary-small)`,
     );
     expect(() => right(resolvePretrained('mnist-huge'))).toThrow(/^--pretrained: expected one of mnist-binary-small, mnist-8bit-small.*, found 'mnist-huge'$/);
+  });
+});
+
+describe('npm run pretrain -- NAME (buildPretrained)', () => {
+  it('trains the recipe, writes the folder with its claim, re-packages a finished run without training, refuses a run made otherwise', async () => {
+    const dir = mkdtempSync(join(tmp, 'build-'));
+    const test = join(dir, 'test.idx');
+    writeFileSync(test, idxImages(12, 28, 28));
+    const train = ['--data', 'mnist-embedded', '--limit', '16', '--test-data', `idx:${test}`, '--binarize', 'threshold', '--preset', 'tiny',
+      '--steps', '2', '--batch-size', '4', '--workers', '1', '--samples', '0', '--no-progress', '--backend', 'wasm'];
+    const recipe = { name: 'tiny-test', description: 'a test', train, unit: 'nats' as const, checkImages: 5 };
+    const lines: string[] = [];
+    const opts = { root: join(dir, 'pretrained'), runsDir: join(dir, 'runs'), recipes: [recipe], log: (l: string) => lines.push(l) };
+    const claim = right(await buildPretrained('tiny-test', opts));
+    expect(claim.heldOut).toBe(`idx:${test}`);
+    expect(claim.figure.images).toBe(12);
+    expect(claim.check.images).toBe(5);
+    expect(claim.step).toBe(2);
+    expect(claim.command).toBe(`pixelstreams train ${train.join(' ')}`);
+    expect(right(readClaim('tiny-test', opts.root))).toEqual(claim);
+    const folder = join(opts.root, 'tiny-test');
+    expect(readdirSync(folder).sort()).toEqual(['loss.png', 'model.json', 'pretrained.json', 'report.json', 'samples.png', 'weights.bin']);
+    expect(claim.bytes).toBe(folderBytes(folder));
+    const report = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8'));
+    expect(report.evaluation.meanNll).toBe(claim.figure.meanNll);
+    // the shipped weights are the run's last checkpoint, byte for byte
+    expect(readFileSync(join(folder, 'weights.bin'))).toEqual(readFileSync(join(opts.runsDir, 'tiny-test', 'checkpoints', 'step-00000002', 'weights.bin')));
+    const grid = PNG.sync.read(readFileSync(join(folder, 'samples.png')));
+    expect([grid.width, grid.height]).toEqual([8 * 56 + 7, 8 * 56 + 7]); // 64 samples, 8 × 8, scale 2
+    // again: the run is finished, so it is packaged again without training
+    lines.length = 0;
+    expect(right(await buildPretrained('tiny-test', opts)).figure).toEqual(claim.figure);
+    expect(lines.join('\n')).toMatch(/is finished .*packaging it/);
+    expect(lines.join('\n')).not.toMatch(/pixelstreams train/);
+    // an edited recipe does not resume or package a run made by other arguments
+    const edited = { ...opts, recipes: [{ ...recipe, train: train.map((a) => (a === '2' ? '3' : a)) }] };
+    const other = await buildPretrained('tiny-test', edited);
+    expect(E.isLeft(other) ? other.left.message : 'built').toMatch(
+      /tiny-test\.args\.json: expected the recipe's arguments \[.*"3".*\], found \[.*\] \(the run was made otherwise; remove .* to train it again\)$/,
+    );
+    const unknown = await buildPretrained('nope', opts);
+    expect(E.isLeft(unknown) ? unknown.left.message : 'built').toBe("pretrain: expected one of tiny-test, found 'nope'");
   });
 });
 

@@ -63,6 +63,8 @@ export const PRETRAINED_BUDGET = { perModelBytes: 2 * 2 ** 20, totalBytes: 6 * 2
 export const CLAIM_TOLERANCE: Readonly<Record<FigureUnit, number>> = { nats: 0.5, 'bits/dim': 0.01 };
 
 export const CLAIM_FILE = 'pretrained.json';
+/** runs/pretrain/NAME.args.json, beside the run folder: the recipe arguments the run was started with. */
+export const PRETRAIN_ARGS_SUFFIX = '.args.json';
 export const PRETRAINED_FILES = [MANIFEST_FILE, WEIGHTS_FILE, 'report.json', CLAIM_FILE, 'samples.png', 'loss.png'] as const;
 
 const Figure = t.type({ images: t.number, meanNll: t.number, bitsPerDim: t.number });
@@ -199,6 +201,8 @@ export interface BuildOptions {
   /** Where the training runs go (default: runs/pretrain under the working directory). */
   readonly runsDir?: string;
   readonly log?: (line: string) => void;
+  /** The registry to find NAME in (default PRETRAINED_RECIPES; tests pass their own). */
+  readonly recipes?: readonly PretrainedRecipe[];
 }
 
 /** Samples in the folder's samples.png (an 8 × 8 grid, seed 1). */
@@ -219,8 +223,9 @@ const finishedRun = (out: string, step: number | undefined): boolean => {
   if (step === undefined || !existsSync(join(out, 'report.json'))) return false;
   const rep = readJsonFile(join(out, 'report.json'), 'a run report');
   if (E.isLeft(rep)) return false;
-  const r = rep.right as { training?: { step?: unknown }; evaluation?: { complete?: unknown } };
-  return r.training?.step === step && r.evaluation?.complete === true;
+  const r = rep.right as { training?: { step?: unknown; stoppedBy?: unknown }; evaluation?: { complete?: unknown } };
+  // Stopped by a signal: resume it. Stopped by its steps or its time limit: it is done.
+  return r.training?.step === step && r.training?.stoppedBy !== 'signal' && r.evaluation?.complete === true;
 };
 
 /**
@@ -231,14 +236,30 @@ const finishedRun = (out: string, step: number | undefined): boolean => {
  */
 export const buildPretrained = async (name: string, options: BuildOptions = {}): Promise<E.Either<Error, PretrainedClaim>> => {
   const log = options.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  const recipe = recipeFor(name);
-  if (E.isLeft(recipe)) return E.left(new Error(recipe.left.message.replace('--pretrained', 'pretrain')));
+  const recipes = options.recipes ?? PRETRAINED_RECIPES;
+  const found = recipes.find((x) => x.name === name);
+  const recipe = found ? E.right(found) : E.left(new Error(`pretrain: expected one of ${recipes.map((x) => x.name).join(', ')}, found '${name}'`));
+  if (E.isLeft(recipe)) return recipe;
   const r = recipe.right;
   const root = options.root ?? pretrainedRoot();
   const out = resolve(options.runsDir ?? 'runs/pretrain', name);
   const { listCheckpoints, loadLatestCheckpoint, disposeCheckpoint } = await import('../src/checkpoint/checkpoint.js');
   const checkpoints = existsSync(out) ? listCheckpoints(out) : [];
   const command = `pixelstreams train ${r.train.join(' ')}`;
+  // The run folder records the arguments it was started with: a recipe edited since is not
+  // resumed or packaged under the new arguments.
+  const argsFile = `${out}${PRETRAIN_ARGS_SUFFIX}`;
+  if (checkpoints.length > 0) {
+    const was = existsSync(argsFile) ? readJsonFile(argsFile, 'the arguments of a pretrain run') : E.right(null);
+    if (E.isLeft(was)) return was;
+    if (JSON.stringify(was.right) !== JSON.stringify(r.train))
+      return E.left(new Error(`${argsFile}: expected the recipe's arguments ${JSON.stringify(r.train)}, found ${JSON.stringify(was.right)} (the run was made otherwise; remove ${out} to train it again)`));
+  } else {
+    const { writeFileAtomic } = await import('../src/fsAtomic.js');
+    mkdirSync(dirname(out), { recursive: true });
+    const w = writeFileAtomic(argsFile, `${JSON.stringify(r.train)}\n`);
+    if (E.isLeft(w)) return w;
+  }
   if (finishedRun(out, checkpoints[checkpoints.length - 1]?.step)) {
     // Its report covers the whole run: resuming would only replace it by one of an empty resume.
     log(`pretrain ${name}: ${out} is finished (its report evaluates its last checkpoint); packaging it (remove the folder to train again)`);
@@ -257,6 +278,10 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
   if (!ev || ev.complete !== true || typeof ev.meanNll !== 'number' || typeof ev.bitsPerDim !== 'number' || typeof ev.images !== 'number')
     return E.left(new Error(`${join(out, 'report.json')}: evaluation: expected a complete evaluation of the held-out set, found ${JSON.stringify(ev ?? null)}`));
 
+  // Re-measure on the backend the run evaluated on (a finished run was not trained in this process).
+  const { selectBackend } = await import('../src/backend.js');
+  const backend = await selectBackend(rep.backend?.name);
+  if (E.isLeft(backend)) return backend;
   const latest = loadLatestCheckpoint(out);
   if (E.isLeft(latest)) return latest;
   if (latest.right._tag === 'None') return E.left(new Error(`${out}: expected a checkpoint, found none`));
@@ -297,7 +322,7 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
       name, command, train: [...r.train], unit: r.unit, data: cfg.right.data, heldOut, step: contents.step, parameters,
       figure: { images: ev.images, meanNll: ev.meanNll, bitsPerDim: ev.bitsPerDim },
       check: { images: check.images, meanNll: check.meanNll, bitsPerDim: check.bitsPerDim },
-      backend: rep.backend?.name ?? 'unknown',
+      backend: backend.right.name,
     };
     // The claim file's own size counts too: measure with a placeholder of the same width.
     const size = (bytes: number) => `${JSON.stringify({ ...claimWithout, bytes }, null, 2)}\n`;
@@ -306,7 +331,7 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
     bytes = others + Buffer.byteLength(size(bytes));
     files[CLAIM_FILE] = size(bytes);
     const sizes: Record<string, number> = { [name]: bytes };
-    for (const other of PRETRAINED_RECIPES)
+    for (const other of recipes)
       if (other.name !== name && existsSync(join(root, other.name))) sizes[other.name] = folderBytes(join(root, other.name));
     const over = budgetErrors(sizes);
     if (over.length) return E.left(new Error(`pretrain ${name}: ${over.join('; ')}; nothing written`));
