@@ -38,7 +38,7 @@ const snapshot = (dir: string): Record<string, string> => {
   return out;
 };
 
-const tiny = ['--data', 'mnist-embedded', '--preset', 'tiny', '--limit', '24', '--validation', '8', '--batch-size', '4', '--binarize', 'threshold', '--no-progress', '--workers', '1', '--backend', 'wasm'];
+const tiny = ['--preset', 'tiny', '--limit', '24', '--validation', '8', '--eval-limit', '8', '--batch-size', '4', '--binarize', 'threshold', '--no-progress', '--workers', '1', '--backend', 'wasm'];
 
 let runDir: string;
 let ckpt: string;
