@@ -79,7 +79,7 @@ export const estimateTotalSteps = (timing: StepTiming): number | undefined => {
   if (done < ESTIMATE_AFTER_STEPS && timing.elapsedSeconds < 0.05 * timing.limitSeconds) return undefined;
   const periodMs = (timing.marks[done - 1]! - timing.marks[0]!) / (done - 1);
   const leftSeconds = ESTIMATE_MARGIN * timing.limitSeconds - timing.elapsedSeconds;
-  const more = periodMs > 0 ? Math.max(0, Math.floor((leftSeconds * 1000) / periodMs)) : timing.maxSteps;
+  const more = periodMs > 0 ? Math.max(0, Math.floor((leftSeconds * 1000) / periodMs + 1e-9)) : timing.maxSteps;
   return Math.max(timing.step, 1, Math.min(timing.maxSteps, timing.step + more));
 };
 
