@@ -12,8 +12,8 @@
 // this run's config (data order and binarization are pure in seed and step).
 //
 // A cosine or linear schedule ends at --steps. Under --time-limit it ends where the time runs out:
-// after 20 steps (or 5% of the limit) the mean step time gives the step the limit will allow
-// (src/train/schedule.ts estimateTotalSteps, planning for 97% of what is left), the schedule's
+// after 5% of the limit (and at least 3 steps) the mean step time gives the step the limit will
+// allow (src/train/schedule.ts estimateTotalSteps, planning for 95% of the limit), the schedule's
 // length is fixed there and recorded in the optimizer (schedule.totalSteps, schedule.fixedAt) of
 // every later checkpoint, and training ends at that step; a resumed run keeps that length, so it
 // continues bitwise as the uninterrupted run would.
@@ -139,6 +139,8 @@ export interface TrainContext {
   readonly stop: StopSignal;
   /** Stop after this many seconds of training (a checkpoint is written). */
   readonly timeLimitSeconds?: number;
+  /** Milliseconds for the time limit and the schedule's estimate (tests); default performance.now. */
+  readonly clock?: () => number;
   readonly log: (line: string) => void;
 }
 
@@ -202,8 +204,9 @@ export const runTraining = async (
     });
   }
 
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
+  const clock = ctx.clock ?? (() => performance.now());
+  const started = clock();
+  const elapsed = () => (clock() - started) / 1000;
   let stoppedBy: TrainOutcome['stoppedBy'] = 'steps';
   const isFinal = (e: TrainEvent): boolean => {
     if (e.metrics.step >= cfg.steps) return true;
@@ -226,7 +229,7 @@ export const runTraining = async (
   const beforeStep =
     limit !== undefined && needsEstimate(state.optimizer.schedule)
       ? (s: TrainState<ModelSpec>): TrainState<ModelSpec> => {
-          if (s.step > startStep) marks.push(performance.now()); // the end of the previous step
+          if (s.step > startStep) marks.push(clock()); // the end of the previous step
           if (!needsEstimate(s.optimizer.schedule)) return s;
           const total = estimateTotalSteps({ marks, elapsedSeconds: elapsed(), limitSeconds: limit, step: s.step, maxSteps: cfg.steps });
           if (total === undefined) return s;

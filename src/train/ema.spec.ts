@@ -59,7 +59,7 @@ describe('weight average (EMA)', () => {
     const ema = { decay: 0.9995, warmup: true };
     const weightOfStart = (e: EmaConfig, n: number) => {
       // θ₀ = 1, then θ_t = 0: what is left of θ₀ is its weight.
-      let avg = tf.scalar(1);
+      let avg: tf.Tensor = tf.scalar(1);
       const zero = tf.scalar(0);
       for (let t = 1; t <= n; t++) {
         const next = emaUpdate(avg, zero, emaDecayAt(e, t));

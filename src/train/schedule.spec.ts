@@ -47,20 +47,22 @@ describe('learning-rate schedules', () => {
 describe('the length of a time-bounded schedule', () => {
   const uniform = (n: number, ms: number) => Array.from({ length: n }, (_, i) => 1000 + i * ms);
 
-  it('is not fixed before 3 steps, nor before 20 steps while under 5% of the limit has passed', () => {
+  it('is not fixed before 3 steps, nor before 5% of the limit has passed', () => {
     expect(estimateTotalSteps({ marks: uniform(2, 100), elapsedSeconds: 100, limitSeconds: 100, step: 2, maxSteps: 1e9 })).toBeUndefined();
-    expect(estimateTotalSteps({ marks: uniform(19, 10), elapsedSeconds: 0.2, limitSeconds: 100, step: 19, maxSteps: 1e9 })).toBeUndefined();
-    expect(estimateTotalSteps({ marks: uniform(3, 10), elapsedSeconds: 6, limitSeconds: 100, step: 3, maxSteps: 1e9 })).toBeDefined();
+    expect(estimateTotalSteps({ marks: uniform(500, 10), elapsedSeconds: 4.9, limitSeconds: 100, step: 500, maxSteps: 1e9 })).toBeUndefined();
+    expect(estimateTotalSteps({ marks: uniform(3, 10), elapsedSeconds: 5, limitSeconds: 100, step: 3, maxSteps: 1e9 })).toBeDefined();
   });
 
-  it('is the step the limit allows at the measured period (97% of what is left), capped by --steps, never behind', () => {
-    // 20 steps 100 ms apart after 2.5 s of a 60 s limit: (0.97·60 − 2.5) s / 0.1 s = 557 more steps.
-    const timing = { marks: uniform(20, 100), elapsedSeconds: 2.5, limitSeconds: 60, step: 20, maxSteps: 1e9 };
-    expect(estimateTotalSteps(timing)).toBe(20 + Math.floor((0.97 * 60 - 2.5) * 10));
+  it('is the step the limit allows at the measured period (95% of the limit), capped by --steps, never behind', () => {
+    // 50 steps 100 ms apart after 5 s of a 100 s limit: (0.95·100 − 5) s / 0.1 s = 900 more steps.
+    const timing = { marks: uniform(50, 100), elapsedSeconds: 5, limitSeconds: 100, step: 50, maxSteps: 1e9 };
+    expect(estimateTotalSteps(timing)).toBe(950);
     expect(estimateTotalSteps({ ...timing, maxSteps: 300 })).toBe(300);
-    expect(estimateTotalSteps({ ...timing, elapsedSeconds: 70 })).toBe(20);
+    expect(estimateTotalSteps({ ...timing, elapsedSeconds: 120 })).toBe(50);
     // A resumed run counts from its own step.
-    expect(estimateTotalSteps({ ...timing, step: 1020 })).toBe(1020 + Math.floor((0.97 * 60 - 2.5) * 10));
+    expect(estimateTotalSteps({ ...timing, step: 1050 })).toBe(1950);
+    // Negative control: a slower period gives fewer steps.
+    expect(estimateTotalSteps({ ...timing, marks: uniform(50, 200) })).toBe(500);
   });
 
   it('once fixed, is recorded with the step it was fixed at and no longer estimated', () => {

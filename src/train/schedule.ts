@@ -62,21 +62,20 @@ export interface StepTiming {
   readonly maxSteps: number;
 }
 
-/** Steps measured before the estimate is fixed (or fewer, once 5% of the time is gone; never under 3). */
-export const ESTIMATE_AFTER_STEPS = 20;
+/** The share of the time limit measured before the estimate is fixed (at least 3 steps). */
+export const ESTIMATE_AFTER = 0.05;
 /** Of the remaining time, the share the estimate plans for: the rest absorbs slower later steps. */
-export const ESTIMATE_MARGIN = 0.97;
+export const ESTIMATE_MARGIN = 0.95;
 
 /**
  * The step a time-bounded run will reach, from the steps measured so far, or undefined while too
- * few are measured: after ESTIMATE_AFTER_STEPS steps (or 5% of the time limit, with at least 3),
- * the mean period of the steps after the first (which pays for compilation and warm caches) times
- * what is left of ESTIMATE_MARGIN of the limit, capped by the step budget. Pure.
+ * few are measured: once 5% of the time limit has passed and at least 3 steps ended, the mean period
+ * of the steps after the first (which pays for compilation and warm caches) into what is left of
+ * ESTIMATE_MARGIN of the limit, capped by the step budget. Pure.
  */
 export const estimateTotalSteps = (timing: StepTiming): number | undefined => {
   const done = timing.marks.length;
-  if (done < 3) return undefined;
-  if (done < ESTIMATE_AFTER_STEPS && timing.elapsedSeconds < 0.05 * timing.limitSeconds) return undefined;
+  if (done < 3 || timing.elapsedSeconds < ESTIMATE_AFTER * timing.limitSeconds) return undefined;
   const periodMs = (timing.marks[done - 1]! - timing.marks[0]!) / (done - 1);
   const leftSeconds = ESTIMATE_MARGIN * timing.limitSeconds - timing.elapsedSeconds;
   const more = periodMs > 0 ? Math.max(0, Math.floor((leftSeconds * 1000) / periodMs + 1e-9)) : timing.maxSteps;
