@@ -77,6 +77,30 @@ describe('weight average from the command line', () => {
     expect(JSON.parse(r.stdout).weights).toBe('average (EMA decay 0.9, warm-up)');
   });
 
+  it("the browser's loader (export and serve pages) reads the average, and a checkpoint without one as before", async () => {
+    // web/ is type-checked with the DOM library (web/tsconfig.json), so it is imported by a path tsc does not follow here.
+    const webLoader = '../web/loadCheckpoint.js';
+    const { parseCheckpoint } = (await import(/* @vite-ignore */ webLoader)) as {
+      parseCheckpoint: (manifest: unknown, bytes: ArrayBuffer, where: string) => Promise<{ params: Record<string, tf.Tensor> }>;
+    };
+    const dir = join(runDir, 'checkpoints', 'step-00000006');
+    const bytes = (f: string) => {
+      const b = readFileSync(join(dir, f));
+      return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+    };
+    const manifest = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+    const web = await parseCheckpoint(manifest, bytes('weights.bin'), dir);
+    const c = checkpointAt(runDir, 6);
+    const avg = modelWeights(c).params;
+    for (const [name, x] of Object.entries(web.params)) expect(Array.from(x.dataSync()), name).toEqual(Array.from(avg[name]!.dataSync()));
+    // Negative control: renamed, the average's entries are skipped like any slot, and the parameters load.
+    const renamed = JSON.parse(JSON.stringify(manifest).replace(/"slot\/ema\//g, '"slot/old-ema/'));
+    const plain = await parseCheckpoint({ ...renamed, pixelstreams: { ...renamed.pixelstreams, checksum: manifest.pixelstreams.checksum } }, bytes('weights.bin'), dir);
+    for (const [name, x] of Object.entries(plain.params)) expect(Array.from(x.dataSync()), name).toEqual(Array.from(c.params[name]!.dataSync()));
+    tf.dispose([...Object.values(web.params), ...Object.values(plain.params)]);
+    disposeCheckpoint(c);
+  });
+
   it('an interrupted run resumed gives bitwise the average (and weights) of one uninterrupted run', async () => {
     const req = (out: string, resume = false) => ({
       flags: { preset: 'tiny', limit: 48, validation: 24, batchSize: 8, binarize: 'threshold' as const, samples: 0, steps: 9, optimizer: 'adam' as const, lr: 0.01, ema: 0.9, lrSchedule: 'cosine' as const, lrFloor: 0.1 },
