@@ -15,6 +15,7 @@ import { defaultOptimizer } from '../src/train/optimizers.js';
 import { runCli } from '../test/cliInProcess.js';
 import { binarization, readSource } from './data.js';
 import { evaluateSet } from './evaluate.js';
+import { collectSamples } from './sample.js';
 import { run } from './run.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { prepareData, reconcileSlots, resumedOptimizer, runTraining } from './train.js';
@@ -99,6 +100,29 @@ describe('weight average from the command line', () => {
     for (const [name, x] of Object.entries(plain.params)) expect(Array.from(x.dataSync()), name).toEqual(Array.from(c.params[name]!.dataSync()));
     tf.dispose([...Object.values(web.params), ...Object.values(plain.params)]);
     disposeCheckpoint(c);
+  });
+
+  it("serve streams samples of the average (the same images as sampling the average in-process, not the raw weights')", async () => {
+    const { serveRun } = await import('./serve.js');
+    const server = await serveRun({ runDir });
+    try {
+      const text = await (await fetch(`${server.url}runs/run/sample?count=2&seed=5`)).text();
+      const served = text
+        .split('\n')
+        .filter((l) => l.startsWith('data: '))
+        .map((l) => JSON.parse(l.slice(6)))
+        .filter((e) => e.kind === 'image')
+        .map((e) => e.pixels as number[]);
+      expect(served).toHaveLength(2);
+      const c = checkpointAt(runDir, 6);
+      const draw = async (params: typeof c.params) => (await collectSamples(bindModel(c.spec, params), { count: 2, seed: 5, temperature: 1 })).images.map((x) => Array.from(x));
+      const [avg, raw] = [await draw(modelWeights(c).params), await draw(c.params)];
+      disposeCheckpoint(c);
+      expect(served).toEqual(avg);
+      expect(served).not.toEqual(raw); // the control: the raw weights draw other images
+    } finally {
+      await server.close();
+    }
   });
 
   it('an interrupted run resumed gives bitwise the average (and weights) of one uninterrupted run', async () => {
