@@ -212,6 +212,10 @@ describe('a time-bounded cosine schedule', () => {
     // Negative control: without a time limit the schedule spans --steps and is not fixed.
     expect(resumedOptimizer(cfg.right, trainingOptimizer(cfg.right)).schedule).toEqual({ kind: 'cosine', floor: 0, totalSteps: 1_000_000 });
     disposeCheckpoint(contents);
+    // Resumed at the end of its fixed schedule, the run trains no more.
+    const again = await runTraining(cfg.right, spec.right, sets.right, { ...ctx, resume: true });
+    if (E.isLeft(again)) throw again.left;
+    expect([again.right.startStep, again.right.step, again.right.images]).toEqual([s.totalSteps, s.totalSteps, 0]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -194,7 +194,10 @@ export const runTraining = async (
       `learning rate: ${schedule.kind === 'exponential' ? `${state.optimizer.learningRate} × ${schedule.gamma}^step` : `${schedule.kind} from ${state.optimizer.learningRate} to ${schedule.floor} of it at step ${schedule.totalSteps}${schedule.fixedAt !== undefined ? ` (fixed at step ${schedule.fixedAt} from step times)` : ctx.timeLimitSeconds !== undefined && needsEstimate(schedule) ? ' (or where --time-limit ends, estimated from step times)' : ''}`}`,
     );
   const startStep = state.step;
-  if (startStep >= cfg.steps) {
+  const fixed = state.optimizer.schedule;
+  // A run at its steps, or at the end of a schedule whose length a time limit fixed, trains no more.
+  const budget = fixed && (fixed.kind === 'cosine' || fixed.kind === 'linear') && fixed.fixedAt !== undefined ? Math.min(cfg.steps, fixed.totalSteps) : cfg.steps;
+  if (startStep >= budget) {
     // Nothing to train: the run is already at (or past) the asked-for step.
     disposeAll(state.params, state.slots);
     const last = existing[existing.length - 1]!;
@@ -229,8 +232,8 @@ export const runTraining = async (
   const beforeStep =
     limit !== undefined && needsEstimate(state.optimizer.schedule)
       ? (s: TrainState<ModelSpec>): TrainState<ModelSpec> => {
-          if (s.step > startStep) marks.push(clock()); // the end of the previous step
           if (!needsEstimate(s.optimizer.schedule)) return s;
+          if (s.step > startStep) marks.push(clock()); // the end of the previous step
           const total = estimateTotalSteps({ marks, elapsedSeconds: elapsed(), limitSeconds: limit, step: s.step, maxSteps: cfg.steps });
           if (total === undefined) return s;
           ctx.log(`learning-rate schedule: ends at step ${total} (fixed at step ${s.step} from ${marks.length} measured steps and --time-limit ${limit})`);
