@@ -222,6 +222,7 @@ interface EvalFlags {
   out?: string;
   progress: boolean;
   seed: number;
+  weights?: 'average' | 'raw';
 }
 
 const evalCommand = async (flags: EvalFlags) => {
@@ -250,7 +251,7 @@ const evalCommand = async (flags: EvalFlags) => {
     disposeCheckpoint(contents);
     return fail(new Error(heap.left.message.replace('--eval-batch-size', '--batch-size')));
   }
-  const weights = modelWeights(contents); // the weight average where the checkpoint has one
+  const weights = modelWeights(contents, flags.weights); // the weight average where the checkpoint has one
   const model = bindModel(contents.spec, weights.params);
   const started = performance.now();
   const ev = await evaluateSet(model, set, { batchSize: flags.batchSize, showProgress: flags.progress }).finally(() => disposeCheckpoint(contents));
@@ -273,6 +274,7 @@ interface SampleFlags {
   keepRows?: number;
   backend?: string;
   class?: string;
+  weights?: 'average' | 'raw';
 }
 
 /** --class as a label: a class index or one of the run's class names; required by a conditional model. */
@@ -323,7 +325,7 @@ const sampleCommand = async (flags: SampleFlags) => {
       return usage(`--keep-rows: expected an integer in 0..${spec.height} (the model's height), found ${flags.keepRows}`);
     }
   }
-  const weights = modelWeights(contents); // the weight average where the checkpoint has one
+  const weights = modelWeights(contents, flags.weights); // the weight average where the checkpoint has one
   const model = bindModel(spec, weights.params);
   const count = known ? known.length : flags.count;
   let lastDraw = 0;
@@ -463,6 +465,7 @@ export const buildProgram = (): Command => {
     .option('--batch-size <n>', 'images per batch', int('--batch-size', 1, 4096), 64)
     .option('--seed <n>', 'seed for stochastic binarization', int('--seed', ...SEED), 2)
     .option('--out <dir>', 'also write eval-report.json there (not inside a checkpoint)')
+    .addOption(new Option('--weights <which>', 'average: the weight average where the run kept one (--ema), else the weights (default); raw: the last update\'s weights').choices(['average', 'raw']))
     .addOption(backendOption())
     .option('--no-progress', 'no progress bar')
     .action(evalCommand);
@@ -482,6 +485,7 @@ export const buildProgram = (): Command => {
     .option('--complete <png>', 'complete these images (one image or a grid written by sample)')
     .option('--keep-rows <n>', 'with --complete: rows kept from the images', int('--keep-rows', 0, 1 << 16))
     .option('--class <n|name>', 'the class to sample, for a class-conditional model (an index or one of its class names)')
+    .addOption(new Option('--weights <which>', 'average: the weight average where the run kept one (--ema), else the weights (default); raw: the last update\'s weights').choices(['average', 'raw']))
     .addOption(backendOption())
     .action(sampleCommand);
 

@@ -70,6 +70,12 @@ describe('weight average from the command line', () => {
     disposeCheckpoint(c);
     expect(Math.abs(avg - raw)).toBeGreaterThan(1e-3); // the control: the two really differ
     expect(report.meanNll).toBeCloseTo(avg, 9);
+    // --weights raw asks for the last update's weights instead.
+    const r2 = await runCli('eval', '--run', runDir, '--data', 'mnist', '--binarize', 'threshold', '--limit', '16', '--no-progress', '--weights', 'raw');
+    expect(r2.code, r2.stderr).toBe(0);
+    const rawReport = JSON.parse(r2.stdout);
+    expect(rawReport.weights).toMatch(/^raw/);
+    expect(rawReport.meanNll).toBeCloseTo(raw, 9);
   });
 
   it('sample reports the average it sampled from', async () => {

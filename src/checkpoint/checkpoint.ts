@@ -98,9 +98,10 @@ export interface ModelWeights {
 /**
  * What evaluation, sampling, serve and export use: the weight average (optimizer.ema) when the
  * checkpoint holds one, else the raw parameters (checkpoints without an average, and every one
- * written before averages existed).
+ * written before averages existed). `prefer: 'raw'` asks for the parameters even where there is an average.
  */
-export const modelWeights = (c: Pick<CheckpointContents<BaseSpec, unknown>, 'optimizer' | 'params' | 'slots'>): ModelWeights => {
+export const modelWeights = (c: Pick<CheckpointContents<BaseSpec, unknown>, 'optimizer' | 'params' | 'slots'>, prefer: 'average' | 'raw' = 'average'): ModelWeights => {
+  if (prefer === 'raw') return { params: c.params, weights: 'raw', description: c.optimizer.ema ? 'raw (the last update\'s weights; asked for with --weights raw)' : 'raw (no weight average in the checkpoint)' };
   const average = c.optimizer.ema ? averageOf(c.params, c.slots) : undefined;
   if (average && c.optimizer.ema)
     return { params: average, weights: 'average', description: `average (EMA decay ${c.optimizer.ema.decay}${c.optimizer.ema.warmup ? ', warm-up' : ''})` };
