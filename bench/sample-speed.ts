@@ -1,0 +1,22 @@
+// Quick timer for the cached samplers alone (no naive, no torch): `npx tsx bench/sample-speed.ts [reps]`.
+// Prints the median seconds for 16 images of the reference PixelCNN at 28×28×1 and 32×32×3, and the
+// time spent in the likelihood's draws alone (the same heads replayed).
+import { selectBackend } from '../src/backend.js';
+import { initModel, presetOrThrow } from '../src/models/registry.js';
+import { samplerFor } from '../src/sampling/session.js';
+import { disposeAll } from '../src/train/step.js';
+import { samplerSeconds } from './sampling.js';
+import { median } from './stats.js';
+
+const b = await selectBackend('wasm');
+if (b._tag === 'Left') throw b.left;
+const reps = Number(process.argv[2] ?? 3);
+for (const [h, w, c] of [[28, 28, 1], [32, 32, 3]] as const) {
+  const spec = presetOrThrow('pixelcnn', 'reference')({ height: h, width: w, channels: c, levels: 256 });
+  const model = initModel(spec, 1);
+  const cached = samplerFor(model, true);
+  samplerSeconds(model, 16, cached, 2 * w * c);
+  const times = Array.from({ length: reps }, () => samplerSeconds(model, 16, cached));
+  console.log(`${h}×${w}×${c}: cached ${median(times).toFixed(3)} s (${times.map((t) => t.toFixed(3)).join(' ')})`);
+  disposeAll(model.params);
+}

@@ -1,0 +1,84 @@
+// The cached samplers' per-pixel product (kernels/causalConv.ts segmentGemm through PixelMemory)
+// against a plain JS sum, in both kernel builds, at sizes that hit every tile edge: M not a multiple
+// of 4, N with 8-wide, 4-wide and single-lane parts, segments of different K and strides.
+import { afterEach, describe, expect, it } from 'vitest';
+import { kernelBuild, relaxedSimdSupported, useKernelBuild, type KernelBuild } from '../kernels/module.js';
+import { Rng } from '../rng.js';
+import { PixelMemory } from './pixelMemory.js';
+
+interface Case {
+  readonly M: number;
+  readonly N: number;
+  readonly ldx: number;
+  readonly ldw: number;
+  readonly ldo: number;
+  readonly segs: readonly { readonly K: number; readonly xOff: number; readonly wOff: number }[];
+}
+
+/** Run one case on a fresh PixelMemory; returns the kernel's acc and the JS reference. */
+const run = (c: Case, seed: number, corrupt = false) => {
+  const rng = Rng.fromSeed(seed, 11);
+  const mem = new PixelMemory();
+  const xs = c.segs.map(() => mem.alloc(c.M * c.ldx));
+  const ws = c.segs.map((s) => mem.alloc(s.K * c.ldw + c.ldw));
+  const acc = mem.alloc(c.M * c.ldo);
+  mem.ready(c.segs.length);
+  const f32 = mem.f32;
+  for (let n = 0; n < f32.length && n < acc + c.M * c.ldo; n++) f32[n] = rng.normal();
+  const expected = f32.slice(acc, acc + c.M * c.ldo);
+  c.segs.forEach((s, i) => {
+    for (let m = 0; m < c.M; m++)
+      for (let n = 0; n < c.N; n++) {
+        let v = 0;
+        for (let k = 0; k < s.K; k++) v += f32[xs[i]! + s.xOff + m * c.ldx + k]! * f32[ws[i]! + s.wOff + k * c.ldw + n]!;
+        expected[m * c.ldo + n]! += v;
+      }
+  });
+  mem.clear();
+  c.segs.forEach((s, i) => mem.seg(xs[i]! + s.xOff, corrupt && i === 0 ? s.K - 1 : s.K, ws[i]! + s.wOff));
+  mem.gemm(acc, c.ldo, c.M, c.N, c.ldx, c.ldw);
+  return { got: f32.slice(acc, acc + c.M * c.ldo), expected, build: mem.build };
+};
+
+const worst = (a: Float32Array, b: Float32Array) => a.reduce((w, v, i) => Math.max(w, Math.abs(v - b[i]!) / Math.max(1, Math.abs(b[i]!))), 0);
+
+const cases: Case[] = [
+  { M: 16, N: 64, ldx: 64, ldw: 64, ldo: 64, segs: [{ K: 64, xOff: 0, wOff: 0 }, { K: 64, xOff: 0, wOff: 0 }, { K: 30, xOff: 0, wOff: 0 }] },
+  { M: 3, N: 22, ldx: 7, ldw: 30, ldo: 30, segs: [{ K: 5, xOff: 2, wOff: 8 }] }, // a group of 22 columns from column 8
+  { M: 5, N: 13, ldx: 3, ldw: 13, ldo: 20, segs: Array.from({ length: 9 }, (_, t) => ({ K: 1 + (t % 3), xOff: 0, wOff: 0 })) },
+  { M: 1, N: 3, ldx: 1, ldw: 3, ldo: 3, segs: [{ K: 1, xOff: 0, wOff: 0 }] },
+];
+
+describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => {
+  const initial = kernelBuild();
+  afterEach(() => useKernelBuild(initial));
+  const builds: KernelBuild[] = relaxedSimdSupported() ? ['relaxed-simd', 'simd'] : ['simd'];
+
+  for (const build of builds)
+    it(`matches a plain JS sum at every tile edge (${build} build)`, () => {
+      useKernelBuild(build);
+      cases.forEach((c, i) => {
+        const { got, expected, build: ran } = run(c, i);
+        expect(ran).toBe(build);
+        expect(worst(got, expected)).toBeLessThan(1e-5);
+      });
+    });
+
+  it('negative control: a segment one feature short is caught', () => {
+    const { got, expected } = run(cases[0]!, 0, true);
+    expect(worst(got, expected)).toBeGreaterThan(1e-3);
+  });
+
+  it('no segments leaves acc alone; too many segments and alloc after ready() are refused', () => {
+    const mem = new PixelMemory();
+    const acc = mem.alloc(8);
+    mem.ready(1);
+    mem.f32.fill(2, acc, acc + 8);
+    mem.clear();
+    mem.gemm(acc, 8, 1, 8, 8, 8);
+    expect(Array.from(mem.f32.subarray(acc, acc + 8))).toEqual(new Array(8).fill(2));
+    mem.seg(acc, 1, acc);
+    expect(() => mem.seg(acc, 1, acc)).toThrow('PixelMemory: more than 1 segments in one product');
+    expect(() => mem.alloc(4)).toThrow('PixelMemory: alloc after ready()');
+  });
+});

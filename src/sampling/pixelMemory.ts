@@ -1,0 +1,66 @@
+// Wasm memory for a cached sampler's state (its input maps, weights, biases and per-pixel sums), and
+// the per-pixel product that runs on it: kernels/causalConv.ts `segmentGemm`,
+//   acc[m, n] += Σ_s Σ_{k < K_s} x_s[m·ldx + k] · w_s[k·ldw + n]      (m < M images, n < N outputs)
+// one f32x4 SIMD call for a whole layer at one pixel over a batch of images — instead of scalar JS,
+// or a tfjs op whose dispatch alone costs more than the arithmetic.
+//
+// Usage: `alloc` every block first (offsets in floats), then `ready()` takes the view `f32` (the
+// memory does not grow after that); per product, `seg` lists the segments and `gemm` runs them.
+
+import { privateModule, type KernelBuild } from '../kernels/module.js';
+
+type Functions = 'segmentGemm';
+
+export class PixelMemory {
+  private readonly module;
+  private readonly arena;
+  /** The build running the products ('relaxed-simd' or 'simd'), fixed when the memory was made. */
+  readonly build: KernelBuild;
+  private segAt = 0; // byte offset of the segment table: (x, K, w) i32 triples
+  private segCap = 0;
+  private segs = 0;
+  private i32: Int32Array = new Int32Array(0);
+  /** The whole memory as floats; valid after `ready()`. */
+  f32: Float32Array = new Float32Array(0);
+
+  constructor() {
+    const { module, arena, build } = privateModule<Functions>('causalConv.wasm');
+    this.module = module;
+    this.arena = arena;
+    this.build = build;
+  }
+
+  /** A block of `floats` floats (zeros); its offset in `f32`. Only before `ready()`. */
+  alloc(floats: number): number {
+    if (this.f32.length) throw new Error('PixelMemory: alloc after ready()');
+    return this.arena.alloc(Math.max(4, floats) * 4) / 4;
+  }
+
+  /** Room for up to `segments` segments in one product, and the views; no alloc after this. */
+  ready(segments: number): void {
+    this.segCap = segments;
+    this.segAt = this.arena.alloc(segments * 12 + 4);
+    this.f32 = this.arena.f32();
+    this.i32 = this.arena.i32();
+  }
+
+  /** Start a new list of segments. */
+  clear(): void {
+    this.segs = 0;
+  }
+
+  /** Add a segment: rows of x from float offset `x` (K features each), weight rows from float offset `w`. */
+  seg(x: number, K: number, w: number): void {
+    if (this.segs === this.segCap) throw new Error(`PixelMemory: more than ${this.segCap} segments in one product`);
+    const at = this.segAt / 4 + this.segs * 3;
+    this.i32[at] = x * 4;
+    this.i32[at + 1] = K;
+    this.i32[at + 2] = w * 4;
+    this.segs++;
+  }
+
+  /** acc[m·ldo + n] += Σ over the listed segments, m < M, n < N (offsets in floats); the list is kept. */
+  gemm(acc: number, ldo: number, M: number, N: number, ldx: number, ldw: number): void {
+    if (this.segs > 0 && N > 0 && M > 0) this.module.segmentGemm(acc * 4, ldo, M, N, this.segAt, this.segs, ldx, ldw);
+  }
+}
