@@ -3,10 +3,22 @@
 // time spent in the likelihood's draws alone (the same heads replayed).
 import { selectBackend } from '../src/backend.js';
 import { initModel, presetOrThrow } from '../src/models/registry.js';
-import { samplerFor } from '../src/sampling/session.js';
+import { samplerFor, samplingSteps } from '../src/sampling/session.js';
+import type { SamplerFactory } from '../src/sampling/types.js';
+import type { AutoregressiveModel } from '../src/model.js';
 import { disposeAll } from '../src/train/step.js';
-import { samplerSeconds } from './sampling.js';
 import { median } from './stats.js';
+
+/** Seconds for the whole batch (or `positions` steps after one). Like bench/sampling.ts samplerSeconds, not imported: that file runs its own bench when bundled. */
+const samplerSeconds = (model: AutoregressiveModel, batch: number, factory: SamplerFactory, positions?: number): number => {
+  const options = { count: batch, batchSize: batch, seed: 1, temperature: 1, keepRows: 0, known: null, labels: null, cached: true };
+  const steps = samplingSteps(model, options, factory);
+  const t0 = performance.now();
+  if (positions === undefined) for (const _ of steps);
+  else for (let n = 0; n < positions; n++) steps.next();
+  steps.return();
+  return (performance.now() - t0) / 1000;
+};
 
 const b = await selectBackend('wasm');
 if (b._tag === 'Left') throw b.left;

@@ -384,3 +384,31 @@ export function segmentGemm(acc: usize, ldo: i32, M: i32, N: i32, segs: usize, n
     }
   }
 }
+
+// The residual stream of a cached PixelCNN sampler at one pixel, for features [0, N) of M images:
+//   v = first ? sum : stream + sum;  stream = v;  out = max(v, 0)
+// sum, stream [M, ld] and out [M, ldOut] are f32 byte pointers (already offset to the first feature).
+// With stream = sum and first = 1 it is relu(sum) into out (the head's hidden layer).
+export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32, ld: i32, ldOut: i32, first: i32): void {
+  const stride = (<usize>ld) << 2;
+  const outStride = (<usize>ldOut) << 2;
+  const zero = f32x4.splat(0);
+  for (let m = 0; m < M; m++) {
+    const s = sum + (<usize>m) * stride;
+    const r = stream + (<usize>m) * stride;
+    const o = out + (<usize>m) * outStride;
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const at = (<usize>n) << 2;
+      const v = first ? v128.load(s + at) : f32x4.add(v128.load(r + at), v128.load(s + at));
+      v128.store(r + at, v);
+      v128.store(o + at, f32x4.max(v, zero));
+    }
+    for (; n < N; n++) {
+      const at = (<usize>n) << 2;
+      const v = first ? load<f32>(s + at) : load<f32>(r + at) + load<f32>(s + at);
+      store<f32>(r + at, v);
+      store<f32>(o + at, v > 0 ? v : 0);
+    }
+  }
+}

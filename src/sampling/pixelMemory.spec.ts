@@ -69,6 +69,26 @@ describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => 
     expect(worst(got, expected)).toBeGreaterThan(1e-3);
   });
 
+  it('streamRelu: stream = first ? sum : stream + sum, out = relu(stream), 4-wide and single lanes', () => {
+    const mem = new PixelMemory();
+    const [sum, stream, out] = [mem.alloc(2 * 8), mem.alloc(2 * 8), mem.alloc(2 * 9)];
+    mem.ready(1);
+    const f32 = mem.f32;
+    const rng = Rng.fromSeed(3, 3);
+    for (let n = 0; n < 16; n++) [f32[sum + n], f32[stream + n]] = [rng.normal(), rng.normal()];
+    const before = f32.slice(stream, stream + 16);
+    mem.streamRelu(sum + 1, stream + 1, out + 2, 2, 6, 8, 9, false); // features 1..6 of rows 8 apart, out rows 9 apart from feature 2
+    for (let b = 0; b < 2; b++)
+      for (let n = 0; n < 8; n++) {
+        const inside = n >= 1 && n < 7;
+        const v = inside ? Math.fround(before[b * 8 + n]! + f32[sum + b * 8 + n]!) : before[b * 8 + n]!;
+        expect(f32[stream + b * 8 + n]).toBe(v);
+        if (inside) expect(f32[out + b * 9 + n + 1]).toBe(Math.max(v, 0));
+      }
+    mem.streamRelu(sum, stream, out, 1, 5, 8, 9, true);
+    for (let n = 0; n < 5; n++) expect([f32[stream + n], f32[out + n]]).toEqual([f32[sum + n], Math.max(f32[sum + n]!, 0)]);
+  });
+
   it('no segments leaves acc alone; too many segments and alloc after ready() are refused', () => {
     const mem = new PixelMemory();
     const acc = mem.alloc(8);

@@ -1,15 +1,16 @@
 // Wasm memory for a cached sampler's state (its input maps, weights, biases and per-pixel sums), and
-// the per-pixel product that runs on it: kernels/causalConv.ts `segmentGemm`,
+// the per-pixel work that runs on it: kernels/causalConv.ts `segmentGemm`,
 //   acc[m, n] += Σ_s Σ_{k < K_s} x_s[m·ldx + k] · w_s[k·ldw + n]      (m < M images, n < N outputs)
 // one f32x4 SIMD call for a whole layer at one pixel over a batch of images — instead of scalar JS,
-// or a tfjs op whose dispatch alone costs more than the arithmetic.
+// or a tfjs op whose dispatch alone costs more than the arithmetic — and `streamRelu`, the residual
+// stream's update and the relu into the next layer's input.
 //
 // Usage: `alloc` every block first (offsets in floats), then `ready()` takes the view `f32` (the
 // memory does not grow after that); per product, `seg` lists the segments and `gemm` runs them.
 
 import { privateModule, type KernelBuild } from '../kernels/module.js';
 
-type Functions = 'segmentGemm';
+type Functions = 'segmentGemm' | 'streamRelu';
 
 export class PixelMemory {
   private readonly module;
@@ -62,5 +63,14 @@ export class PixelMemory {
   /** acc[m·ldo + n] += Σ over the listed segments, m < M, n < N (offsets in floats); the list is kept. */
   gemm(acc: number, ldo: number, M: number, N: number, ldx: number, ldw: number): void {
     if (this.segs > 0 && N > 0 && M > 0) this.module.segmentGemm(acc * 4, ldo, M, N, this.segAt, this.segs, ldx, ldw);
+  }
+
+  /**
+   * The residual stream at one pixel, features [0, N) of M images (offsets in floats, rows `ld` and
+   * `ldOut` apart): v = first ? sum : stream + sum; stream = v; out = relu(v). With stream = sum and
+   * first, out = relu(sum).
+   */
+  streamRelu(sum: number, stream: number, out: number, M: number, N: number, ld: number, ldOut: number, first: boolean): void {
+    if (M > 0 && N > 0) this.module.streamRelu(sum * 4, stream * 4, out * 4, M, N, ld, ldOut, first ? 1 : 0);
   }
 }

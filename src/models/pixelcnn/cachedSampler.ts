@@ -106,6 +106,7 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
   const { height: H, width: W, channels: C, levels: K } = spec;
   let mem: PixelMemory | null = new PixelMemory();
   const plans = pixelCnnLayers(spec).map((l) => planLayer(mem!, l.conv, l.role, model, H, W, batch, labels));
+  const stream = mem.alloc(batch * spec.hidden); // the residual stream at the current pixel [B, h]
   mem.ready(Math.max(1, ...plans.map((p) => p.layer.past.length)));
   for (const { layer, weights, bias } of plans) {
     mem.f32.set(weights, layer.w);
@@ -115,7 +116,6 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
   const input = layers[0]!;
   const last = layers[layers.length - 1]!; // head1
   const h = spec.hidden;
-  const stream = new Float32Array(batch * h); // residual stream at the current pixel [B, h]
   const scale = 2 / (K - 1);
   const P = last.outF; // head features per pixel, C·F
 
@@ -124,16 +124,6 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
 
   /** Offset of layer l's input at pixel p: in its map, or its current-pixel block. */
   const inputAt = (l: Layer, p: number): number => (l.act >= 0 ? l.act + p * batch * l.inF : l.cur);
-
-  /** Store relu(v) as the input of layer l at pixel p for features o0..o1; v[v0 + b·vStride + o]. */
-  const storeRelu = (f32: Float32Array, l: Layer, p: number, v: Float32Array, v0: number, vStride: number, o0: number, o1: number) => {
-    const at = inputAt(l, p);
-    for (let b = 0; b < batch; b++)
-      for (let o = o0; o < o1; o++) {
-        const x = v[v0 + b * vStride + o]!;
-        f32[at + b * l.inF + o] = x > 0 ? x : 0;
-      }
-  };
 
   /** bias + every tap before pixel p (rows above, left in its own row), all output features, every layer. */
   const beginPixel = (m: PixelMemory, p: number) => {
@@ -156,7 +146,6 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
 
   /** Output group g of every layer at pixel p; the head only when `head`. */
   const computeGroup = (m: PixelMemory, p: number, g: number, head: boolean) => {
-    const f32 = m.f32;
     for (let n = 0; n < layers.length; n++) {
       const l = layers[n]!;
       if (!head && (l.role === 'head0' || l.role === 'head1')) return;
@@ -170,15 +159,10 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
         m.gemm(sum + o0, outF, batch, o1 - o0, inF, outF); // [B, group] += [B, seen] × [seen, group]
       }
       const next = layers[n + 1];
-      if (l.role === 'input' || l.role === 'residual') {
-        // the residual stream: features = conv(x), then features += conv(relu(features)) per layer
-        for (let b = 0; b < batch; b++)
-          for (let o = o0; o < o1; o++) {
-            const v = f32[sum + b * h + o]!;
-            stream[b * h + o] = l.role === 'input' ? v : stream[b * h + o]! + v;
-          }
-        if (next) storeRelu(f32, next, p, stream, 0, h, o0, o1);
-      } else if (l.role === 'head0' && next) storeRelu(f32, next, p, f32, sum, outF, o0, o1);
+      if (!next) continue;
+      // the residual stream: features = conv(x), then features += conv(relu(features)) per layer; relu into the next input
+      if (l.role === 'input' || l.role === 'residual') m.streamRelu(sum + o0, stream + o0, inputAt(next, p) + o0, batch, o1 - o0, h, next.inF, l.role === 'input');
+      else if (l.role === 'head0') m.streamRelu(sum + o0, sum + o0, inputAt(next, p) + o0, batch, o1 - o0, outF, next.inF, true);
     }
   };
 
