@@ -49,16 +49,16 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
 /**
  * LSTM cell on features [k0, k1) of one image: gates at g[g0 + ·] laid out [i | f | o | g] (h each),
- * previous cell at cp[cp0 + ·]; writes h and c.
+ * previous cell at cp[cp0 + ·]; writes h and c. Float64 (the padding states, computed once).
  */
 const cellInto = (
-  g: Float64Array | Float32Array,
+  g: Float64Array,
   g0: number,
-  cp: Float64Array | Float32Array,
+  cp: Float64Array,
   cp0: number,
-  h: Float64Array | Float32Array,
+  h: Float64Array,
   h0: number,
-  c: Float64Array | Float32Array,
+  c: Float64Array,
   c0: number,
   hid: number,
   k0: number,
@@ -68,6 +68,15 @@ const cellInto = (
     const cn = sigmoid(g[g0 + hid + k]!) * cp[cp0 + k]! + sigmoid(g[g0 + k]!) * Math.tanh(g[g0 + 3 * hid + k]!);
     c[c0 + k] = cn;
     h[h0 + k] = sigmoid(g[g0 + 2 * hid + k]!) * Math.tanh(cn);
+  }
+};
+
+/** cellInto on one float32 memory (the sampler's): gates at g0, previous cell at cp0, h at h0, c at c0. */
+const cellAt = (m: Float32Array, g0: number, cp0: number, h0: number, c0: number, hid: number, k0: number, k1: number): void => {
+  for (let k = k0; k < k1; k++) {
+    const cn = sigmoid(m[g0 + hid + k]!) * m[cp0 + k]! + sigmoid(m[g0 + k]!) * Math.tanh(m[g0 + 3 * hid + k]!);
+    m[c0 + k] = cn;
+    m[h0 + k] = sigmoid(m[g0 + 2 * hid + k]!) * Math.tanh(cn);
   }
 };
 
@@ -357,7 +366,7 @@ export const cachedPixelRnn = (
         const sAt = (j * B + b) * hid;
         // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state)
         const cp0 = row ? cPrev[l]! + sAt : j > 0 ? cc + sAt - B * hid : padAt[l]![0]!.c + i * hid;
-        cellInto(f32, gates + b * G, f32, cp0, f32, hc + sAt, f32, cc + sAt, hid, k0, k1);
+        cellAt(f32, gates + b * G, cp0, hc + sAt, cc + sAt, hid, k0, k1);
         for (let f = f0; f < f1; f++) f32[y + b * F + f] = outB[l]![f]!;
       }
       // output: h (+ the right direction of row i−1, shifted down), [B, group] += [B, k1] × [k1, group]
@@ -412,7 +421,7 @@ export const cachedPixelRnn = (
           else gemm(gates, G, G, pad.h + i * hid, 0, hid, wss + hid * G, G); // … or the padding state
           for (let b = 0; b < B; b++) {
             const cp0 = j < W - 1 ? cr + sAt + B * hid + b * hid : pad.c + i * hid;
-            cellInto(f32, gates + b * G, f32, cp0, f32, hr + sAt + b * hid, f32, cr + sAt + b * hid, hid, 0, hid);
+            cellAt(f32, gates + b * G, cp0, hr + sAt + b * hid, cr + sAt + b * hid, hid, 0, hid);
           }
         }
       }
