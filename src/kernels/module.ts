@@ -148,14 +148,15 @@ export const ownModule = <F extends string>(file: string): (() => { module: Kern
 };
 
 /**
- * The module (the build chosen now) on a fresh memory that belongs to the caller alone, and an arena
+ * Modules (the build chosen now) on one fresh memory that belongs to the caller alone, and an arena
  * over it that never starts afresh: for state that lives in wasm memory between calls (a cached
- * sampler's maps and weights). Nothing else writes there; the memory is freed with the last reference.
+ * sampler's maps and weights), worked on by the functions of several kernel files. Nothing else
+ * writes there; the memory is freed with the last reference.
  */
-export const privateModule = <F extends string>(file: string): { module: KernelModule<F>; arena: Arena; build: KernelBuild } => {
+export const privateModules = <F extends string>(files: readonly string[]): { modules: KernelModule<F>[]; arena: Arena; build: KernelBuild } => {
   const build = kernelBuild();
   const memory = new wasmApi.Memory({ initial: 1 });
-  return { module: instantiate<F>(buildFile(file, build), memory), arena: bumpArena(memory, 64), build };
+  return { modules: files.map((f) => instantiate<F>(buildFile(f, build), memory)), arena: bumpArena(memory, 64), build };
 };
 
 /** The wasm backend, as a kernel function sees it (BackendWasm and its emscripten module). */

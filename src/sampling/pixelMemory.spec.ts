@@ -89,6 +89,38 @@ describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => 
     for (let n = 0; n < 5; n++) expect([f32[stream + n], f32[out + n]]).toEqual([f32[sum + n], Math.max(f32[sum + n]!, 0)]);
   });
 
+  it('lstmCells: c = σ(f)·cp + σ(i)·tanh(g), h = σ(o)·tanh(c) on features [k0, k1) only; ldcp = 0 shares one cell', () => {
+    const hid = 6;
+    const M = 3;
+    const mem = new PixelMemory();
+    const [gates, cp, h, c] = [mem.alloc(M * 4 * hid), mem.alloc(M * hid), mem.alloc(M * hid), mem.alloc(M * hid)];
+    mem.ready(1);
+    const f32 = mem.f32;
+    const rng = Rng.fromSeed(4, 4);
+    for (let n = 0; n < M * 4 * hid; n++) f32[gates + n] = 3 * rng.normal();
+    for (let n = 0; n < M * hid; n++) [f32[cp + n], f32[h + n], f32[c + n]] = [rng.normal(), 7, 7];
+    const s = (v: number) => 1 / (1 + Math.exp(-v));
+    const check = (ldcp: number, k0: number, k1: number) => {
+      mem.lstmCells(gates, 4 * hid, cp, ldcp, h, hid, c, hid, M, hid, k0, k1);
+      for (let m = 0; m < M; m++)
+        for (let k = 0; k < hid; k++) {
+          const g = (q: number) => f32[gates + m * 4 * hid + q * hid + k]!;
+          if (k < k0 || k >= k1) {
+            expect([f32[h + m * hid + k], f32[c + m * hid + k]]).toEqual([7, 7]); // outside the range: untouched
+            continue;
+          }
+          const cn = s(g(1)) * f32[cp + m * ldcp + k]! + s(g(0)) * Math.tanh(g(3));
+          expect(Math.abs(f32[c + m * hid + k]! - cn)).toBeLessThan(1e-5);
+          expect(Math.abs(f32[h + m * hid + k]! - s(g(2)) * Math.tanh(cn))).toBeLessThan(1e-5);
+        }
+    };
+    check(hid, 1, 6); // a 4-wide group and a single lane
+    check(0, 1, 6);
+    f32.fill(7, h, h + M * hid);
+    f32.fill(7, c, c + M * hid);
+    check(hid, 2, 4); // one partial group of two lanes
+  });
+
   it('no segments leaves acc alone; too many segments and alloc after ready() are refused', () => {
     const mem = new PixelMemory();
     const acc = mem.alloc(8);

@@ -3,17 +3,20 @@
 //   acc[m, n] += Σ_s Σ_{k < K_s} x_s[m·ldx + k] · w_s[k·ldw + n]      (m < M images, n < N outputs)
 // one f32x4 SIMD call for a whole layer at one pixel over a batch of images — instead of scalar JS,
 // or a tfjs op whose dispatch alone costs more than the arithmetic — and `streamRelu`, the residual
-// stream's update and the relu into the next layer's input.
+// stream's update and the relu into the next layer's input; and kernels/lstmScan.ts `lstmCells`,
+// the PixelRNNs' LSTM cells (σ and tanh from a SIMD exp).
 //
 // Usage: `alloc` every block first (offsets in floats), then `ready()` takes the view `f32` (the
 // memory does not grow after that); per product, `seg` lists the segments and `gemm` runs them.
 
-import { privateModule, type KernelBuild } from '../kernels/module.js';
+import { privateModules, type KernelBuild, type KernelModule } from '../kernels/module.js';
 
 type Functions = 'segmentGemm' | 'streamRelu';
+type CellFunctions = 'lstmCells';
 
 export class PixelMemory {
-  private readonly module;
+  private readonly module: KernelModule<Functions>;
+  private readonly cells: KernelModule<CellFunctions>;
   private readonly arena;
   /** The build running the products ('relaxed-simd' or 'simd'), fixed when the memory was made. */
   readonly build: KernelBuild;
@@ -25,8 +28,9 @@ export class PixelMemory {
   f32: Float32Array = new Float32Array(0);
 
   constructor() {
-    const { module, arena, build } = privateModule<Functions>('causalConv.wasm');
-    this.module = module;
+    const { modules, arena, build } = privateModules<Functions | CellFunctions>(['causalConv.wasm', 'lstmScan.wasm']);
+    this.module = modules[0]!;
+    this.cells = modules[1]!;
     this.arena = arena;
     this.build = build;
   }
@@ -70,6 +74,15 @@ export class PixelMemory {
    * `ldOut` apart): v = first ? sum : stream + sum; stream = v; out = relu(v). With stream = sum and
    * first, out = relu(sum).
    */
+  /**
+   * LSTM cells of M images on features [k0, k1) (kernels/lstmScan.ts lstmCells; offsets and strides in
+   * floats): gates at gates + m·ldg as [i | f | o | g] (hidden each); c = σ(f)·cp + σ(i)·tanh(g),
+   * h = σ(o)·tanh(c). ldcp = 0: one previous cell for every image. May read up to 3 floats past k1.
+   */
+  lstmCells(gates: number, ldg: number, cp: number, ldcp: number, h: number, ldh: number, c: number, ldc: number, M: number, hidden: number, k0: number, k1: number): void {
+    if (M > 0 && k1 > k0) this.cells.lstmCells(gates * 4, ldg, cp * 4, ldcp, h * 4, ldh, c * 4, ldc, M, hidden, k0, k1);
+  }
+
   streamRelu(sum: number, stream: number, out: number, M: number, N: number, ld: number, ldOut: number, first: boolean): void {
     if (M > 0 && N > 0) this.module.streamRelu(sum * 4, stream * 4, out * 4, M, N, ld, ldOut, first ? 1 : 0);
   }

@@ -24,9 +24,10 @@
 // layer) or ≤ g (mask B, everything else) at the centre, and the LSTM cell is element-wise with every
 // gate's feature k in group(k); so step c computes only group c of every layer (groups < c are
 // already final, groups > c wait for their channel) and the head only for channel c.
-// Per-pixel maths: the products for the whole batch at once in wasm (sampling/pixelMemory.ts, the
-// kernel kernels/causalConv.ts segmentGemm; maps, states and weights live in its memory), the LSTM
-// cells and the element-wise sums in plain JS over its view: on wasm a tiny tensor op costs tens of
+// Per-pixel maths: the products and the LSTM cells for the whole batch at once in wasm
+// (sampling/pixelMemory.ts: kernels/causalConv.ts segmentGemm, kernels/lstmScan.ts lstmCells — σ and
+// tanh from a SIMD exp, as in the training scan; maps, states and weights live in its memory), the
+// element-wise sums in plain JS over its view: on wasm a tiny tensor op costs tens of
 // µs, more than a pixel. The regular per-row parts — Row LSTM K_ss over row
 // i−1, the Diagonal BiLSTM left direction's "above" half of K_ss, the right direction's input-to-state
 // (mask applied to the weights) over a finished row — run as one backend matMul per layer per row;
@@ -68,15 +69,6 @@ const cellInto = (
     const cn = sigmoid(g[g0 + hid + k]!) * cp[cp0 + k]! + sigmoid(g[g0 + k]!) * Math.tanh(g[g0 + 3 * hid + k]!);
     c[c0 + k] = cn;
     h[h0 + k] = sigmoid(g[g0 + 2 * hid + k]!) * Math.tanh(cn);
-  }
-};
-
-/** cellInto on one float32 memory (the sampler's): gates at g0, previous cell at cp0, h at h0, c at c0. */
-const cellAt = (m: Float32Array, g0: number, cp0: number, h0: number, c0: number, hid: number, k0: number, k1: number): void => {
-  for (let k = k0; k < k1; k++) {
-    const cn = sigmoid(m[g0 + hid + k]!) * m[cp0 + k]! + sigmoid(m[g0 + k]!) * Math.tanh(m[g0 + 3 * hid + k]!);
-    m[c0 + k] = cn;
-    m[h0 + k] = sigmoid(m[g0 + 2 * hid + k]!) * Math.tanh(cn);
   }
 };
 
@@ -362,13 +354,12 @@ export const cachedPixelRnn = (
       for (let b = 0; b < B; b++)
         for (let q = 0; q < 4; q++) for (let k = k0; k < k1; k++) f32[gates + b * G + q * hid + k] = f32[p + b * G + q * hid + k]!;
       for (let q = 0; q < 4; q++) gemm(gates + q * hid + k0, G, k1 - k0, map, F, gF[g + 1]!, gatedW[l]![0]! + gt.centreRow * G + q * hid + k0, G);
-      for (let b = 0; b < B; b++) {
-        const sAt = (j * B + b) * hid;
-        // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state)
-        const cp0 = row ? cPrev[l]! + sAt : j > 0 ? cc + sAt - B * hid : padAt[l]![0]!.c + i * hid;
-        cellAt(f32, gates + b * G, cp0, hc + sAt, cc + sAt, hid, k0, k1);
-        for (let f = f0; f < f1; f++) f32[y + b * F + f] = outB[l]![f]!;
-      }
+      const sAt = j * B * hid;
+      // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state, the same for every image)
+      if (row) mem.lstmCells(gates, G, cPrev[l]! + sAt, hid, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      else if (j > 0) mem.lstmCells(gates, G, cc + sAt - B * hid, hid, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      else mem.lstmCells(gates, G, padAt[l]![0]!.c + i * hid, 0, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      for (let b = 0; b < B; b++) for (let f = f0; f < f1; f++) f32[y + b * F + f] = outB[l]![f]!;
       // output: h (+ the right direction of row i−1, shifted down), [B, group] += [B, k1] × [k1, group]
       if (row || i === 0) gemm(y + f0, F, f1 - f0, hc + j * B * hid, hid, k1, outW[l]! + f0, F);
       else {
@@ -419,10 +410,8 @@ export const cachedPixelRnn = (
           if (i > 0) gemm(gates, G, G, hRPrev[l]! + sAt, hid, hid, wss, G); // K_ss over hR(i−1, j)
           if (j < W - 1) gemm(gates, G, G, hr + sAt + B * hid, hid, hid, wss + hid * G, G); // … and hR(i, j+1)
           else gemm(gates, G, G, pad.h + i * hid, 0, hid, wss + hid * G, G); // … or the padding state
-          for (let b = 0; b < B; b++) {
-            const cp0 = j < W - 1 ? cr + sAt + B * hid + b * hid : pad.c + i * hid;
-            cellAt(f32, gates + b * G, cp0, hr + sAt + b * hid, cr + sAt + b * hid, hid, 0, hid);
-          }
+          if (j < W - 1) mem.lstmCells(gates, G, cr + sAt + B * hid, hid, hr + sAt, hid, cr + sAt, hid, B, hid, 0, hid);
+          else mem.lstmCells(gates, G, pad.c + i * hid, 0, hr + sAt, hid, cr + sAt, hid, B, hid, 0, hid);
         }
       }
       [hRPrev, hRCur] = [hRCur, hRPrev];
