@@ -1,5 +1,6 @@
 // `npx tsx bench/sampling-against-commit.ts COMMIT [rounds]`: the cached samplers' time for 16 images
-// (reference PixelCNN at 28×28×1 and 32×32×3, MNIST Row LSTM and Diagonal BiLSTM at 28×28×1, K = 2)
+// (reference PixelCNN at 28×28×1 and 32×32×3, MNIST Row LSTM and Diagonal BiLSTM at 28×28×1, K = 2;
+// the small Gated PixelCNN at 32×32×3)
 // of this tree against an earlier commit, in one run: the commit is unpacked (`git archive`) into a
 // temporary folder sharing this tree's node_modules, and both run in turn, one child process each per
 // round, the order reversed every other round (as bench/against-commit.ts does for training).
@@ -26,6 +27,7 @@ const cases = [
   ['pixelcnn 32×32×3', preset('pixelcnn', 'reference')({ height: 32, width: 32, channels: 3, levels: 256 })],
   ['row-lstm 28×28×1', preset('row-lstm', 'mnist')({ height: 28, width: 28, channels: 1, levels: 2 })],
   ['diagonal-bilstm 28×28×1', preset('diagonal-bilstm', 'mnist')({ height: 28, width: 28, channels: 1, levels: 2 })],
+  ['gated-pixelcnn 32×32×3', preset('gated-pixelcnn', 'small')({ height: 32, width: 32, channels: 3, levels: 256 })],
 ];
 const out = {};
 for (const [name, spec] of cases) {
