@@ -2,6 +2,7 @@
 // against a plain JS sum, in both kernel builds, at sizes that hit every tile edge: M not a multiple
 // of 4, N with 8-wide, 4-wide and single-lane parts, segments of different K and strides.
 import { afterEach, describe, expect, it } from 'vitest';
+import { ownKernelsRun, setCausalConvKernels } from '../kernels/causalConv.js';
 import { kernelBuild, relaxedSimdSupported, useKernelBuild, type KernelBuild } from '../kernels/module.js';
 import { Rng } from '../rng.js';
 import { PixelMemory } from './pixelMemory.js';
@@ -16,9 +17,9 @@ interface Case {
 }
 
 /** Run one case on a fresh PixelMemory; returns the kernel's acc and the JS reference. */
-const run = (c: Case, seed: number, corrupt = false) => {
+const run = (c: Case, seed: number, corrupt = false, engine: 'wasm' | 'js' = 'wasm') => {
   const rng = Rng.fromSeed(seed, 11);
-  const mem = new PixelMemory();
+  const mem = new PixelMemory(engine);
   const xs = c.segs.map(() => mem.alloc(c.M * c.ldx));
   const ws = c.segs.map((s) => mem.alloc(s.K * c.ldw + c.ldw));
   const acc = mem.alloc(c.M * c.ldo);
@@ -64,13 +65,35 @@ describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => 
       });
     });
 
-  it('negative control: a segment one feature short is caught', () => {
-    const { got, expected } = run(cases[0]!, 0, true);
-    expect(worst(got, expected)).toBeGreaterThan(1e-3);
+  it('matches a plain JS sum at every tile edge (the js engine, where our kernels do not run)', () => {
+    cases.forEach((c, i) => {
+      const { got, expected, build } = run(c, i, false, 'js');
+      expect(build).toBe('js');
+      expect(worst(got, expected)).toBeLessThan(1e-5);
+    });
   });
 
-  it('streamRelu: stream = first ? sum : stream + sum, out = relu(stream), 4-wide and single lanes', () => {
-    const mem = new PixelMemory();
+  it('negative control: a segment one feature short is caught (both engines)', () => {
+    for (const engine of ['wasm', 'js'] as const) {
+      const { got, expected } = run(cases[0]!, 0, true, engine);
+      expect(worst(got, expected)).toBeGreaterThan(1e-3);
+    }
+  });
+
+  it("'auto' runs our kernels exactly where the network's forward pass does (ownKernelsRun)", () => {
+    expect(new PixelMemory().build === 'js').toBe(!ownKernelsRun());
+    setCausalConvKernels(false);
+    try {
+      expect(new PixelMemory().build).toBe('js');
+    } finally {
+      setCausalConvKernels(true);
+    }
+    expect(new PixelMemory().build).not.toBe('js');
+  });
+
+  for (const engine of ['wasm', 'js'] as const)
+  it(`streamRelu: stream = first ? sum : stream + sum, out = relu(stream), 4-wide and single lanes (${engine})`, () => {
+    const mem = new PixelMemory(engine);
     const [sum, stream, out] = [mem.alloc(2 * 8), mem.alloc(2 * 8), mem.alloc(2 * 9)];
     mem.ready(1);
     const f32 = mem.f32;
@@ -89,10 +112,11 @@ describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => 
     for (let n = 0; n < 5; n++) expect([f32[stream + n], f32[out + n]]).toEqual([f32[sum + n], Math.max(f32[sum + n]!, 0)]);
   });
 
-  it('lstmCells: c = σ(f)·cp + σ(i)·tanh(g), h = σ(o)·tanh(c) on features [k0, k1) only; ldcp = 0 shares one cell', () => {
+  for (const engine of ['wasm', 'js'] as const)
+  it(`lstmCells: c = σ(f)·cp + σ(i)·tanh(g), h = σ(o)·tanh(c) on features [k0, k1) only; ldcp = 0 shares one cell (${engine})`, () => {
     const hid = 6;
     const M = 3;
-    const mem = new PixelMemory();
+    const mem = new PixelMemory(engine);
     const [gates, cp, h, c] = [mem.alloc(M * 4 * hid), mem.alloc(M * hid), mem.alloc(M * hid), mem.alloc(M * hid)];
     mem.ready(1);
     const f32 = mem.f32;
@@ -121,8 +145,9 @@ describe('PixelMemory.gemm (segmentGemm): acc += Σ_segments x_s · w_s', () => 
     check(hid, 2, 4); // one partial group of two lanes
   });
 
-  it('no segments leaves acc alone; too many segments and alloc after ready() are refused', () => {
-    const mem = new PixelMemory();
+  for (const engine of ['wasm', 'js'] as const)
+  it(`no segments leaves acc alone; too many segments and alloc after ready() are refused (${engine})`, () => {
+    const mem = new PixelMemory(engine);
     const acc = mem.alloc(8);
     mem.ready(1);
     mem.f32.fill(2, acc, acc + 8);
