@@ -1,7 +1,7 @@
 // The peer benchmark: pixelstreams against PyTorch — the library a CPU user would pick
 // instead — on the same machine, in the same run, alternating step by step. Called by
 // `npm run bench -- --peer` (bench/bench.ts) as benchPeer({ log }); alone:
-// `npx tsx bench/peer.ts [backend] [--before] [--steps N] [--no-sampling] [--json]`.
+// `npx tsx bench/peer.ts [backend] [--before] [--steps N] [--no-sampling] [--no-training] [--json]`.
 //
 // PyTorch runs bench/peer/peer.py --serve in a child process (the system python3 with torch; set
 // PIXELSTREAMS_PYTHON to use another interpreter; /usr/bin/python3 is tried after python3), answering JSON commands one a line. Measured:
@@ -219,6 +219,8 @@ export const benchPeer = async (
     warmup?: number;
     naivePositions?: number;
     sampling?: boolean;
+    /** Time training (default true); false: only the sampling comparison. */
+    training?: boolean;
     /** Also time, at 1 thread in the same rounds, the fallback path (plain SIMD, tfjs-ops cross-entropy). */
     before?: boolean;
     log?: (line: string) => void;
@@ -240,7 +242,7 @@ export const benchPeer = async (
     log(`machine load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
     log(`model                                       threads  ours img/s  torch img/s  ours/torch${before ? '  fallback img/s  fallback/torch' : ''}   (ours: in-process at 1 thread, N workers at N)`);
     const training: PeerTraining[] = [];
-    for (const w of workloads())
+    for (const w of options.training === false ? [] : workloads())
       for (const threads of [1, 2]) {
         const r = await trainPair(peer, w, threads, warmup, steps, before);
         training.push(r);
@@ -269,6 +271,6 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   const b = await selectBackend(process.argv[2] ?? 'wasm');
   if (b._tag === 'Left') throw b.left;
   const steps = process.argv.indexOf('--steps');
-  const r = await benchPeer({ before: process.argv.includes('--before'), ...(steps > 0 ? { steps: Number(process.argv[steps + 1]), warmup: 1 } : {}), ...(process.argv.includes('--no-sampling') ? { sampling: false } : {}) });
+  const r = await benchPeer({ before: process.argv.includes('--before'), ...(steps > 0 ? { steps: Number(process.argv[steps + 1]), warmup: 1 } : {}), ...(process.argv.includes('--no-sampling') ? { sampling: false } : {}), ...(process.argv.includes('--no-training') ? { training: false } : {}) });
   if (process.argv.includes('--json')) console.log(JSON.stringify(r, null, 2));
 }

@@ -264,3 +264,151 @@ export function causalConvForward(
     }
   }
 }
+
+// The per-pixel work of a cached sampler: a causal convolution at one output pixel for a batch of
+// images, as a sum of small products, one per (tap, input range) "segment":
+//   acc[m, n] += Σ_s Σ_{k < K_s} x_s[m·ldx + k] · w_s[k·ldw + n]        for m < M, n < N
+// acc, x_s and w_s are f32 byte pointers (acc rows ldo apart); segs holds nSegs (x_s, K_s, w_s) i32
+// triples. A segment is one tap's input block of every image ([M, ldx], the first K_s features) and
+// the matching weight rows, so the caller lists only the taps inside the image and the input groups
+// the mask lets through. Tiles of 4 rows × 8 outputs in eight f32x4 registers, summed over every
+// segment before they are stored; any M and N (narrower tiles and single lanes at the edges).
+export function segmentGemm(acc: usize, ldo: i32, M: i32, N: i32, segs: usize, nSegs: i32, ldx: i32, ldw: i32): void {
+  const oStride = (<usize>ldo) << 2;
+  const xStride = (<usize>ldx) << 2;
+  const wStride = (<usize>ldw) << 2;
+  let n = 0;
+  for (; n + 8 <= N; n += 8) {
+    const nBytes = (<usize>n) << 2;
+    let m = 0;
+    for (; m + 4 <= M; m += 4) {
+      const a = acc + (<usize>m) * oStride + nBytes;
+      let c00 = v128.load(a);
+      let c01 = v128.load(a, 16);
+      let c10 = v128.load(a + oStride);
+      let c11 = v128.load(a + oStride, 16);
+      let c20 = v128.load(a + 2 * oStride);
+      let c21 = v128.load(a + 2 * oStride, 16);
+      let c30 = v128.load(a + 3 * oStride);
+      let c31 = v128.load(a + 3 * oStride, 16);
+      for (let s = 0; s < nSegs; s++) {
+        const seg = segs + (<usize>s) * 12;
+        let xp = (<usize>load<u32>(seg)) + (<usize>m) * xStride;
+        const K = load<i32>(seg, 4);
+        let wp = (<usize>load<u32>(seg, 8)) + nBytes;
+        for (let k = 0; k < K; k++) {
+          const w0 = v128.load(wp);
+          const w1 = v128.load(wp, 16);
+          const x0 = v128.load32_splat(xp);
+          const x1 = v128.load32_splat(xp + xStride);
+          const x2 = v128.load32_splat(xp + 2 * xStride);
+          const x3 = v128.load32_splat(xp + 3 * xStride);
+          c00 = madd(x0, w0, c00);
+          c01 = madd(x0, w1, c01);
+          c10 = madd(x1, w0, c10);
+          c11 = madd(x1, w1, c11);
+          c20 = madd(x2, w0, c20);
+          c21 = madd(x2, w1, c21);
+          c30 = madd(x3, w0, c30);
+          c31 = madd(x3, w1, c31);
+          xp += 4;
+          wp += wStride;
+        }
+      }
+      v128.store(a, c00);
+      v128.store(a, c01, 16);
+      v128.store(a + oStride, c10);
+      v128.store(a + oStride, c11, 16);
+      v128.store(a + 2 * oStride, c20);
+      v128.store(a + 2 * oStride, c21, 16);
+      v128.store(a + 3 * oStride, c30);
+      v128.store(a + 3 * oStride, c31, 16);
+    }
+    for (; m < M; m++) {
+      const a = acc + (<usize>m) * oStride + nBytes;
+      let c0 = v128.load(a);
+      let c1 = v128.load(a, 16);
+      for (let s = 0; s < nSegs; s++) {
+        const seg = segs + (<usize>s) * 12;
+        let xp = (<usize>load<u32>(seg)) + (<usize>m) * xStride;
+        const K = load<i32>(seg, 4);
+        let wp = (<usize>load<u32>(seg, 8)) + nBytes;
+        for (let k = 0; k < K; k++) {
+          const x0 = v128.load32_splat(xp);
+          c0 = madd(x0, v128.load(wp), c0);
+          c1 = madd(x0, v128.load(wp, 16), c1);
+          xp += 4;
+          wp += wStride;
+        }
+      }
+      v128.store(a, c0);
+      v128.store(a, c1, 16);
+    }
+  }
+  for (; n + 4 <= N; n += 4) {
+    const nBytes = (<usize>n) << 2;
+    for (let m = 0; m < M; m++) {
+      const a = acc + (<usize>m) * oStride + nBytes;
+      let c0 = v128.load(a);
+      for (let s = 0; s < nSegs; s++) {
+        const seg = segs + (<usize>s) * 12;
+        let xp = (<usize>load<u32>(seg)) + (<usize>m) * xStride;
+        const K = load<i32>(seg, 4);
+        let wp = (<usize>load<u32>(seg, 8)) + nBytes;
+        for (let k = 0; k < K; k++) {
+          c0 = madd(v128.load32_splat(xp), v128.load(wp), c0);
+          xp += 4;
+          wp += wStride;
+        }
+      }
+      v128.store(a, c0);
+    }
+  }
+  for (; n < N; n++) {
+    const nBytes = (<usize>n) << 2;
+    for (let m = 0; m < M; m++) {
+      const a = acc + (<usize>m) * oStride + nBytes;
+      let c = load<f32>(a);
+      for (let s = 0; s < nSegs; s++) {
+        const seg = segs + (<usize>s) * 12;
+        let xp = (<usize>load<u32>(seg)) + (<usize>m) * xStride;
+        const K = load<i32>(seg, 4);
+        let wp = (<usize>load<u32>(seg, 8)) + nBytes;
+        for (let k = 0; k < K; k++) {
+          c += load<f32>(xp) * load<f32>(wp);
+          xp += 4;
+          wp += wStride;
+        }
+      }
+      store<f32>(a, c);
+    }
+  }
+}
+
+// The residual stream of a cached PixelCNN sampler at one pixel, for features [0, N) of M images:
+//   v = first ? sum : stream + sum;  stream = v;  out = max(v, 0)
+// sum, stream [M, ld] and out [M, ldOut] are f32 byte pointers (already offset to the first feature).
+// With stream = sum and first = 1 it is relu(sum) into out (the head's hidden layer).
+export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32, ld: i32, ldOut: i32, first: i32): void {
+  const stride = (<usize>ld) << 2;
+  const outStride = (<usize>ldOut) << 2;
+  const zero = f32x4.splat(0);
+  for (let m = 0; m < M; m++) {
+    const s = sum + (<usize>m) * stride;
+    const r = stream + (<usize>m) * stride;
+    const o = out + (<usize>m) * outStride;
+    let n = 0;
+    for (; n + 4 <= N; n += 4) {
+      const at = (<usize>n) << 2;
+      const v = first ? v128.load(s + at) : f32x4.add(v128.load(r + at), v128.load(s + at));
+      v128.store(r + at, v);
+      v128.store(o + at, f32x4.max(v, zero));
+    }
+    for (; n < N; n++) {
+      const at = (<usize>n) << 2;
+      const v = first ? load<f32>(s + at) : load<f32>(r + at) + load<f32>(s + at);
+      store<f32>(r + at, v);
+      store<f32>(o + at, v > 0 ? v : 0);
+    }
+  }
+}

@@ -427,3 +427,43 @@ export function lstmScanBackward(
     }
   }
 }
+
+// ---- the cached PixelRNN samplers' cells (src/models/pixelrnn/cachedSampler.ts), M images at one position
+
+/** Store lanes 0 .. n−1 (n ≤ 3) of v at p. */
+@inline function storeLanes(p: usize, v: v128, n: i32): void {
+  if (n > 0) store<f32>(p, f32x4.extract_lane(v, 0));
+  if (n > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (n > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}
+
+// For image m < M and feature k ∈ [k0, k1): with gates at gates + m·ldg laid out [i | f | o | g]
+// (hidden each), c = σ(f)·cp + σ(i)·tanh(g), h = σ(o)·tanh(c) — the cell of `cell` above, on rows
+// with strides (in floats; ldcp = 0 reads one previous cell for every image, the skew's padding).
+// All pointers are f32 byte pointers to feature 0 of image 0. Four features at a time; a last
+// partial group computes four lanes and stores only its own (it may read up to 3 floats past k1).
+export function lstmCells(gates: usize, ldg: i32, cp: usize, ldcp: i32, h: usize, ldh: i32, c: usize, ldc: i32, M: i32, hidden: i32, k0: i32, k1: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  for (let m = 0; m < M; m++) {
+    const g = gates + (<usize>(m * ldg)) * 4;
+    const pc = cp + (<usize>(m * ldcp)) * 4;
+    const ph = h + (<usize>(m * ldh)) * 4;
+    const pcn = c + (<usize>(m * ldc)) * 4;
+    for (let k = k0; k < k1; k += 4) {
+      const kb = (<usize>k) << 2;
+      const ig = sigmoid4(v128.load(g + kb));
+      const fg = sigmoid4(v128.load(g + hBytes + kb));
+      const og = sigmoid4(v128.load(g + 2 * hBytes + kb));
+      const gg = tanh4(v128.load(g + 3 * hBytes + kb));
+      const cn = f32x4.add(f32x4.mul(fg, v128.load(pc + kb)), f32x4.mul(ig, gg));
+      const hn = f32x4.mul(og, tanh4(cn));
+      if (k + 4 <= k1) {
+        v128.store(pcn + kb, cn);
+        v128.store(ph + kb, hn);
+      } else {
+        storeLanes(pcn + kb, cn, k1 - k);
+        storeLanes(ph + kb, hn, k1 - k);
+      }
+    }
+  }
+}

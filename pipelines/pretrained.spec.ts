@@ -9,7 +9,7 @@ import { basename, dirname, join } from 'node:path';
 import * as E from 'fp-ts/lib/Either.js';
 import { PNG } from 'pngjs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { disposeCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { disposeCheckpoint, loadCheckpoint, modelWeights } from '../src/checkpoint/checkpoint.js';
 import { bindModel } from '../src/models/registry.js';
 import { tf } from '../src/tf.js';
 import { runCli } from '../test/cliInProcess.js';
@@ -103,14 +103,14 @@ describe('pretrained models in the package', () => {
       const { contents, claim, set } = await heldOutImages(name, recipe.checkImages);
       try {
         expect(set.records.length).toBe(claim.check.images);
-        const measured = await evaluateSet(bindModel(contents.spec, contents.params), set, { batchSize: 64 });
+        const measured = await evaluateSet(bindModel(contents.spec, modelWeights(contents).params), set, { batchSize: 64 });
         const verdict = checkClaim(recipe.unit, measured, claim.check);
         console.log(`${name}: first ${measured.images} held-out images ${measured.meanNll.toFixed(3)} nats, ${measured.bitsPerDim.toFixed(5)} bits/dim; claimed ${claim.check.meanNll.toFixed(3)} / ${claim.check.bitsPerDim.toFixed(5)}`);
         expect(verdict.ok).toBe(true);
         // negative control: the weights with noise of 0.3 × each tensor's spread fail the same check
         const noisy = tf.tidy(() =>
           Object.fromEntries(
-            Object.entries(contents.params).map(([k, x]) => {
+            Object.entries(modelWeights(contents).params).map(([k, x]) => {
               const sd = tf.moments(x).variance.sqrt();
               return [k, tf.keep(x.add(tf.randomNormal(x.shape, 0, 1, 'float32', 7).mul(sd).mul(0.3)))];
             }),
@@ -223,7 +223,7 @@ describe('the CLI with pretrained models', () => {
     expect(report.data).toMatch(/^mnist\/test-binarized/);
     expect(report.images).toBe(40);
     const { contents, set } = await heldOutImages('mnist-binary-small', 40);
-    const direct = await evaluateSet(bindModel(contents.spec, contents.params), set, { batchSize: 64 });
+    const direct = await evaluateSet(bindModel(contents.spec, modelWeights(contents).params), set, { batchSize: 64 });
     disposeCheckpoint(contents);
     expect(report.meanNll).toBeCloseTo(direct.meanNll, 4);
   });

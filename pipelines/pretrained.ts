@@ -243,7 +243,7 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
   const r = recipe.right;
   const root = options.root ?? pretrainedRoot();
   const out = resolve(options.runsDir ?? 'runs/pretrain', name);
-  const { listCheckpoints, loadLatestCheckpoint, disposeCheckpoint } = await import('../src/checkpoint/checkpoint.js');
+  const { listCheckpoints, loadLatestCheckpoint, disposeCheckpoint, modelWeights } = await import('../src/checkpoint/checkpoint.js');
   const checkpoints = existsSync(out) ? listCheckpoints(out) : [];
   const command = `pixelstreams train ${r.train.join(' ')}`;
   // The run folder records the arguments it was started with: a recipe edited since is not
@@ -301,7 +301,7 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
     if (E.isLeft(fixed)) return fixed;
     if (ev.images !== fixed.right.records.length)
       return E.left(new Error(`${join(out, 'report.json')}: evaluation.images: expected the whole held-out set ${heldOut} (${fixed.right.records.length} images, no --eval-limit), found ${ev.images}`));
-    const model = bindModel(contents.spec, contents.params);
+    const model = bindModel(contents.spec, modelWeights(contents).params); // the weight average where the run kept one, as eval uses
     const subset = { ...fixed.right, records: fixed.right.records.slice(0, r.checkImages) };
     log(`pretrain ${name}: re-measuring the first ${subset.records.length} images of ${heldOut}`);
     const check = await evaluateSet(model, subset, { batchSize: 64 });
@@ -381,7 +381,7 @@ export const compareWithPretrained = async (
   const p = resolvePretrained(name, root);
   if (E.isLeft(p)) return p;
   const { readFileSync } = await import('node:fs');
-  const [{ decodePng }, { loadCheckpoint, disposeCheckpoint }, { bindModel }, { collectSamples }, { encodePngGrid }, { writeFileAtomic }, { decodeRunConfig }] = await Promise.all([
+  const [{ decodePng }, { loadCheckpoint, disposeCheckpoint, modelWeights }, { bindModel }, { collectSamples }, { encodePngGrid }, { writeFileAtomic }, { decodeRunConfig }] = await Promise.all([
     import('../src/data/png.js'), import('../src/checkpoint/checkpoint.js'), import('../src/models/registry.js'), import('./sample.js'), import('../src/data/png.js'), import('../src/fsAtomic.js'), import('./config.js'),
   ]);
   const ownFile = join(runDir, 'samples.png');
@@ -397,7 +397,7 @@ export const compareWithPretrained = async (
   try {
     const spec = contents.right.spec;
     const count = Math.max(1, cfg.right.samples);
-    const sampled = await collectSamples(bindModel(spec, contents.right.params), { count, seed: cfg.right.seed, temperature: cfg.right.temperature, cached: true });
+    const sampled = await collectSamples(bindModel(spec, modelWeights(contents.right).params), { count, seed: cfg.right.seed, temperature: cfg.right.temperature, cached: true });
     // The grid as the run writes its own (pipelines/sample.ts writeGrid).
     const theirs = decodePng(encodePngGrid(sampled.images, spec, { levels: spec.levels, scale: spec.height <= 32 ? 4 : 2 }), name);
     if (E.isLeft(theirs)) return theirs;

@@ -189,6 +189,9 @@ export const setCausalConvKernels = (on: boolean): void => {
 
 const onWasm = (): boolean => tf.getBackend() === 'wasm' && tf.getKernel(causalConvKernelName, 'wasm') !== undefined;
 
+/** Whether our own kernels run here: the wasm backend with them registered (never in a browser page, which does not register them). */
+export const ownKernelsRun = (): boolean => onWasm();
+
 /** Which of our kernels run here for a layer with these widths. */
 export const causalConvKernels = (inC: number, outC: number) => ({
   forward: onWasm() && forwardSupports(outC),

@@ -113,6 +113,22 @@ const instantiate = <F extends string>(file: string, memory: WasmMemory): Kernel
 
 const align = (bytes: number) => Math.ceil(bytes / 64) * 64;
 
+/** A bump arena over `memory` from byte `start` (64-byte aligned blocks), growing the memory as needed. */
+const bumpArena = (memory: WasmMemory, start: number): Arena => {
+  let end = start;
+  return {
+    alloc: (bytes) => {
+      const at = end;
+      end = align(end + bytes);
+      const missing = end - memory.buffer.byteLength;
+      if (missing > 0) memory.grow(Math.ceil(missing / 65536));
+      return at;
+    },
+    f32: () => new Float32Array(memory.buffer),
+    i32: () => new Int32Array(memory.buffer),
+  };
+};
+
 /**
  * The module on a memory of its own, and a bump arena over it that starts afresh on every call
  * (`fresh()`): for kernels called on plain arrays, whose inputs are copied in and results copied out.
@@ -127,21 +143,20 @@ export const ownModule = <F extends string>(file: string): (() => { module: Kern
       state = { module: instantiate<F>(buildFile(file, build), memory), memory };
       states.set(build, state);
     }
-    const { memory } = state;
-    let end = 64;
-    const arena: Arena = {
-      alloc: (bytes) => {
-        const at = end;
-        end = align(end + bytes);
-        const missing = end - memory.buffer.byteLength;
-        if (missing > 0) memory.grow(Math.ceil(missing / 65536));
-        return at;
-      },
-      f32: () => new Float32Array(memory.buffer),
-      i32: () => new Int32Array(memory.buffer),
-    };
-    return { module: state.module, arena };
+    return { module: state.module, arena: bumpArena(state.memory, 64) };
   };
+};
+
+/**
+ * Modules (the build chosen now) on one fresh memory that belongs to the caller alone, and an arena
+ * over it that never starts afresh: for state that lives in wasm memory between calls (a cached
+ * sampler's maps and weights), worked on by the functions of several kernel files. Nothing else
+ * writes there; the memory is freed with the last reference.
+ */
+export const privateModules = <F extends string>(files: readonly string[]): { modules: KernelModule<F>[]; arena: Arena; build: KernelBuild } => {
+  const build = kernelBuild();
+  const memory = new wasmApi.Memory({ initial: 1 });
+  return { modules: files.map((f) => instantiate<F>(buildFile(f, build), memory)), arena: bumpArena(memory, 64), build };
 };
 
 /** The wasm backend, as a kernel function sees it (BackendWasm and its emscripten module). */

@@ -62,21 +62,25 @@ export const drawFromLogits = (logits: ArrayLike<number>, offset: number, levels
     }
   }
   let z1 = 0; // Σ exp(l − max): the temperature-1 normaliser
-  for (let k = 0; k < levels; k++) z1 += e[k] = Math.exp(logits[offset + k]! - max);
-  const probabilityOf = (k: number) => Math.exp(logits[offset + k]! - max) / z1;
+  for (let k = 0; k < levels; k++) {
+    const x = Math.exp(logits[offset + k]! - max);
+    e[k] = x;
+    z1 += x;
+  }
   const u = rng.uniform();
-  if (!(temperature > 0)) return { value: arg, probability: probabilityOf(arg) };
+  if (!(temperature > 0)) return { value: arg, probability: Math.exp(logits[offset + arg]! - max) / z1 };
   let zt = z1;
   if (temperature !== 1) {
     zt = 0;
     for (let k = 0; k < levels; k++) zt += e[k] = Math.exp((logits[offset + k]! - max) / temperature);
   }
   let r = u * zt;
-  for (let k = 0; k < levels; k++) {
+  let k = 0;
+  for (; k < levels - 1; k++) {
     r -= e[k]!;
-    if (r < 0) return { value: k, probability: probabilityOf(k) };
+    if (r < 0) break;
   }
-  return { value: levels - 1, probability: probabilityOf(levels - 1) };
+  return { value: k, probability: Math.exp(logits[offset + k]! - max) / z1 }; // the temperature-1 probability
 };
 
 /** Head [B, H, W, C·K] as logits [B, H, W, C, K]. */

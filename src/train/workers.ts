@@ -172,7 +172,15 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     if (total === 0) throw new Error('gradient workers: empty batch');
     const names = Object.keys(params);
     const shapes = names.map((n) => params[n]!.shape);
-    const values = await Promise.all(names.map((n) => params[n]!.data() as Promise<Float32Array>));
+    // One flat buffer of every parameter, sent as views into it: each message clones one buffer, not one per tensor.
+    const read = await Promise.all(names.map((n) => params[n]!.data() as Promise<Float32Array>));
+    const flat = new Float32Array(read.reduce((a, v) => a + v.length, 0));
+    let at = 0;
+    const values = read.map((v) => {
+      flat.set(v, at);
+      at += v.length;
+      return flat.subarray(at - v.length, at);
+    });
     const size = batch.shape.height * batch.shape.width * batch.shape.channels;
     const labels = recordLabels(spec, batch.records) ?? null;
     for (const r of batch.records)
@@ -198,19 +206,22 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
     });
     const results = await Promise.all(jobs);
     stats = results.map((r, i) => ({ worker: used[i]!, images: sizes[used[i]!]!, numTensors: r.numTensors, computeMs: r.computeMs }));
-    let lossSum = 0;
-    const sums = names.map((_, i) => new Float32Array(values[i]!.length));
-    for (const r of results) {
-      lossSum += r.lossSum;
-      r.grads.forEach((g, i) => {
-        const s = sums[i]!;
-        for (let j = 0; j < s.length; j++) s[j]! += g[j]!;
-      });
-    }
+    // Σ of the shards' sums ÷ total, in one pass, into the first result's own (transferred) arrays
+    const lossSum = results.reduce((a, r) => a + r.lossSum, 0);
+    const [first, ...rest] = results;
     const grads: NamedTensors = {};
     names.forEach((n, i) => {
-      const s = sums[i]!;
-      for (let j = 0; j < s.length; j++) s[j]! /= total;
+      const s = first!.grads[i]!;
+      const others = rest.map((r) => r.grads[i]!);
+      if (others.length === 1) {
+        const g = others[0]!;
+        for (let j = 0; j < s.length; j++) s[j] = (s[j]! + g[j]!) / total;
+      } else
+        for (let j = 0; j < s.length; j++) {
+          let v = s[j]!;
+          for (const g of others) v += g[j]!;
+          s[j] = v / total;
+        }
       grads[n] = tf.tensor(s, shapes[i]!, 'float32');
     });
     return { loss: lossSum / total, grads };

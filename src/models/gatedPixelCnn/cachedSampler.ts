@@ -13,13 +13,16 @@
 //     it see (< c for mask A, ≤ c for mask B), then the skip sum and the head's two 1×1 layers for
 //     group c: channel c's block of the head. Groups < c do not change when channel c is committed;
 //     groups > c are computed at their own step, so each pixel is computed once in all.
-// Per-pixel maths runs in plain JS (sampling/positionMath.ts, Float64 sums). The plan is read from
+// Per-pixel products run for the whole batch at once in wasm (sampling/pixelMemory.ts, the kernel
+// kernels/causalConv.ts segmentGemm; float32 sums, as in the network's forward pass), the gates and
+// the element-wise sums in plain JS over the same memory. The plan is read from
 // the model's own layer list (network.ts gatedLayout), not from parameter names.
 
 import { classBiasName, classesOf } from '../../conditioning.js';
 import { convLayout, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
-import { gemvAdd, groupStarts, mat, readParam, type Mat } from '../../sampling/positionMath.js';
+import { PixelMemory } from '../../sampling/pixelMemory.js';
+import { groupStarts, readParam } from '../../sampling/positionMath.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
 import { tf, type Tensor2D } from '../../tf.js';
 import { gatedLayout, horizontalMask } from './network.js';
@@ -42,12 +45,12 @@ const centreEnds = (spec: MaskedConvSpec): Int32Array => {
   });
 };
 
-/** A 1×1 masked conv's weights with its centre mask applied, transposed for gemvAdd, and its bias. */
-const pointwise = (spec: MaskedConvSpec, model: AutoregressiveModel) => {
+/** A 1×1 masked conv's weights [in, out] with its centre mask applied, in the sampler's memory, and its bias. */
+const pointwise = (spec: MaskedConvSpec, model: AutoregressiveModel, put: (values: Float32Array) => number) => {
   const { weightMask } = convLayout(spec);
   const w = readParam(model.params, `${spec.name}.w`, WHO);
   if (weightMask) for (let k = 0; k < w.length; k++) w[k]! *= weightMask[k]!;
-  return { mat: mat(w, spec.outFeatures), bias: readParam(model.params, `${spec.name}.b`, WHO), ends: centreEnds(spec), outF: spec.outFeatures };
+  return { w: put(w), bias: readParam(model.params, `${spec.name}.b`, WHO), ends: centreEnds(spec), outF: spec.outFeatures };
 };
 
 interface Layer {
@@ -70,13 +73,14 @@ interface Layer {
   readonly left: readonly number[]; // dx of the taps left of the centre, in weight-row order
   readonly centreRow: number; // first weight row of the centre tap (−1: unused)
   readonly centreEnd: Int32Array; // group g of f and of g sees input features [0, centreEnd[g]) at the centre
-  readonly hMat: Mat; // [rows, 2p], centre mask applied
+  // in the sampler's memory (offsets in floats):
+  readonly hW: number; // [rows, 2p], centre mask applied
   readonly out: ReturnType<typeof pointwise>;
-  readonly rowAcc: Float64Array; // [W, B, 2p]: hBias + link(a_v) for the current row
-  readonly pastAcc: Float64Array; // [B, 2p]: rowAcc + the left taps at the current pixel
-  readonly ah: Float64Array; // [B, 2p] at the current pixel
-  readonly gated: Float64Array; // [B, p] at the current pixel
-  readonly hRow: Float64Array; // [W, B, p]: this layer's horizontal output along the current row
+  readonly rowAcc: number; // [W, B, 2p]: hBias + link(a_v) for the current row
+  readonly ah: number; // [B, 2p] at the current pixel: rowAcc + the left taps, then the centre of each group
+  readonly gated: number; // [B, p] at the current pixel
+  readonly y: number; // [B, p]: the 1×1 out at the current pixel
+  readonly hRow: number; // [W, B, p]: this layer's horizontal output along the current row
 }
 
 export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: number, labels?: Int32Array): IncrementalSampler => {
@@ -98,6 +102,13 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
   const G = groupStarts(p, C); // group g of p features: [G[g], G[g+1])
   const L = gatedLayout(spec);
   const nextRing = Math.floor(spec.kernel / 2) + 1; // rows of v the layers after the first read
+  const mem = new PixelMemory();
+  const fill: [number, Float32Array][] = []; // weights to copy in once the memory is ready
+  const put = (values: Float32Array): number => {
+    const at = mem.alloc(values.length);
+    fill.push([at, values]);
+    return at;
+  };
 
   const layers: Layer[] = L.layers.map((l, n) => {
     const v = l.vertical;
@@ -127,31 +138,40 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
       left: table.pastTaps.map((t) => t.dx),
       centreRow: table.centreUsed ? table.pastTaps.length * l.horizontal.inFeatures : -1,
       centreEnd: centreEnds(l.horizontal),
-      hMat: mat(wh, P2),
-      out: pointwise(l.out, model),
-      rowAcc: new Float64Array(W * B * P2),
-      pastAcc: new Float64Array(B * P2),
-      ah: new Float64Array(B * P2),
-      gated: new Float64Array(B * p),
-      hRow: new Float64Array(W * B * p),
+      hW: put(wh),
+      out: pointwise(l.out, model, put),
+      rowAcc: mem.alloc(W * B * P2),
+      ah: mem.alloc(B * P2),
+      gated: mem.alloc(B * p),
+      y: mem.alloc(B * p),
+      hRow: mem.alloc(W * B * p),
     };
   });
-  const head0 = pointwise(L.head0, model);
-  const head1 = pointwise(L.head1, model);
+  const head0 = pointwise(L.head0, model, put);
+  const head1 = pointwise(L.head1, model, put);
   const hh = L.head0.outFeatures;
   const HG = groupStarts(hh, C);
   const PF = L.head1.outFeatures; // C·F
   const FG = groupStarts(PF, C);
 
-  const unit = new Float64Array(H * W * B * C); // the image in [−1, 1], [H·W, B, C]
+  const unit = mem.alloc(H * W * B * C); // the image in [−1, 1], [H·W, B, C]
   const scale = 2 / (K - 1);
   const skip = new Float64Array(B * p); // Σ of every layer's h at the current pixel
-  const skipRelu = new Float64Array(B * p);
-  const hidden = new Float64Array(B * hh);
-  const hiddenRelu = new Float64Array(B * hh);
-  const logits = new Float64Array(B * PF);
+  const skipRelu = mem.alloc(B * p);
+  const hidden = mem.alloc(B * hh); // relu'd in place
+  const logits = mem.alloc(B * PF);
   const head = new Float32Array(B * PF); // [B, C·F] at the current pixel: blocks ≤ c are final
-  const yBuf = new Float64Array(p);
+  mem.ready(Math.max(1, ...layers.map((l) => l.left.length)));
+  const f32 = mem.f32;
+  for (const [at, values] of fill) f32.set(values, at);
+
+  /** acc[b·ldo + n] += Σ_{k<K} x[b·ldx + k] · w[k·ldw + n] for every image b, n < N: one product for the batch. */
+  const gemm = (acc: number, ldo: number, N: number, x: number, ldx: number, K: number, w: number, ldw: number) => {
+    if (K <= 0) return;
+    mem.clear();
+    mem.seg(x, K, w);
+    mem.gemm(acc, ldo, B, N, ldx, ldw);
+  };
 
   let row = -1; // row whose vertical stack and rowAcc are ready
   let pixel = 0; // current pixel (raster index)
@@ -177,8 +197,8 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
               const from = (((y % prev.ringRows) * W + x) * B + b) * inF;
               for (let k = 0; k < inF; k++) cols[to + k] = prev.ring![from + k]!;
             } else {
-              const from = ((y * W + x) * B + b) * C;
-              for (let k = 0; k < inF; k++) cols[to + k] = unit[from + k]!;
+              const from = unit + ((y * W + x) * B + b) * C;
+              for (let k = 0; k < inF; k++) cols[to + k] = f32[from + k]!;
             }
           }
         }
@@ -197,14 +217,14 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
       const link = tf.tidy(() => tf.matMul(tf.tensor2d(l.vRow, [W * B, p]), l.linkW)); // [W·B, 2p]
       const d = link.dataSync();
       link.dispose();
-      for (let n2 = 0; n2 < W * B; n2++) for (let o = 0; o < P2; o++) l.rowAcc[n2 * P2 + o] = l.hBias[(n2 % B) * P2 + o]! + d[n2 * P2 + o]!;
+      for (let n2 = 0; n2 < W * B; n2++) for (let o = 0; o < P2; o++) f32[l.rowAcc + n2 * P2 + o] = l.hBias[(n2 % B) * P2 + o]! + d[n2 * P2 + o]!;
     });
     row = i;
   };
 
-  /** The horizontal input of layer n at (current row, column x), image b: (array, offset). */
-  const hInput = (n: number, i: number, x: number, b: number): [Float64Array, number] =>
-    n === 0 ? [unit, ((i * W + x) * B + b) * C] : [layers[n - 1]!.hRow, (x * B + b) * p];
+  /** The horizontal input of layer n at (current row, column x), image 0, and its row stride: images follow. */
+  const hInput = (n: number, i: number, x: number): [number, number] =>
+    n === 0 ? [unit + (i * W + x) * B * C, C] : [layers[n - 1]!.hRow + x * B * p, p];
 
   /** rowAcc + the taps left of pixel (i, j) in its own row, every output of every layer; skip reset. */
   const beginPixel = (pp: number) => {
@@ -212,14 +232,16 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
     const j = pp % W;
     if (row !== i) beginRow(i);
     layers.forEach((l, n) => {
-      for (let k = 0; k < B * P2; k++) l.pastAcc[k] = l.rowAcc[j * B * P2 + k]!;
+      f32.copyWithin(l.ah, l.rowAcc + j * B * P2, l.rowAcc + (j + 1) * B * P2);
+      mem.clear();
+      let ldx = 0;
       l.left.forEach((dx, t) => {
         if (j + dx < 0) return;
-        for (let b = 0; b < B; b++) {
-          const [x, x0] = hInput(n, i, j + dx, b);
-          gemvAdd(l.pastAcc, b * P2, x, x0, l.hIn, l.hMat, t * l.hIn, 0, P2);
-        }
+        const [x, stride] = hInput(n, i, j + dx);
+        ldx = stride;
+        mem.seg(x, l.hIn, l.hW + t * l.hIn * P2);
       });
+      mem.gemm(l.ah, P2, B, P2, ldx, P2); // [B, 2p] += [B, left taps·in] × [left taps·in, 2p]
     });
     skip.fill(0);
   };
@@ -232,25 +254,24 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
     layers.forEach((l, n) => {
       const end = l.centreEnd[g]!;
       const outEnd = l.out.ends[g]!;
-      for (let b = 0; b < B; b++) {
-        const a0 = b * P2;
+      if (l.centreRow >= 0 && end > 0) {
+        const [x, ldx] = hInput(n, i, j);
+        const w = l.hW + l.centreRow * P2;
+        gemm(l.ah + o0, P2, o1 - o0, x, ldx, end, w + o0, P2); //                 f columns of group g
+        gemm(l.ah + p + o0, P2, o1 - o0, x, ldx, end, w + p + o0, P2); //         g columns of group g
+      }
+      for (let b = 0; b < B; b++)
         for (let o = o0; o < o1; o++) {
-          l.ah[a0 + o] = l.pastAcc[a0 + o]!;
-          l.ah[a0 + p + o] = l.pastAcc[a0 + p + o]!;
+          const a0 = l.ah + b * P2;
+          f32[l.gated + b * p + o] = Math.tanh(f32[a0 + o]!) / (1 + Math.exp(-f32[a0 + p + o]!));
+          f32[l.y + b * p + o] = l.out.bias[o]!;
         }
-        if (l.centreRow >= 0 && end > 0) {
-          const [x, x0] = hInput(n, i, j, b);
-          gemvAdd(l.ah, a0, x, x0, end, l.hMat, l.centreRow, o0, o1); //         f columns of group g
-          gemvAdd(l.ah, a0, x, x0, end, l.hMat, l.centreRow, p + o0, p + o1); // g columns of group g
-        }
-        for (let o = o0; o < o1; o++) l.gated[b * p + o] = Math.tanh(l.ah[a0 + o]!) / (1 + Math.exp(-l.ah[a0 + p + o]!));
-        const y = yBuf; // the 1×1 out for group g
-        for (let o = o0; o < o1; o++) y[o] = l.out.bias[o]!;
-        gemvAdd(y, 0, l.gated, b * p, outEnd, l.out.mat, 0, o0, o1);
+      gemm(l.y + o0, p, o1 - o0, l.gated, p, outEnd, l.out.w + o0, p); // the 1×1 out for group g, [B, group] += [B, in] × [in, group]
+      for (let b = 0; b < B; b++) {
         const at = (j * B + b) * p;
         for (let o = o0; o < o1; o++) {
-          const hv = (l.first ? 0 : layers[n - 1]!.hRow[at + o]!) + y[o]!; // residual
-          l.hRow[at + o] = hv;
+          const hv = (l.first ? 0 : f32[layers[n - 1]!.hRow + at + o]!) + f32[l.y + b * p + o]!; // residual
+          f32[l.hRow + at + o] = hv;
           skip[b * p + o]! += hv;
         }
       }
@@ -259,14 +280,16 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
     const [q0, q1] = [HG[g]!, HG[g + 1]!];
     const [f0, f1] = [FG[g]!, FG[g + 1]!];
     for (let b = 0; b < B; b++) {
-      for (let o = o0; o < o1; o++) skipRelu[b * p + o] = Math.max(0, skip[b * p + o]!);
-      for (let o = q0; o < q1; o++) hidden[b * hh + o] = head0.bias[o]!;
-      gemvAdd(hidden, b * hh, skipRelu, b * p, head0.ends[g]!, head0.mat, 0, q0, q1);
-      for (let o = q0; o < q1; o++) hiddenRelu[b * hh + o] = Math.max(0, hidden[b * hh + o]!);
-      for (let o = f0; o < f1; o++) logits[b * PF + o] = head1.bias[o]!;
-      gemvAdd(logits, b * PF, hiddenRelu, b * hh, head1.ends[g]!, head1.mat, 0, f0, f1);
-      for (let o = f0; o < f1; o++) head[b * PF + o] = logits[b * PF + o]!;
+      for (let o = o0; o < o1; o++) f32[skipRelu + b * p + o] = Math.max(0, skip[b * p + o]!);
+      for (let o = q0; o < q1; o++) f32[hidden + b * hh + o] = head0.bias[o]!;
     }
+    gemm(hidden + q0, hh, q1 - q0, skipRelu, p, head0.ends[g]!, head0.w + q0, hh);
+    for (let b = 0; b < B; b++) {
+      for (let o = q0; o < q1; o++) f32[hidden + b * hh + o] = Math.max(0, f32[hidden + b * hh + o]!);
+      for (let o = f0; o < f1; o++) f32[logits + b * PF + o] = head1.bias[o]!;
+    }
+    gemm(logits + f0, PF, f1 - f0, hidden, hh, head1.ends[g]!, head1.w + f0, PF);
+    for (let b = 0; b < B; b++) for (let o = f0; o < f1; o++) head[b * PF + o] = f32[logits + b * PF + o]!;
   };
 
   const finishPixel = () => {
@@ -293,7 +316,7 @@ export const cachedGatedPixelCnnSampler = (model: AutoregressiveModel, batch: nu
     },
     commit: (i, j, c, values) => {
       const base = (i * W + j) * B * C;
-      for (let b = 0; b < B; b++) unit[base + b * C + c] = values[b]! * scale - 1;
+      for (let b = 0; b < B; b++) f32[unit + base + b * C + c] = values[b]! * scale - 1;
     },
     dispose: () => {
       if (disposed) return;

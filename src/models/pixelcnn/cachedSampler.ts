@@ -1,51 +1,49 @@
 // Cached incremental sampling for PixelCNN: each new value computes only what it changes.
 //
 // Every layer keeps its input map ([H·W, B, in]: the unit image for the first, mask-A layer, relu of
-// the residual stream for the others). Then:
-//   - once per row i, every layer's taps in the rows above (final since row i − 1 finished) for the
-//     whole row in one matMul on the backend: [W·B, above taps·in] × [above taps·in, out], plus bias;
-//   - once per pixel, the taps left of it in its own row (plain JS);
+// the residual stream for the others) in wasm memory (sampling/pixelMemory.ts). Then:
+//   - once per pixel, every layer's taps before it (the rows above and the left of its own row, all
+//     final by now) for all output features: bias + one SIMD product over those taps' input blocks,
+//     [B, taps·in] × [taps·in, out], listing only the taps inside the image;
 //   - per channel c, only output group c of every layer: the centre tap over the input groups the
 //     mask lets it see (< c for mask A, ≤ c for mask B), then relu into the next layer's map. Groups < c
 //     at the pixel do not change when channel c is sampled (mask A hides channel c from groups ≤ c)
 //     and groups > c are computed at their own step, so every pixel is computed once in all;
 //   - the head's two 1×1 layers only for group c: channel c's block of the head (what the likelihood reads).
-// Per-pixel maths runs in plain JS (sampling/positionMath.ts: Float32Array weights, Float64 sums, zero
-// inputs skipped — half of every post-ReLU map). The big, regular part (rows above) goes to the
-// backend's matMul. Layer roles come from the model's own layer list (network.ts pixelCnnLayers).
+// The products run in kernels/causalConv.ts `segmentGemm` (f32x4, fused multiply-add in the relaxed
+// build) on the whole batch at once; no tfjs op runs while sampling. The sums are float32, as in the
+// network's own forward pass. Layer roles come from the model's own layer list (network.ts pixelCnnLayers).
 
 import { convLayout, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
 import { classBiasName, classesOf } from '../../conditioning.js';
-import { groupStarts, readParam, SparseRow } from '../../sampling/positionMath.js';
+import { PixelMemory } from '../../sampling/pixelMemory.js';
+import { groupStarts, readParam } from '../../sampling/positionMath.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
-import { tf, type Tensor2D } from '../../tf.js';
 import { pixelCnnLayers, type PixelCnnRole } from './network.js';
 import type { PixelCnnSpec } from './spec.js';
 
 type Role = PixelCnnRole;
 const WHO = 'cachedPixelCnn';
 
+/** One layer's blocks in the sampler's memory (offsets in floats) and its tap plan. */
 interface Layer {
   readonly role: Role;
   readonly inF: number;
   readonly outF: number;
-  readonly w: Float32Array; // [rows, out], centre channel mask applied; rows: above taps, left taps, centre
-  readonly bias: Float32Array; // [B, out]: the bias, plus each image's class bias when conditional
-  readonly above: readonly { dy: number; dx: number }[]; // taps in rows above, weight rows [0, above·in)
-  readonly left: readonly number[]; // dx of taps left in the same row, weight rows after the above ones
-  readonly aboveW: Tensor2D | null; // [above·in, out] on the backend
-  readonly centreRow: number; // first weight row of the centre tap, −1 when the centre is unused
+  readonly w: number; // [rows, out], centre channel mask applied; rows: past taps in raster order, then the centre
+  readonly bias: number; // [B, out]: the bias, plus each image's class bias when conditional
+  readonly past: readonly { dy: number; dx: number }[]; // taps before the pixel; tap t is weight rows [t·in, (t+1)·in)
+  readonly centreW: number; // offset of the centre tap's first weight row, −1 when the centre is unused
   readonly groupStart: Int32Array; // output group g is features [groupStart[g], groupStart[g+1])
   readonly centreInEnd: Int32Array; // group g sees input features [0, centreInEnd[g]) at the centre
-  readonly act: Float32Array | null; // input map [H·W, B, in]; null for 1×1 layers (current pixel only)
-  readonly cur: Float32Array; // input at the current pixel [B, in] (layers without a window)
-  readonly rowAcc: Float32Array; // [W, B, out]: bias + rows-above taps for the current row
-  readonly pastAcc: Float64Array; // [B, out]: rowAcc + left taps at the current pixel
-  readonly sum: Float64Array; // [B, out]: the layer's output at the current pixel
+  readonly act: number; // input map [H·W, B, in]; −1 for layers without a window (current pixel only)
+  readonly cur: number; // input at the current pixel [B, in] (layers without a window)
+  readonly sum: number; // [B, out]: the layer's output at the current pixel
 }
 
 const planLayer = (
+  mem: PixelMemory,
   spec: MaskedConvSpec,
   role: Role,
   model: AutoregressiveModel,
@@ -53,10 +51,10 @@ const planLayer = (
   W: number,
   batch: number,
   labels: Int32Array | undefined,
-): Layer => {
+): { layer: Layer; weights: Float32Array; bias: Float32Array } => {
   const { table, weightMask } = convLayout(spec);
-  const w = readParam(model.params, `${spec.name}.w`, WHO);
-  if (weightMask) for (let k = 0; k < w.length; k++) w[k]! *= weightMask[k]!;
+  const weights = readParam(model.params, `${spec.name}.w`, WHO);
+  if (weightMask) for (let k = 0; k < weights.length; k++) weights[k]! *= weightMask[k]!;
   const C = spec.channels;
   const groupStart = groupStarts(spec.outFeatures, C);
   const centreInEnd = new Int32Array(C);
@@ -69,29 +67,24 @@ const planLayer = (
       if (table.centre[i]![o] === 1) throw new Error(`cachedPixelCnn: layer ${spec.name}: centre mask is not a prefix`);
     centreInEnd[g] = end;
   }
-  const above = table.pastTaps.filter((t) => t.dy < 0);
-  const left = table.pastTaps.filter((t) => t.dy === 0).map((t) => t.dx);
-  // pastTaps are in raster order: every above tap precedes every left tap, as in the weight rows
-  const aboveRows = above.length * spec.inFeatures;
-  const hasWindow = table.pastTaps.length > 0;
-  return {
+  const past = table.pastTaps; // raster order, as in the weight rows
+  const hasWindow = past.length > 0;
+  const w = mem.alloc(weights.length);
+  const layer: Layer = {
     role,
     inF: spec.inFeatures,
     outF: spec.outFeatures,
     w,
-    bias: imageBiases(model, spec, batch, labels),
-    above,
-    left,
-    aboveW: aboveRows > 0 ? tf.tensor2d(w.subarray(0, aboveRows * spec.outFeatures), [aboveRows, spec.outFeatures]) : null,
-    centreRow: table.centreUsed ? table.pastTaps.length * spec.inFeatures : -1,
+    bias: mem.alloc(batch * spec.outFeatures),
+    past,
+    centreW: table.centreUsed ? w + past.length * spec.inFeatures * spec.outFeatures : -1,
     groupStart,
     centreInEnd,
-    act: hasWindow || role === 'input' ? new Float32Array(H * W * batch * spec.inFeatures) : null,
-    cur: new Float32Array(batch * spec.inFeatures),
-    rowAcc: new Float32Array(W * batch * spec.outFeatures),
-    pastAcc: new Float64Array(batch * spec.outFeatures),
-    sum: new Float64Array(batch * spec.outFeatures),
+    act: hasWindow || role === 'input' ? mem.alloc(H * W * batch * spec.inFeatures) : -1,
+    cur: mem.alloc(batch * spec.inFeatures),
+    sum: mem.alloc(batch * spec.outFeatures),
   };
+  return { layer, weights, bias: imageBiases(model, spec, batch, labels) };
 };
 
 /** A layer's bias for every image of the batch [B, out]: b, plus E[y_b] for a class-conditional model. */
@@ -111,119 +104,76 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
   const spec = model.spec as PixelCnnSpec;
   if (spec.family !== 'pixelcnn') throw new Error(`cachedPixelCnn: expected family 'pixelcnn', found '${spec.family}'`);
   const { height: H, width: W, channels: C, levels: K } = spec;
-  const layers = pixelCnnLayers(spec).map((l) => planLayer(l.conv, l.role, model, H, W, batch, labels));
+  let mem: PixelMemory | null = new PixelMemory();
+  const plans = pixelCnnLayers(spec).map((l) => planLayer(mem!, l.conv, l.role, model, H, W, batch, labels));
+  const stream = mem.alloc(batch * spec.hidden); // the residual stream at the current pixel [B, h]
+  mem.ready(Math.max(1, ...plans.map((p) => p.layer.past.length)));
+  for (const { layer, weights, bias } of plans) {
+    mem.f32.set(weights, layer.w);
+    mem.f32.set(bias, layer.bias);
+  }
+  const layers = plans.map((p) => p.layer);
   const input = layers[0]!;
   const last = layers[layers.length - 1]!; // head1
   const h = spec.hidden;
-  const stream = new Float64Array(batch * h); // residual stream at the current pixel [B, h]
-  const sparse = new SparseRow(Math.max(...layers.map((l) => l.w.length / l.outF)));
   const scale = 2 / (K - 1);
   const P = last.outF; // head features per pixel, C·F
-  const head = new Float32Array(batch * P); // [B, C·F] at the current pixel: blocks ≤ c are final
 
-  let row = -1; // row whose rowAcc is ready
   let pixel = 0; // current pixel (raster index)
   let groups = 0; // groups of `pixel` computed so far in every layer
-  let disposed = false;
 
-  /** Input of layer l at pixel p as (array, offset): its map, or its current-pixel buffer. */
-  const inputAt = (l: Layer, p: number): [Float32Array, number] => (l.act ? [l.act, p * batch * l.inF] : [l.cur, 0]);
+  /** Offset of layer l's input at pixel p: in its map, or its current-pixel block. */
+  const inputAt = (l: Layer, p: number): number => (l.act >= 0 ? l.act + p * batch * l.inF : l.cur);
 
-  /** Store relu(v) as the input of layer l at pixel p for features o0..o1. */
-  const storeRelu = (l: Layer, p: number, v: Float64Array, vStride: number, o0: number, o1: number) => {
-    const [arr, off] = inputAt(l, p);
-    for (let b = 0; b < batch; b++)
-      for (let o = o0; o < o1; o++) {
-        const x = v[b * vStride + o]!;
-        arr[off + b * l.inF + o] = x > 0 ? x : 0;
-      }
-  };
-
-  /** Bias + the taps in rows above, for every pixel of row i and every layer: one matMul a layer. */
-  const beginRow = (i: number) => {
-    for (const l of layers) {
-      const { rowAcc, bias, outF, inF } = l;
-      for (let j = 0; j < W; j++) rowAcc.set(bias, j * batch * outF); // [W, B, out]: each image's bias
-      if (!l.aboveW || i === 0) continue;
-      const rows = l.above.length * inF;
-      const cols = new Float32Array(W * batch * rows); // [W·B, above·in], zero outside the image
-      l.above.forEach(({ dy, dx }, t) => {
-        const y = i + dy;
-        if (y < 0) return;
-        for (let j = 0; j < W; j++) {
-          const x = j + dx;
-          if (x < 0 || x >= W) continue;
-          const src = (y * W + x) * batch * inF;
-          const act = l.act!;
-          for (let b = 0; b < batch; b++) {
-            const from = src + b * inF;
-            const to = (j * batch + b) * rows + t * inF;
-            for (let k = 0; k < inF; k++) cols[to + k] = act[from + k]!;
-          }
-        }
-      });
-      const product = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [W * batch, rows]), l.aboveW!)); // [W·B, out]
-      const data = product.dataSync();
-      product.dispose();
-      for (let n = 0; n < rowAcc.length; n++) rowAcc[n]! += data[n]!;
-    }
-    row = i;
-  };
-
-  /** rowAcc + the taps left of pixel p in its own row, all output features. */
-  const beginPixel = (p: number) => {
+  /** bias + every tap before pixel p (rows above, left in its own row), all output features, every layer. */
+  const beginPixel = (m: PixelMemory, p: number) => {
     const i = Math.floor(p / W);
     const j = p % W;
-    if (row !== i) beginRow(i);
+    const f32 = m.f32;
     for (const l of layers) {
-      const { pastAcc, outF, inF } = l;
-      for (let n = 0; n < batch * outF; n++) pastAcc[n] = l.rowAcc[j * batch * outF + n]!;
-      if (!l.left.length) continue;
-      const row0 = l.above.length * inF;
-      for (let b = 0; b < batch; b++) {
-        sparse.reset();
-        l.left.forEach((dx, t) => {
-          if (j + dx >= 0) sparse.gather(l.act!, (p + dx) * batch * inF + b * inF, inF, row0 + t * inF, outF);
-        });
-        sparse.addInto(pastAcc, b * outF, l.w, 0, outF);
-      }
+      const { sum, outF, inF } = l;
+      f32.copyWithin(sum, l.bias, l.bias + batch * outF);
+      if (!l.past.length) continue;
+      m.clear();
+      l.past.forEach(({ dy, dx }, t) => {
+        const y = i + dy;
+        const x = j + dx;
+        if (y >= 0 && x >= 0 && x < W) m.seg(l.act + (y * W + x) * batch * inF, inF, l.w + t * inF * outF);
+      });
+      m.gemm(sum, outF, batch, outF, inF, outF); // [B, out] += [B, taps·in] × [taps·in, out]
     }
   };
 
   /** Output group g of every layer at pixel p; the head only when `head`. */
-  const computeGroup = (p: number, g: number, head: boolean) => {
+  const computeGroup = (m: PixelMemory, p: number, g: number, head: boolean) => {
     for (let n = 0; n < layers.length; n++) {
       const l = layers[n]!;
       if (!head && (l.role === 'head0' || l.role === 'head1')) return;
       const { sum, outF, inF } = l;
       const o0 = l.groupStart[g]!;
       const o1 = l.groupStart[g + 1]!;
-      for (let b = 0; b < batch; b++) for (let o = o0; o < o1; o++) sum[b * outF + o] = l.pastAcc[b * outF + o]!;
       const seen = l.centreInEnd[g]!;
-      if (l.centreRow >= 0 && seen > 0) {
-        const [arr, off] = inputAt(l, p);
-        for (let b = 0; b < batch; b++) {
-          sparse.reset();
-          sparse.gather(arr, off + b * inF, seen, l.centreRow, outF);
-          sparse.addInto(sum, b * outF, l.w, o0, o1);
-        }
+      if (l.centreW >= 0 && seen > 0) {
+        m.clear();
+        m.seg(inputAt(l, p), seen, l.centreW + o0);
+        m.gemm(sum + o0, outF, batch, o1 - o0, inF, outF); // [B, group] += [B, seen] × [seen, group]
       }
       const next = layers[n + 1];
-      if (l.role === 'input' || l.role === 'residual') {
-        // the residual stream: features = conv(x), then features += conv(relu(features)) per layer
-        for (let b = 0; b < batch; b++)
-          for (let o = o0; o < o1; o++) {
-            const v = sum[b * h + o]!;
-            stream[b * h + o] = l.role === 'input' ? v : stream[b * h + o]! + v;
-          }
-        if (next) storeRelu(next, p, stream, h, o0, o1);
-      } else if (l.role === 'head0' && next) storeRelu(next, p, sum, outF, o0, o1);
+      if (!next) continue;
+      // the residual stream: features = conv(x), then features += conv(relu(features)) per layer; relu into the next input
+      if (l.role === 'input' || l.role === 'residual') m.streamRelu(sum + o0, stream + o0, inputAt(next, p) + o0, batch, o1 - o0, h, next.inF, l.role === 'input');
+      else if (l.role === 'head0') m.streamRelu(sum + o0, sum + o0, inputAt(next, p) + o0, batch, o1 - o0, outF, next.inF, true);
     }
   };
 
-  const finishPixel = () => {
-    if (groups === 0) beginPixel(pixel);
-    for (let g = groups; g < C; g++) computeGroup(pixel, g, false);
+  const live = (): PixelMemory => {
+    if (!mem) throw new Error('cachedPixelCnn: sampler used after dispose');
+    return mem;
+  };
+
+  const finishPixel = (m: PixelMemory) => {
+    if (groups === 0) beginPixel(m, pixel);
+    for (let g = groups; g < C; g++) computeGroup(m, pixel, g, false);
     pixel++;
     groups = 0;
   };
@@ -232,28 +182,25 @@ export const cachedPixelCnnSampler = (model: AutoregressiveModel, batch: number,
     batch,
     kind: 'cached-pixelcnn',
     headAt: (i, j, c) => {
-      if (disposed) throw new Error('cachedPixelCnn: sampler used after dispose');
+      const m = live();
       const p = i * W + j;
       if (p < pixel || (p === pixel && c < groups))
         throw new Error(`cachedPixelCnn: headAt(${i}, ${j}, ${c}) asked after that position was passed`);
-      while (pixel < p) finishPixel();
-      if (groups === 0) beginPixel(p);
-      for (let g = groups; g < c; g++) computeGroup(p, g, false);
-      computeGroup(p, c, true);
+      while (pixel < p) finishPixel(m);
+      if (groups === 0) beginPixel(m, p);
+      for (let g = groups; g < c; g++) computeGroup(m, p, g, false);
+      computeGroup(m, p, c, true);
       groups = c + 1;
-      const out = last.sum;
-      const [f0, f1] = [last.groupStart[c]!, last.groupStart[c + 1]!];
-      for (let b = 0; b < batch; b++) for (let f = f0; f < f1; f++) head[b * P + f] = out[b * P + f]!;
-      return Float32Array.from(head);
+      // [B, C·F]: blocks < c as computed at this pixel's earlier channels, block c now
+      return m.f32.slice(last.sum, last.sum + batch * P);
     },
     commit: (i, j, c, values) => {
-      const base = (i * W + j) * batch * C;
-      for (let b = 0; b < batch; b++) input.act![base + b * C + c] = values[b]! * scale - 1;
+      const f32 = live().f32;
+      const base = input.act + (i * W + j) * batch * C;
+      for (let b = 0; b < batch; b++) f32[base + b * C + c] = values[b]! * scale - 1;
     },
     dispose: () => {
-      if (disposed) return;
-      disposed = true;
-      for (const l of layers) l.aboveW?.dispose();
+      mem = null;
     },
   };
 };

@@ -24,8 +24,11 @@
 // layer) or ≤ g (mask B, everything else) at the centre, and the LSTM cell is element-wise with every
 // gate's feature k in group(k); so step c computes only group c of every layer (groups < c are
 // already final, groups > c wait for their channel) and the head only for channel c.
-// Per-pixel maths runs in plain JS (transposed Float64 weights, 4 outputs per pass): on wasm a tiny
-// tensor op costs tens of µs, more than a pixel. The regular per-row parts — Row LSTM K_ss over row
+// Per-pixel maths: the products and the LSTM cells for the whole batch at once in wasm
+// (sampling/pixelMemory.ts: kernels/causalConv.ts segmentGemm, kernels/lstmScan.ts lstmCells — σ and
+// tanh from a SIMD exp, as in the training scan; maps, states and weights live in its memory), the
+// element-wise sums in plain JS over its view: on wasm a tiny tensor op costs tens of
+// µs, more than a pixel. The regular per-row parts — Row LSTM K_ss over row
 // i−1, the Diagonal BiLSTM left direction's "above" half of K_ss, the right direction's input-to-state
 // (mask applied to the weights) over a finished row — run as one backend matMul per layer per row;
 // the sampler owns those few weight tensors until dispose().
@@ -35,6 +38,7 @@
 import { classesOf, labelMap, labelsTensor } from '../../conditioning.js';
 import { convLayout } from '../../layers/maskedConv.js';
 import type { AutoregressiveModel } from '../../model.js';
+import { PixelMemory } from '../../sampling/pixelMemory.js';
 import { gemvAdd, groupStarts, mat, readParam as readNamed, type Mat } from '../../sampling/positionMath.js';
 import type { IncrementalSampler, SamplerFactory } from '../../sampling/types.js';
 import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../../tf.js';
@@ -46,7 +50,7 @@ const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
 
 /**
  * LSTM cell on features [k0, k1) of one image: gates at g[g0 + ·] laid out [i | f | o | g] (h each),
- * previous cell at cp[cp0 + ·]; writes h and c.
+ * previous cell at cp[cp0 + ·]; writes h and c. Float64 (the padding states, computed once).
  */
 const cellInto = (
   g: Float64Array,
@@ -70,7 +74,7 @@ const cellInto = (
 
 /** A gated (4h) input-to-state convolution's weights: taps (dx < 0 in the row, then the centre). */
 interface Gated {
-  readonly w: Mat; // [rows, 4h]
+  readonly w: Float32Array; // [rows, 4h] row-major
   readonly b: Float32Array; // [4h]
   readonly left: readonly number[]; // dx of the taps left in the row; weight rows t·in
   readonly centreRow: number; // first weight row of the centre tap
@@ -79,7 +83,7 @@ interface Gated {
 const readGated = (params: NamedTensors, name: string, kw: number, inF: number, hid: number, C: number): Gated => {
   const { table } = convLayout({ name, kh: 1, kw, type: 'B', inFeatures: inF, outFeatures: hid, channels: C });
   return {
-    w: mat(readParam(params, `${name}.w`), 4 * hid),
+    w: readParam(params, `${name}.w`),
     b: readParam(params, `${name}.b`),
     left: table.pastTaps.map((t) => t.dx),
     centreRow: table.pastTaps.length * inF,
@@ -160,22 +164,14 @@ export const cachedPixelRnn = (
   const gHH = groupStarts(HH, C);
   const gOut = groupStarts(outHead, C);
 
-  // ── weights ──
+  // ── weights (JS, for the data-independent padding states and the per-row backend products) ──
   const inTable = convLayout(Ly.input).table;
-  const inW = mat(readParam(params, `${Ly.input.name}.w`), F); // [taps·C, 2h]
-  const inB = readParam(params, `${Ly.input.name}.b`);
   const inPast = inTable.pastTaps;
   const inCentreRow = inTable.centreUsed ? inPast.length * C : -1;
-  const outW = Ly.outputs.map((o) => mat(readParam(params, `${o.name}.w`), F)); // [h, 2h]
-  const outB = Ly.outputs.map((o) => readParam(params, `${o.name}.b`));
-  const h0W = mat(readParam(params, `${Ly.head0.name}.w`), HH); // [2h, HH]
-  const h0B = readParam(params, `${Ly.head0.name}.b`);
-  const h1W = mat(readParam(params, `${Ly.head1.name}.w`), outHead); // [HH, out]
-  const h1B = readParam(params, `${Ly.head1.name}.b`);
   const kw = row ? (spec as { rowKernel: number }).rowKernel : 1;
   const dirs = row ? ['is'] : ['left.is', 'right.is'];
   const gated = Ly.recurrent.map((r) => dirs.map((d) => readGated(params, `${r.name}.${d}`, kw, F, hid, C)));
-  const ssW = Ly.recurrent.map((r) => (row ? ['ss.w'] : ['left.ss.w', 'right.ss.w']).map((n) => mat(readParam(params, `${r.name}.${n}`), G)));
+  const ssNames = Ly.recurrent.map((r) => (row ? ['ss.w'] : ['left.ss.w', 'right.ss.w']).map((n) => `${r.name}.${n}`));
   const init = Ly.recurrent.map((r) =>
     (row ? [''] : ['left.', 'right.']).map((d) => ({ h: readParam(params, `${r.name}.${d}h0`), c: readParam(params, `${r.name}.${d}c0`) })),
   );
@@ -184,23 +180,44 @@ export const cachedPixelRnn = (
       cf > 0 ? conditionGates(options.condition, params, `${r.name}.${n}`, B) : null,
     ),
   );
-  const pads = row ? [] : Ly.recurrent.map((_, l) => [0, 1].map((d) => padStates(H, hid, ssW[l]![d]!, init[l]![d]!.h, init[l]![d]!.c)));
+  const pads = row
+    ? []
+    : Ly.recurrent.map((_, l) => [0, 1].map((d) => padStates(H, hid, mat(readParam(params, ssNames[l]![d]!), G), init[l]![d]!.h, init[l]![d]!.c)));
+  const inB = readParam(params, `${Ly.input.name}.b`);
+  const outB = Ly.outputs.map((o) => readParam(params, `${o.name}.b`));
+  const h0B = readParam(params, `${Ly.head0.name}.b`);
+  const h1B = readParam(params, `${Ly.head1.name}.b`);
 
-  // ── caches ──
-  const unit = new Float64Array(H * W * B * C); // [H, W, B, C] pixels in [−1, 1]
-  const maps = Array.from({ length: nL + 1 }, () => new Float64Array(W * B * F)); // [W, B, 2h] row i: map_l, map_L last
-  const skips = new Float64Array(B * F); // [B, 2h] at the current pixel
-  const pre = Array.from({ length: nL }, () => new Float64Array(B * G)); // [B, 4h] gates without the centre tap
-  const gates = new Float64Array(B * G);
-  const pre0 = new Float64Array(B * F);
-  const y = new Float64Array(B * F);
-  const hidBuf = new Float64Array(B * HH);
-  const logits = new Float64Array(B * outHead);
-  const sumBuf = new Float64Array(hid); // h + hR(i−1) at one pixel
-  const reluBuf = new Float64Array(F);
+  // ── the sampler's memory: weights row-major [rows, out], maps and states (offsets in floats) ──
+  const mem = new PixelMemory();
+  const fill: [number, ArrayLike<number>][] = []; // blocks to copy in once the memory is ready
+  const put = (values: ArrayLike<number>): number => {
+    const at = mem.alloc(values.length);
+    fill.push([at, values]);
+    return at;
+  };
+  const block = (n: number): number => mem.alloc(n);
+  const inW = put(readParam(params, `${Ly.input.name}.w`)); //             [taps·C, 2h]
+  const outW = Ly.outputs.map((o) => put(readParam(params, `${o.name}.w`))); // [h, 2h]
+  const h0W = put(readParam(params, `${Ly.head0.name}.w`)); //             [2h, HH]
+  const h1W = put(readParam(params, `${Ly.head1.name}.w`)); //             [HH, out]
+  const gatedW = gated.map((ds) => ds.map((d) => put(d.w))); //          [rows, 4h]
+  const ssW = ssNames.map((ns) => ns.map((n) => put(readParam(params, n)))); // [3h or 2h, 4h]
+  const padAt = pads.map((ds) => ds.map((d) => ({ h: put(d.h), c: put(d.c) }))); // [H, h] each
+  const unit = block(H * W * B * C); // [H, W, B, C] pixels in [−1, 1]
+  const maps = Array.from({ length: nL + 1 }, () => block(W * B * F)); // [W, B, 2h] row i: map_l, map_L last
+  const skips = block(B * F); // [B, 2h] at the current pixel
+  const pre = Array.from({ length: nL }, () => block(B * G)); // [B, 4h] gates without the centre tap
+  const gates = block(B * G);
+  const pre0 = block(B * F);
+  const y = block(B * F);
+  const hidBuf = block(B * HH);
+  const logits = block(B * outHead);
+  const sumBuf = block(B * hid); // h + hR(i−1) at one pixel
+  const reluBuf = block(B * F);
   // states, [W, B, h] rows: Row LSTM uses (prev, cur) of h and c; the left direction likewise (its c
   // only along the row); the right direction hR / cR of row i−1 (prev) and i (cur).
-  const mk = () => Array.from({ length: nL }, () => new Float64Array(W * B * hid));
+  const mk = () => Array.from({ length: nL }, () => block(W * B * hid));
   let hPrev = mk();
   let hCur = mk();
   let cPrev = mk();
@@ -208,6 +225,18 @@ export const cachedPixelRnn = (
   let hRPrev = row ? [] : mk();
   let hRCur = row ? [] : mk();
   const cR = row ? [] : mk();
+  mem.ready(Math.max(1, inPast.length, ...gated.map((ds) => ds[0]!.left.length)));
+  const f32 = mem.f32;
+  for (const [at, values] of fill) f32.set(values, at);
+
+  /** acc[b·ldo + n] += Σ_{k<K} x[b·ldx + k] · w[k·ldw + n] for every image b, n < N: one product for the batch. */
+  const gemm = (acc: number, ldo: number, N: number, x: number, ldx: number, K: number, w: number, ldw: number) => {
+    if (K <= 0) return;
+    mem.clear();
+    mem.seg(x, K, w);
+    mem.gemm(acc, ldo, B, N, ldx, ldw);
+  };
+
   // The rows-above parts, once per row for every layer on the backend (one matMul per layer):
   // Row LSTM K_ss ⊛ h(i−1) [3h → 4h]; Diagonal BiLSTM left K_ss's "above" half over h(i−1) [h → 4h].
   // The right direction's input-to-state over a finished row likewise (mask applied to the weights).
@@ -246,7 +275,7 @@ export const cachedPixelRnn = (
 
   const rowStart = (i: number): void => {
     if (!row) {
-      aboveRow = i === 0 ? null : rowProducts(hPrev.map((h) => Float32Array.from(h)), aboveW);
+      aboveRow = i === 0 ? null : rowProducts(hPrev.map((h) => f32.slice(h, h + W * B * hid)), aboveW);
       return;
     }
     const ctx = Ly.recurrent.map((_, l) => {
@@ -259,53 +288,48 @@ export const cachedPixelRnn = (
             if (jj < 0 || jj >= W) continue;
             const at = ((j * B + b) * 3 + t) * hid;
             if (i === 0) c.set(init[l]![0]!.h, at);
-            else c.set(hPrev[l]!.subarray((jj * B + b) * hid, (jj * B + b + 1) * hid), at);
+            else c.set(f32.subarray(hPrev[l]! + (jj * B + b) * hid, hPrev[l]! + (jj * B + b + 1) * hid), at);
           }
       return c;
     });
     aboveRow = rowProducts(ctx, aboveW);
     if (i === 0)
-      for (let l = 0; l < nL; l++) {
-        const c = cPrev[l]!;
-        for (let j = 0; j < W; j++) for (let b = 0; b < B; b++) c.set(init[l]![0]!.c, (j * B + b) * hid);
-      }
+      for (let l = 0; l < nL; l++) for (let n = 0; n < W * B; n++) f32.set(init[l]![0]!.c, cPrev[l]! + n * hid);
   };
 
   /** Gates of layer l at (i, j) without the centre tap: bias, past taps, state-to-state, condition. */
   const pixelStart = (i: number, j: number): void => {
-    // first layer: bias + past taps of the 7×7 mask-A convolution
-    for (let b = 0; b < B; b++) {
-      pre0.set(inB, b * F);
-      inPast.forEach(({ dy, dx }, t) => {
-        const ii = i + dy;
-        const jj = j + dx;
-        if (ii < 0 || jj < 0 || jj >= W) return;
-        gemvAdd(pre0, b * F, unit, ((ii * W + jj) * B + b) * C, C, inW, t * C, 0, F);
-      });
-    }
+    // first layer: bias + past taps of the 7×7 mask-A convolution, [B, 2h] += [B, taps·C] × [taps·C, 2h]
+    for (let b = 0; b < B; b++) f32.set(inB, pre0 + b * F);
+    mem.clear();
+    inPast.forEach(({ dy, dx }, t) => {
+      const ii = i + dy;
+      const jj = j + dx;
+      if (ii >= 0 && jj >= 0 && jj < W) mem.seg(unit + (ii * W + jj) * B * C, C, inW + t * C * F);
+    });
+    mem.gemm(pre0, F, B, F, C, F);
     for (let l = 0; l < nL; l++) {
       const p = pre[l]!;
       const gt = gated[l]![0]!;
       const cg = cond[l]![0];
       for (let b = 0; b < B; b++) {
-        const at = b * G;
-        p.set(gt.b, at);
-        if (cg) for (let o = 0; o < G; o++) p[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
+        const at = p + b * G;
+        f32.set(gt.b, at);
+        if (cg) for (let o = 0; o < G; o++) f32[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
         if (aboveRow) {
           const ab = ((l * W + j) * B + b) * G;
-          for (let o = 0; o < G; o++) p[at + o]! += aboveRow[ab + o]!;
-        }
-        if (row) {
-          gt.left.forEach((dx, t) => {
-            const jj = j + dx;
-            if (jj >= 0) gemvAdd(p, at, maps[l]!, (jj * B + b) * F, F, gt.w, t * F, 0, G);
-          });
-        } else {
-          // left direction: K_ss over [h(i−1, j), h(i, j−1)]
-          if (j > 0) gemvAdd(p, at, hCur[l]!, ((j - 1) * B + b) * hid, hid, ssW[l]![0]!, hid, 0, G);
-          else gemvAdd(p, at, pads[l]![0]!.h, i * hid, hid, ssW[l]![0]!, hid, 0, G);
+          for (let o = 0; o < G; o++) f32[at + o]! += aboveRow[ab + o]!;
         }
       }
+      if (row) {
+        mem.clear();
+        gt.left.forEach((dx, t) => {
+          const jj = j + dx;
+          if (jj >= 0) mem.seg(maps[l]! + jj * B * F, F, gatedW[l]![0]! + t * F * G);
+        });
+        mem.gemm(p, G, B, G, F, G); // [B, 4h] += left taps of map_l
+      } else if (j > 0) gemm(p, G, G, hCur[l]! + (j - 1) * B * hid, hid, hid, ssW[l]![0]! + hid * G, G); // left direction: K_ss's h(i, j−1) half
+      else gemm(p, G, G, padAt[l]![0]!.h + i * hid, 0, hid, ssW[l]![0]! + hid * G, G); // … the padding state, the same for every image
     }
   };
 
@@ -313,44 +337,42 @@ export const cachedPixelRnn = (
   const pixelGroup = (i: number, j: number, g: number): void => {
     const [f0, f1] = [gF[g]!, gF[g + 1]!];
     const [k0, k1] = [gH[g]!, gH[g + 1]!];
-    const m0 = maps[0]!;
-    for (let b = 0; b < B; b++) {
-      const at = (j * B + b) * F;
-      for (let f = f0; f < f1; f++) m0[at + f] = pre0[b * F + f]!;
-      if (inCentreRow >= 0) gemvAdd(m0, at, unit, ((i * W + j) * B + b) * C, gC[g]!, inW, inCentreRow, f0, f1);
-      for (let f = f0; f < f1; f++) skips[b * F + f] = 0;
-    }
+    const m0 = maps[0]! + j * B * F;
+    for (let b = 0; b < B; b++)
+      for (let f = f0; f < f1; f++) {
+        f32[m0 + b * F + f] = f32[pre0 + b * F + f]!;
+        f32[skips + b * F + f] = 0;
+      }
+    if (inCentreRow >= 0) gemm(m0 + f0, F, f1 - f0, unit + (i * W + j) * B * C, C, gC[g]!, inW + inCentreRow * F + f0, F);
     for (let l = 0; l < nL; l++) {
-      const map = maps[l]!;
-      const next = maps[l + 1]!;
+      const map = maps[l]! + j * B * F; //                                            [B, 2h] at (i, j)
+      const next = maps[l + 1]! + j * B * F;
       const gt = gated[l]![0]!;
       const p = pre[l]!;
       const hc = hCur[l]!;
       const cc = cCur[l]!;
-      for (let b = 0; b < B; b++) {
-        const at = b * G;
-        for (let q = 0; q < 4; q++) for (let k = k0; k < k1; k++) gates[at + q * hid + k] = p[at + q * hid + k]!;
-        for (let q = 0; q < 4; q++) gemvAdd(gates, at, map, (j * B + b) * F, gF[g + 1]!, gt.w, gt.centreRow, q * hid + k0, q * hid + k1);
-        const sAt = (j * B + b) * hid;
-        // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state)
-        const [cp, cp0] = row ? [cPrev[l]!, sAt] : j > 0 ? [cc, sAt - B * hid] : [pads[l]![0]!.c, i * hid];
-        cellInto(gates, at, cp, cp0, hc, sAt, cc, sAt, hid, k0, k1);
-        // output: h (+ the right direction of row i−1, shifted down)
-        const out = row || i === 0 ? hc : null;
-        for (let f = f0; f < f1; f++) y[b * F + f] = outB[l]![f]!;
-        if (out) gemvAdd(y, b * F, hc, sAt, k1, outW[l]!, 0, f0, f1);
-        else {
-          const hr = hRPrev[l]!; // h + hR(i−1) over features [0, k1)
-          for (let k = 0; k < k1; k++) sumBuf[k] = hc[sAt + k]! + hr[sAt + k]!;
-          gemvAdd(y, b * F, sumBuf, 0, k1, outW[l]!, 0, f0, f1);
-        }
-        const nAt = (j * B + b) * F;
-        for (let f = f0; f < f1; f++) {
-          const v = spec.residual ? map[nAt + f]! + y[b * F + f]! : y[b * F + f]!;
-          next[nAt + f] = v;
-          skips[b * F + f]! += v;
-        }
+      for (let b = 0; b < B; b++)
+        for (let q = 0; q < 4; q++) for (let k = k0; k < k1; k++) f32[gates + b * G + q * hid + k] = f32[p + b * G + q * hid + k]!;
+      for (let q = 0; q < 4; q++) gemm(gates + q * hid + k0, G, k1 - k0, map, F, gF[g + 1]!, gatedW[l]![0]! + gt.centreRow * G + q * hid + k0, G);
+      const sAt = j * B * hid;
+      // previous cell: Row LSTM c(i−1, j); left direction c(i, j−1) (or the padding state, the same for every image)
+      if (row) mem.lstmCells(gates, G, cPrev[l]! + sAt, hid, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      else if (j > 0) mem.lstmCells(gates, G, cc + sAt - B * hid, hid, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      else mem.lstmCells(gates, G, padAt[l]![0]!.c + i * hid, 0, hc + sAt, hid, cc + sAt, hid, B, hid, k0, k1);
+      for (let b = 0; b < B; b++) for (let f = f0; f < f1; f++) f32[y + b * F + f] = outB[l]![f]!;
+      // output: h (+ the right direction of row i−1, shifted down), [B, group] += [B, k1] × [k1, group]
+      if (row || i === 0) gemm(y + f0, F, f1 - f0, hc + j * B * hid, hid, k1, outW[l]! + f0, F);
+      else {
+        const hr = hRPrev[l]! + j * B * hid; // h + hR(i−1) over features [0, k1)
+        for (let b = 0; b < B; b++) for (let k = 0; k < k1; k++) f32[sumBuf + b * hid + k] = f32[hc + j * B * hid + b * hid + k]! + f32[hr + b * hid + k]!;
+        gemm(y + f0, F, f1 - f0, sumBuf, hid, k1, outW[l]! + f0, F);
       }
+      for (let b = 0; b < B; b++)
+        for (let f = f0; f < f1; f++) {
+          const v = spec.residual ? f32[map + b * F + f]! + f32[y + b * F + f]! : f32[y + b * F + f]!;
+          f32[next + b * F + f] = v;
+          f32[skips + b * F + f]! += v;
+        }
     }
   };
 
@@ -359,12 +381,12 @@ export const cachedPixelRnn = (
     if (!row) {
       rightRow = rowProducts(
         Ly.recurrent.map((_, l) => {
-          const m = Float32Array.from(maps[l]!); //                                       [W, B, 2h]
+          const m = f32.slice(maps[l]!, maps[l]! + W * B * F); //                          [W, B, 2h]
           if (l > 0) return m; // the first layer's right direction also reads the pixels
           const c = new Float32Array(W * B * (F + C)); //                                [W, B, 2h + C]
           for (let n = 0; n < W * B; n++) {
             c.set(m.subarray(n * F, (n + 1) * F), n * (F + C));
-            for (let ch = 0; ch < C; ch++) c[n * (F + C) + F + ch] = unit[(i * W * B + n) * C + ch]!;
+            for (let ch = 0; ch < C; ch++) c[n * (F + C) + F + ch] = f32[unit + (i * W * B + n) * C + ch]!;
           }
           return c;
         }),
@@ -373,23 +395,24 @@ export const cachedPixelRnn = (
       for (let l = 0; l < nL; l++) {
         const gt = gated[l]![1]!;
         const wss = ssW[l]![1]!;
-        const pad = pads[l]![1]!;
+        const pad = padAt[l]![1]!;
         const cg = cond[l]![1];
         const hr = hRCur[l]!;
         const cr = cR[l]!;
-        for (let j = W - 1; j >= 0; j--)
+        for (let j = W - 1; j >= 0; j--) {
           for (let b = 0; b < B; b++) {
-            const at = b * G;
+            const at = gates + b * G;
             const rr = ((l * W + j) * B + b) * G;
-            for (let o = 0; o < G; o++) gates[at + o] = gt.b[o]! + rightRow[rr + o]!;
-            if (cg) for (let o = 0; o < G; o++) gates[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
-            const sAt = (j * B + b) * hid;
-            if (i > 0) gemvAdd(gates, at, hRPrev[l]!, sAt, hid, wss, 0, 0, G);
-            if (j < W - 1) gemvAdd(gates, at, hr, sAt + B * hid, hid, wss, hid, 0, G);
-            else gemvAdd(gates, at, pad.h, i * hid, hid, wss, hid, 0, G);
-            const [cp, cp0] = j < W - 1 ? [cr, sAt + B * hid] : [pad.c, i * hid];
-            cellInto(gates, at, cp, cp0, hr, sAt, cr, sAt, hid, 0, hid);
+            for (let o = 0; o < G; o++) f32[at + o] = gt.b[o]! + rightRow[rr + o]!;
+            if (cg) for (let o = 0; o < G; o++) f32[at + o]! += cg[((i * W + j) * B + b) * G + o]!;
           }
+          const sAt = j * B * hid;
+          if (i > 0) gemm(gates, G, G, hRPrev[l]! + sAt, hid, hid, wss, G); // K_ss over hR(i−1, j)
+          if (j < W - 1) gemm(gates, G, G, hr + sAt + B * hid, hid, hid, wss + hid * G, G); // … and hR(i, j+1)
+          else gemm(gates, G, G, pad.h + i * hid, 0, hid, wss + hid * G, G); // … or the padding state
+          if (j < W - 1) mem.lstmCells(gates, G, cr + sAt + B * hid, hid, hr + sAt, hid, cr + sAt, hid, B, hid, 0, hid);
+          else mem.lstmCells(gates, G, pad.c + i * hid, 0, hr + sAt, hid, cr + sAt, hid, B, hid, 0, hid);
+        }
       }
       [hRPrev, hRCur] = [hRCur, hRPrev];
     }
@@ -427,27 +450,26 @@ export const cachedPixelRnn = (
       if (pos + 1 < next && Math.floor(pos / C) !== Math.floor((next - 1) / C))
         throw new Error(`cachedPixelRnn: position (${i}, ${j}, ${c}) is already past`);
       advanceTo(pos + 1);
-      const top = spec.skip ? skips : maps[nL]!;
-      const tAt = spec.skip ? 0 : j * B * F;
+      const top = spec.skip ? skips : maps[nL]! + j * B * F;
       const a1 = gHH[c + 1]!;
       const [o0, o1] = [gOut[c]!, gOut[c + 1]!];
-      for (let b = 0; b < B; b++) {
-        // head0 groups ≤ c (groups < c again: their channels may have been committed without logits)
-        for (let f = 0; f < gF[c + 1]!; f++) reluBuf[f] = Math.max(0, top[tAt + b * F + f]!);
-        for (let g = 0; g <= c; g++) {
-          for (let a = gHH[g]!; a < gHH[g + 1]!; a++) hidBuf[b * HH + a] = h0B[a]!;
-          gemvAdd(hidBuf, b * HH, reluBuf, 0, gF[g + 1]!, h0W, 0, gHH[g]!, gHH[g + 1]!);
-        }
-        for (let a = 0; a < a1; a++) hidBuf[b * HH + a] = Math.max(0, hidBuf[b * HH + a]!);
-        for (let o = o0; o < o1; o++) logits[b * outHead + o] = h1B[o]!;
-        gemvAdd(logits, b * outHead, hidBuf, b * HH, a1, h1W, 0, o0, o1);
-        for (let o = o0; o < o1; o++) out[b * outHead + o] = logits[b * outHead + o]!;
+      // head0 groups ≤ c (groups < c again: their channels may have been committed without logits)
+      for (let b = 0; b < B; b++) for (let f = 0; f < gF[c + 1]!; f++) f32[reluBuf + b * F + f] = Math.max(0, f32[top + b * F + f]!);
+      for (let g = 0; g <= c; g++) {
+        for (let b = 0; b < B; b++) for (let a = gHH[g]!; a < gHH[g + 1]!; a++) f32[hidBuf + b * HH + a] = h0B[a]!;
+        gemm(hidBuf + gHH[g]!, HH, gHH[g + 1]! - gHH[g]!, reluBuf, F, gF[g + 1]!, h0W + gHH[g]!, HH); // [B, HH group] += [B, 2h] × [2h, HH group]
       }
+      for (let b = 0; b < B; b++) {
+        for (let a = 0; a < a1; a++) f32[hidBuf + b * HH + a] = Math.max(0, f32[hidBuf + b * HH + a]!);
+        for (let o = o0; o < o1; o++) f32[logits + b * outHead + o] = h1B[o]!;
+      }
+      gemm(logits + o0, outHead, o1 - o0, hidBuf, HH, a1, h1W + o0, outHead); //         [B, out group] += [B, HH] × [HH, out group]
+      for (let b = 0; b < B; b++) for (let o = o0; o < o1; o++) out[b * outHead + o] = f32[logits + b * outHead + o]!;
       return Float32Array.from(out);
     },
     commit: (i, j, c, values) => {
-      const at = ((i * W + j) * B) * C + c;
-      for (let b = 0; b < B; b++) unit[at + b * C] = (values[b]! * 2) / (K - 1) - 1;
+      const at = unit + (i * W + j) * B * C + c;
+      for (let b = 0; b < B; b++) f32[at + b * C] = (values[b]! * 2) / (K - 1) - 1;
     },
     dispose: () => {
       if (!disposed) owned.forEach((t) => t.dispose());
