@@ -1,0 +1,42 @@
+// Dropout masks as pure functions of (seed, step, image position in the batch, layer): the mask of
+// image b does not depend on how the batch is split across workers or on what ran before, so
+// 2-worker training equals 1-worker training and a resumed run equals an uninterrupted one, bit for
+// bit. A counter-based hash (murmur3's finaliser over the key and the element index) rather than a
+// stateful generator: any element of any mask can be computed alone.
+
+import type { TrainingDraw } from '../../model.js';
+import { tf, type Tensor4D } from '../../tf.js';
+
+const fmix = (h: number): number => {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+};
+
+/** A 32-bit key for (seed, step, image, layer). */
+export const maskKey = (seed: number, step: number, image: number, layer: number): number =>
+  fmix(fmix(fmix(fmix(seed >>> 0) ^ Math.imul(step >>> 0, 0x9e3779b1)) ^ Math.imul(image >>> 0, 0x7feb352d)) ^ Math.imul(layer + 1, 0x846ca68b));
+
+/**
+ * The keep-mask of one image at one layer, scaled: 1/(1−p) where kept, 0 where dropped; element k is
+ * kept when hash(key, k) / 2³² ≥ p. [size]
+ */
+export const imageMask = (key: number, size: number, p: number, out: Float32Array = new Float32Array(size), at = 0): Float32Array => {
+  const keep = 1 / (1 - p);
+  const threshold = p * 4294967296;
+  for (let k = 0; k < size; k++) out[at + k] = fmix(key ^ Math.imul(k + 1, 0xcc9e2d51)) >= threshold ? keep : 0;
+  return out;
+};
+
+/**
+ * Dropout of x [B, H, W, C] at layer `layer` of a training step, rate p: x · mask, image b's mask
+ * keyed by (seed, step, first + b, layer). The identity when p = 0.
+ */
+export const dropout = (x: Tensor4D, p: number, draw: TrainingDraw, layer: number): Tensor4D => {
+  if (p <= 0) return x;
+  const [b, h, w, c] = x.shape;
+  const size = h * w * c;
+  const mask = new Float32Array(b * size);
+  for (let i = 0; i < b; i++) imageMask(maskKey(draw.seed, draw.step, draw.first + i, layer), size, p, mask, i * size);
+  return tf.mul(x, tf.tensor4d(mask, [b, h, w, c])) as Tensor4D; // [B, H, W, C]
+};
