@@ -45,9 +45,9 @@ export const pixelCnnPpRules = (s: PixelCnnPpSpec): string[] =>
       ]
     : [];
 
-/** The presets' likelihood: Bernoulli for binary images, else a logistic mixture of `components`. */
-export const pixelCnnPpLikelihood = (levels: number, components: number): LikelihoodSpec =>
-  levels === 2 ? { kind: 'bernoulli' } : { kind: 'logistic-mixture', components };
+/** The presets' likelihood: Bernoulli for binary grey images, else a logistic mixture of `components`. */
+export const pixelCnnPpLikelihood = (levels: number, channels: number, components: number): LikelihoodSpec =>
+  levels === 2 && channels === 1 ? { kind: 'bernoulli' } : { kind: 'logistic-mixture', components };
 
 const preset =
   (nrResnet: number, nrFilters: number, components: number, dropout: number): Preset<PixelCnnPpSpec> =>
@@ -57,7 +57,7 @@ const preset =
     width: img.width,
     channels: img.channels,
     levels: img.levels,
-    likelihood: pixelCnnPpLikelihood(img.levels, components),
+    likelihood: pixelCnnPpLikelihood(img.levels, img.channels, components),
     nrResnet,
     nrFilters,
     dropout,
