@@ -3,6 +3,7 @@
 
 import type { ModelFamily } from '../../model.js';
 import { pixelCnnPpSpecArb } from './arbitrary.js';
+import { cachedPixelCnnPpSampler } from './cachedSampler.js';
 import { pixelCnnPpField } from './field.js';
 import { blocksOf, initPixelCnnPp, pixelCnnPpForward, pixelCnnPpLayout, pixelCnnPpShapes } from './network.js';
 import { PIXELCNNPP, PixelCnnPpSpecCodec, pixelCnnPpPresets, pixelCnnPpRules, type PixelCnnPpSpec } from './spec.js';
@@ -13,6 +14,7 @@ export { PIXELCNNPP, pixelCnnPpPresets } from './spec.js';
 export { pixelCnnPpLayout, blocksOf, type PixelCnnPpLayout, type GatedBlock } from './network.js';
 export { pixelCnnPpSpecArb, type PixelCnnPpConstraints } from './arbitrary.js';
 export { pixelCnnPpField, pixelCnnPpHeadField } from './field.js';
+export { cachedPixelCnnPpSampler } from './cachedSampler.js';
 
 /**
  * Useful flops per image: multiply-adds of every conv at the resolution its useful work is done —
@@ -48,6 +50,7 @@ export const pixelCnnPp: ModelFamily<PixelCnnPpSpec> = {
   shapes: pixelCnnPpShapes,
   init: initPixelCnnPp,
   forward: pixelCnnPpForward,
+  cachedSampler: cachedPixelCnnPpSampler,
   referenceField: pixelCnnPpField,
   specArb: pixelCnnPpSpecArb,
   trainingFlops: (s) => pixelCnnPpFlops(s).train,
