@@ -25,6 +25,7 @@ import { readParam } from '../../sampling/positionMath.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
 import { PIXELCNNPP, type PixelCnnPpSpec } from './spec.js';
 import { pixelCnnPpLayout, type GatedBlock } from './network.js';
+import { tf } from '../../tf.js';
 
 const WHO = 'cachedPixelCnnPp';
 
@@ -84,8 +85,10 @@ interface Node {
   readonly stream: 'u' | 'ul';
   readonly level: number;
   readonly out: FMap;
-  /** For u nodes, the phases of a row: each runs over every column before the next starts. */
+  /** ul nodes: the work at one position (a, b). */
   readonly phases: readonly ((a: number, b: number) => void)[];
+  /** u nodes: a whole row a at once (its convs as backend matMuls over the row). */
+  readonly row?: (a: number) => void;
 }
 
 export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: number, labels?: Int32Array): IncrementalSampler => {
@@ -99,6 +102,15 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
   const L = pixelCnnPpLayout(spec);
   const F = spec.nrFilters;
 
+  const backendWeights: tf.Tensor2D[] = [];
+  /** A layer's weights [rows, out] on the backend, for the row matMuls of the u stream. */
+  const onBackend = (name: string): tf.Tensor2D => {
+    const b = readParam(model.params, `${name}.b`, WHO);
+    const w = readParam(model.params, `${name}.w`, WHO);
+    const t = tf.tensor2d(w, [w.length / b.length, b.length]);
+    backendWeights.push(t);
+    return t;
+  };
   const weights = (name: string, classTable?: string): Weights => {
     const w = readParam(model.params, `${name}.w`, WHO);
     const b = readParam(model.params, `${name}.b`, WHO);
@@ -125,18 +137,46 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
     acc.set(w.bias);
     const inF = s.inFeatures;
     shiftTaps(s).forEach(({ dy, dx }, t) => {
-      let r: number, c: number;
-      if (s.stride === 1) [r, c] = [a + dy, b + dx];
-      else if (s.stride === 2) [r, c] = [2 * a + dy, 2 * b + dx];
-      else {
-        // transposed: the conv over the coarse map spread onto the finer grid, zeros between
-        const [rr, cc] = [a + dy, b + dx];
-        if (rr < 0 || cc < 0 || rr % 2 || cc % 2) return;
-        [r, c] = [rr / 2, cc / 2];
-      }
-      if (r < 0 || c < 0 || r >= input.h || c >= input.w) return;
-      for (let img = 0; img < B; img++) gemv(acc, img * w.out, input.data, at(input, r, c, img), inF, w, t * inF);
+      const rc = source(s, input, a, b, dy, dx); // transposed: the conv over the coarse map spread onto the finer grid
+      if (rc) for (let img = 0; img < B; img++) gemv(acc, img * w.out, input.data, at(input, rc[0], rc[1], img), inF, w, t * inF);
     });
+  };
+
+  /** Where tap (dy, dx) of output (a, b) reads `input` (row, column), or null outside it (or between a transposed conv's spread positions). */
+  const source = (s: ShiftedConvSpec, input: FMap, a: number, b: number, dy: number, dx: number): [number, number] | null => {
+    let r: number, c: number;
+    if (s.stride === 1) [r, c] = [a + dy, b + dx];
+    else if (s.stride === 2) [r, c] = [2 * a + dy, 2 * b + dx];
+    else {
+      const [rr, cc] = [a + dy, b + dx];
+      if (rr < 0 || cc < 0 || rr % 2 || cc % 2) return null;
+      [r, c] = [rr / 2, cc / 2];
+    }
+    return r < 0 || c < 0 || r >= input.h || c >= input.w ? null : [r, c];
+  };
+
+  /**
+   * The conv at every column of output row a (no bias): the row's taps gathered into
+   * [outW·B, taps·in] and one backend matMul with the weights. [outW·B·out] (column, image, feature)
+   */
+  const rowConv = (s: ShiftedConvSpec, wt: tf.Tensor2D, input: FMap, a: number, outW: number): Float32Array => {
+    const inF = s.inFeatures;
+    const taps = shiftTaps(s);
+    const rows = taps.length * inF;
+    const cols = new Float32Array(outW * B * rows);
+    for (let b = 0; b < outW; b++)
+      taps.forEach(({ dy, dx }, t) => {
+        const rc = source(s, input, a, b, dy, dx);
+        if (!rc) return;
+        for (let img = 0; img < B; img++) {
+          const o = at(input, rc[0], rc[1], img);
+          cols.set(input.data.subarray(o, o + inF), (b * B + img) * rows + t * inF);
+        }
+      });
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [outW * B, rows]), wt)); // [outW·B, out]
+    const v = y.dataSync() as Float32Array;
+    y.dispose();
+    return v;
   };
 
   /** Write concat_elu(v [B·n]) into m at (a, b): [elu(v) | elu(−v)] per image. */
@@ -152,12 +192,27 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
     }
   };
 
+  /** Write value(img, k) for k < F into y at (a, b) and its concat_elu into act. */
+  const storeRow = (y: FMap, act: FMap, a: number, b: number, value: (img: number, k: number) => number) => {
+    for (let img = 0; img < B; img++) {
+      const o = at(y, a, b, img);
+      const oa = at(act, a, b, img);
+      for (let k = 0; k < F; k++) {
+        const v = value(img, k);
+        y.data[o + k] = v;
+        act.data[oa + k] = elu(v);
+        act.data[oa + F + k] = elu(-v);
+      }
+    }
+  };
+
   const nodes: Node[] = [];
   const scratch = (n: number) => new Float64Array(B * n);
 
   /** The first layers: u = downShift(2×3 conv), ul = downShift(1×3 conv) + rightShift(2×1 conv), with their concat_elu maps. */
   const initNodes = () => {
     const wu = weights(L.initU.name);
+    const tu = onBackend(L.initU.name);
     const wa = weights(L.initAbove.name);
     const wl = weights(L.initLeft.name);
     const u = map(0, F);
@@ -178,6 +233,11 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
           storeConcatElu(au, a, b, acc, (img) => img * F, F);
         },
       ],
+      row: (a) => {
+        if (a === 0) return; // the shift's zero row (the maps start at zero)
+        const v = rowConv(L.initU, tu, x, a - 1, W); // the conv's row a − 1, shifted down
+        for (let b = 0; b < W; b++) storeRow(u, au, a, b, (img, k) => v[(b * B + img) * F + k]! + wu.bias[img * F + k]!);
+      },
     });
     nodes.push({
       stream: 'ul',
@@ -246,9 +306,55 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
       }
       storeConcatElu(act, a, b, y.data, (img) => at(y, a, b, img), F);
     };
-    // u: conv₂ reads h to the right of the column (a 2×3 'down' conv), so a row's conv₁ comes first
-    // everywhere; ul reads only at or left of the column: both halves at one position.
-    nodes.push({ stream: blk.stream, level, out: y, phases: blk.stream === 'u' ? [first, second] : [(a, b) => (first(a, b), second(a, b))] });
+    // u: a whole row at once, conv₁ (and the aux 1×1) over the row before conv₂, which reads h to
+    // the right of the column (a 2×3 'down' conv); ul: both halves at one position (it reads only at
+    // or left of the column).
+    if (blk.stream === 'ul') {
+      nodes.push({ stream: 'ul', level, out: y, phases: [(a, b) => (first(a, b), second(a, b))] });
+      return { y, act };
+    }
+    const t1 = onBackend(blk.c1.name);
+    const ta = wa ? onBackend(`${blk.name}.aux`) : null;
+    const t2 = onBackend(blk.c2.name);
+    const row = (a: number) => {
+      const w = y.w;
+      const v1 = rowConv(blk.c1, t1, input.act, a, w); //                          [w·B·F]
+      let va: Float32Array | null = null;
+      if (ta) {
+        const n = aux.reduce((k, m) => k + m.f, 0);
+        const cols = new Float32Array(w * B * 2 * n); //                            [w·B, 2n]: concat_elu of the aux maps
+        for (let b = 0; b < w; b++)
+          for (let img = 0; img < B; img++) {
+            const to = (b * B + img) * 2 * n;
+            let k = 0;
+            for (const m of aux) {
+              const o = at(m, a, b, img);
+              for (let q = 0; q < m.f; q++, k++) {
+                const e = m.data[o + q]!;
+                cols[to + k] = elu(e);
+                cols[to + n + k] = elu(-e);
+              }
+            }
+          }
+        const t = tf.tidy(() => tf.matMul(tf.tensor2d(cols, [w * B, 2 * n]), ta)); // [w·B, F]
+        va = t.dataSync() as Float32Array;
+        t.dispose();
+      }
+      for (let b = 0; b < w; b++)
+        storeRow(hmapHalf, hmap, a, b, (img, k) => {
+          const q = (b * B + img) * F + k;
+          return v1[q]! + w1.bias[img * F + k]! + (va ? va[q]! + wa!.bias[img * F + k]! : 0);
+        });
+      const v2 = rowConv(blk.c2, t2, hmap, a, w); //                               [w·B·2F]
+      for (let b = 0; b < w; b++)
+        storeRow(y, act, a, b, (img, k) => {
+          const q = (b * B + img) * 2 * F;
+          const g = v2[q + F + k]! + w2.bias[img * 2 * F + F + k]!;
+          return input.y.data[at(input.y, a, b, img) + k]! + (v2[q + k]! + w2.bias[img * 2 * F + k]!) * sigmoid(g);
+        });
+    };
+    const hmapHalf = map(level, F); // conv₁'s output itself (storeRow keeps it; only its concat_elu is read)
+    nodes.push({ stream: 'u', level, out: y, phases: [first, second], row });
     return { y, act };
   };
 
@@ -263,7 +369,14 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
       for (let img = 0; img < B; img++) for (let k = 0; k < F; k++) y.data[at(y, a, b, img) + k] = acc[img * F + k]!;
       storeConcatElu(act, a, b, acc, (img) => img * F, F);
     };
-    nodes.push({ stream, level, out: y, phases: [run] });
+    const t = stream === 'u' ? onBackend(s.name) : null;
+    const row = t
+      ? (a: number) => {
+          const v = rowConv(s, t, input.y, a, y.w); //                                  [w·B·F]
+          for (let b = 0; b < y.w; b++) storeRow(y, act, a, b, (img, k) => v[(b * B + img) * F + k]! + w.bias[img * F + k]!);
+        }
+      : undefined;
+    nodes.push({ stream, level, out: y, phases: [run], ...(row ? { row } : {}) });
     return { y, act };
   };
 
@@ -313,7 +426,8 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
       const f = 1 << n.level;
       if (i % f) continue;
       const a = i / f;
-      for (const phase of n.phases) for (let b = 0; b < n.out.w; b++) phase(a, b);
+      if (n.row) n.row(a);
+      else for (const phase of n.phases) for (let b = 0; b < n.out.w; b++) phase(a, b);
     }
   };
   /** Every ul layer's position at fine pixel (i, j), in network order; then the head there. */
@@ -362,7 +476,9 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
       }
     },
     dispose: () => {
+      if (disposed) return;
       disposed = true;
+      tf.dispose(backendWeights);
     },
   };
 };

@@ -1,0 +1,17 @@
+import { selectBackend } from './src/backend.js';
+import { tf } from './src/tf.js';
+import { presetOrThrow } from './src/models/registry.js';
+import { lossAndGradients, trainingOptions } from './src/train/step.js';
+import { familyOf } from './src/models/registry.js';
+await selectBackend('wasm');
+const spec = presetOrThrow('pixelcnn++', 'small')({ height: 32, width: 32, channels: 3, levels: 256 }) as any;
+const params = familyOf(spec).init(spec, 1);
+const x = tf.floor(tf.randomUniform([16, 32, 32, 3], 0, 255.9)) as tf.Tensor4D;
+const run = () => { const r = lossAndGradients(spec, params, x, trainingOptions({ convImpl: 'gather' }, 0)); tf.dispose([r.loss, ...Object.values(r.grads)]); };
+run();
+const p = await tf.profile(run);
+const by = new Map<string, number>();
+for (const k of p.kernels) by.set(k.name, (by.get(k.name) ?? 0) + (k.kernelTimeMs as number));
+const tot = [...by.values()].reduce((a, b) => a + b, 0);
+console.log('total kernel ms', tot.toFixed(0));
+for (const [k, v] of [...by.entries()].sort((a, b) => b[1] - a[1]).slice(0, 22)) console.log(k.padEnd(32), v.toFixed(0));
