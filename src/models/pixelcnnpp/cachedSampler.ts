@@ -132,14 +132,36 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
   const x = map(0, C + 1);
   const scale = 2 / (K - 1);
 
+  const tapCache = new Map<ShiftedConvSpec, { dy: number; dx: number }[]>();
+  const tapsOf = (s: ShiftedConvSpec) => {
+    let t = tapCache.get(s);
+    if (!t) tapCache.set(s, (t = shiftTaps(s)));
+    return t;
+  };
+  let colStore = new Float64Array(0);
+  const colBuffer = (n: number): Float64Array => (colStore.length >= n ? colStore : (colStore = new Float64Array(n)));
+
   /** acc [B·out] = bias + conv(input) at output (a, b) of a shifted conv of any stride. */
   const convInto = (acc: Float64Array, s: ShiftedConvSpec, w: Weights, input: FMap, a: number, b: number): void => {
     acc.set(w.bias);
     const inF = s.inFeatures;
-    shiftTaps(s).forEach(({ dy, dx }, t) => {
+    const taps = tapsOf(s);
+    const rows = taps.length * inF;
+    const col = colBuffer(B * rows); // [B, taps·in]: the taps side by side, zeros outside the input
+    let any = false;
+    taps.forEach(({ dy, dx }, t) => {
       const rc = source(s, input, a, b, dy, dx); // transposed: the conv over the coarse map spread onto the finer grid
-      if (rc) for (let img = 0; img < B; img++) gemv(acc, img * w.out, input.data, at(input, rc[0], rc[1], img), inF, w, t * inF);
+      for (let img = 0; img < B; img++) {
+        const to = img * rows + t * inF;
+        if (!rc) col.fill(0, to, to + inF);
+        else {
+          const o = at(input, rc[0], rc[1], img);
+          for (let k = 0; k < inF; k++) col[to + k] = input.data[o + k]!;
+          any = true;
+        }
+      }
     });
+    if (any) for (let img = 0; img < B; img++) gemv(acc, img * w.out, col, img * rows, rows, w, 0);
   };
 
   /** Where tap (dy, dx) of output (a, b) reads `input` (row, column), or null outside it (or between a transposed conv's spread positions). */
