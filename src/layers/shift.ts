@@ -73,23 +73,27 @@ export const shiftTaps = (s: Pick<ShiftedConvSpec, 'kind' | 'kh' | 'kw'>): { dy:
 /** Output height/width of a conv of this stride over a map of side n. */
 export const strideSide = (stride: ShiftedConvSpec['stride'], n: number): number => (stride === 2 ? Math.ceil(n / 2) : stride === -2 ? 2 * n : n);
 
-/** Every other row and column, from (0, 0): [B, ⌈H/2⌉, ⌈W/2⌉, C] (a reshape and a slice: both have gradients on every backend). */
+/**
+ * Every other row and column, from (0, 0): [B, ⌈H/2⌉, ⌈W/2⌉, C]. Reshapes and one 4-D slice (wasm
+ * slices tensors of rank ≤ 4 natively and higher ranks slowly; both have gradients everywhere).
+ */
 export const subsample = (x: Tensor4D): Tensor4D =>
   tf.tidy(() => {
     const [b, h, w, c] = x.shape;
     const [h2, w2] = [Math.ceil(h / 2), Math.ceil(w / 2)];
     const even = h % 2 || w % 2 ? tf.pad(x, [[0, 0], [0, h % 2], [0, w % 2], [0, 0]]) : x; //   [B, 2h', 2w', C]
-    const blocks = tf.reshape(even, [b, h2, 2, w2, 2 * c]); //                                      [B, h', 2, w', 2C]
-    const top = tf.slice(blocks, [0, 0, 0, 0, 0], [b, h2, 1, w2, c]); //                            [B, h', 1, w', C]  (even row, even column)
-    return tf.reshape(top, [b, h2, w2, c]) as Tensor4D; //                                          [B, h', w', C]
+    const blocks = tf.reshape(even, [b * h2, 2, w2, 2 * c]); //                                    [B·h', 2, w', 2C]
+    const top = tf.slice(blocks, [0, 0, 0, 0], [b * h2, 1, w2, c]); //                             [B·h', 1, w', C]  (even row, even column)
+    return tf.reshape(top, [b, h2, w2, c]) as Tensor4D; //                                         [B, h', w', C]
   });
 
-/** Coarse (a, b) at fine (2a, 2b), zeros between: [B, 2h, 2w, C]. */
+/** Coarse (a, b) at fine (2a, 2b), zeros between: [B, 2h, 2w, C] (two 4-D pads: columns, then rows). */
 export const spreadWithZeros = (x: Tensor4D): Tensor4D =>
   tf.tidy(() => {
     const [b, h, w, c] = x.shape;
-    const cols = tf.pad(tf.reshape(x, [b, h, 1, w, 1, c]), [[0, 0], [0, 0], [0, 1], [0, 0], [0, 1], [0, 0]]); // [B, h, 2, w, 2, C]
-    return tf.reshape(cols, [b, 2 * h, 2 * w, c]) as Tensor4D; //                                               [B, 2h, 2w, C]
+    const cols = tf.pad(tf.reshape(x, [b * h, w, 1, c]), [[0, 0], [0, 0], [0, 1], [0, 0]]); //     [B·h, w, 2, C]: a zero after every column
+    const rows = tf.pad(tf.reshape(cols, [b * h, 1, 2 * w, c]), [[0, 0], [0, 1], [0, 0], [0, 0]]); // [B·h, 2, 2w, C]: a zero row after every row
+    return tf.reshape(rows, [b, 2 * h, 2 * w, c]) as Tensor4D; //                                    [B, 2h, 2w, C]
   });
 
 /** The top-left h×w of x. */
@@ -97,7 +101,7 @@ export const crop = (x: Tensor4D, h: number, w: number): Tensor4D =>
   x.shape[1] === h && x.shape[2] === w ? x : (tf.slice(x, [0, 0, 0, 0], [x.shape[0], h, w, x.shape[3]]) as Tensor4D);
 
 /** The compact weights as a conv2d filter [kh, kw, in, out]. */
-const filterOf = (s: ShiftedConvSpec, w: Tensor2D): tf.Tensor4D => tf.reshape(w, [s.kh, s.kw, s.inFeatures, s.outFeatures]);
+const filterOf = (s: ShiftedConvSpec, w: Tensor2D): tf.Tensor4D => tf.reshape(w, [s.kh, s.kw, w.shape[0] / (s.kh * s.kw), w.shape[1]]);
 
 /** The gather path: causalConv2d over the rectangle at stride 1; strided: subsampled; transposed: over the zero-spread map. */
 const gatherShifted = (s: ShiftedConvSpec, x: Tensor4D, w: Tensor2D, b: Tensor1D, inputGradient: boolean, out?: { h: number; w: number }): Tensor4D => {
@@ -125,9 +129,10 @@ const denseShifted = (s: ShiftedConvSpec, x: Tensor4D, w: Tensor2D, b: Tensor1D,
   }
   const [B, h, wd] = x.shape;
   const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]) as tf.Tensor4D; // [kh, kw, out, in]
-  const full = tf.conv2dTranspose(x, flipped, [B, 2 * h + s.kh - 1, 2 * wd + s.kw - 1, s.outFeatures], 2, 'valid'); // [B, 2h+kh−1, 2w+kw−1, out]
+  const out1 = w.shape[1];
+  const full = tf.conv2dTranspose(x, flipped, [B, 2 * h + s.kh - 1, 2 * wd + s.kw - 1, out1], 2, 'valid'); // [B, 2h+kh−1, 2w+kw−1, out]
   const left = s.kind === 'down' ? cx : 0;
-  const kept = tf.slice(full, [0, 0, left, 0], [B, out?.h ?? 2 * h, out?.w ?? 2 * wd, s.outFeatures]); // [B, H, W, out]
+  const kept = tf.slice(full, [0, 0, left, 0], [B, out?.h ?? 2 * h, out?.w ?? 2 * wd, out1]); // [B, H, W, out]
   return tf.add(kept, b) as Tensor4D;
 };
 
@@ -160,3 +165,58 @@ export const nin = (impl: ConvImpl, x: Tensor4D, w: Tensor2D, b: Tensor1D): Tens
 
 /** concat_elu: elu([x, −x]) over the features, PixelCNN++'s nonlinearity. [B, H, W, C] → [B, H, W, 2C] */
 export const concatElu = (x: Tensor4D): Tensor4D => tf.elu(tf.concat([x, tf.neg(x)], 3)) as Tensor4D;
+
+/**
+ * The conv of the features `pieces` would make side by side (tf.concat over the last axis), without
+ * making them: on the gather path Σ over pieces of a conv with that piece's rows of w (a concat, and
+ * its gradient's slices, are copies that cost wasm more than the convolutions' arithmetic); on the
+ * dense path the concat itself, then the conv (the reference the gather path is checked against).
+ * w: [kh·kw·Σin, out], rows per tap in the concatenated order.
+ */
+export const shiftedConvOfPieces = (
+  impl: ConvImpl,
+  s: ShiftedConvSpec,
+  pieces: readonly Tensor4D[],
+  w: Tensor2D,
+  b: Tensor1D,
+  o: { inputGradient?: boolean; out?: { h: number; w: number } } = {},
+): Tensor4D => {
+  if (impl === 'dense' || pieces.length === 1) return shiftedConv(impl, s, pieces.length === 1 ? pieces[0]! : (tf.concat([...pieces], 3) as Tensor4D), w, b, o);
+  const taps = s.kh * s.kw;
+  const total = pieces.reduce((n, p) => n + p.shape[3], 0);
+  const out = w.shape[1];
+  const w3 = tf.reshape(w, [taps, total, out]); //                                   [taps, Σin, out]
+  const zero = tf.zeros([out]) as Tensor1D;
+  let offset = 0;
+  let sum: Tensor4D | null = null;
+  for (const p of pieces) {
+    const f = p.shape[3];
+    const wp = tf.reshape(tf.slice(w3, [0, offset, 0], [taps, f, out]), [taps * f, out]) as Tensor2D; // [taps·f, out]: this piece's rows
+    const y = shiftedConv(impl, { ...s, inFeatures: f }, p, wp, sum ? zero : b, o); //                   [B, H', W', out]
+    sum = sum ? (tf.add(sum, y) as Tensor4D) : y;
+    offset += f;
+  }
+  return sum!;
+};
+
+/** A 1×1 conv of the pieces side by side, without the concat on the gather path (as shiftedConvOfPieces). */
+export const ninOfPieces = (impl: ConvImpl, pieces: readonly Tensor4D[], w: Tensor2D, b: Tensor1D): Tensor4D => {
+  if (impl === 'dense' || pieces.length === 1) return nin(impl, pieces.length === 1 ? pieces[0]! : (tf.concat([...pieces], 3) as Tensor4D), w, b);
+  const out = w.shape[1];
+  const zero = tf.zeros([out]) as Tensor1D;
+  let offset = 0;
+  let sum: Tensor4D | null = null;
+  for (const p of pieces) {
+    const f = p.shape[3];
+    const y = nin(impl, p, tf.slice(w, [offset, 0], [f, out]) as Tensor2D, sum ? zero : b); // [B, H, W, out]
+    sum = sum ? (tf.add(sum, y) as Tensor4D) : y;
+    offset += f;
+  }
+  return sum!;
+};
+
+/** concat_elu of the features of `parts` side by side, as pieces: [elu(p₁), …, elu(pₙ), elu(−p₁), …, elu(−pₙ)]. */
+export const concatEluPieces = (parts: readonly Tensor4D[]): Tensor4D[] => [
+  ...parts.map((p) => tf.elu(p) as Tensor4D),
+  ...parts.map((p) => tf.elu(tf.neg(p)) as Tensor4D),
+];

@@ -40,3 +40,29 @@ export const dropout = (x: Tensor4D, p: number, draw: TrainingDraw, layer: numbe
   for (let i = 0; i < b; i++) imageMask(maskKey(draw.seed, draw.step, draw.first + i, layer), size, p, mask, i * size);
   return tf.mul(x, tf.tensor4d(mask, [b, h, w, c])) as Tensor4D; // [B, H, W, C]
 };
+
+/**
+ * Dropout of features held as pieces (their concatenation along the last axis is the layer's
+ * input): each piece gets its slice of the mask `dropout` would draw for the concatenation, so both
+ * forms drop the same features.
+ */
+export const dropoutPieces = (pieces: readonly Tensor4D[], p: number, draw: TrainingDraw, layer: number): Tensor4D[] => {
+  if (p <= 0) return [...pieces];
+  const [b, h, w] = pieces[0]!.shape;
+  const widths = pieces.map((x) => x.shape[3]);
+  const c = widths.reduce((n, f) => n + f, 0);
+  const size = h * w * c;
+  const whole = new Float32Array(size);
+  const masks = widths.map((f) => new Float32Array(b * h * w * f));
+  for (let i = 0; i < b; i++) {
+    imageMask(maskKey(draw.seed, draw.step, draw.first + i, layer), size, p, whole, 0);
+    for (let q = 0; q < h * w; q++) {
+      let offset = 0;
+      widths.forEach((f, k) => {
+        masks[k]!.set(whole.subarray(q * c + offset, q * c + offset + f), (i * h * w + q) * f);
+        offset += f;
+      });
+    }
+  }
+  return pieces.map((x, k) => tf.mul(x, tf.tensor4d(masks[k]!, [b, h, w, widths[k]!])) as Tensor4D);
+};

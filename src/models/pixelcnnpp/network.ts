@@ -26,12 +26,12 @@
 // init_scale=0.1), so no data pass is needed to start and nothing grows with it.
 
 import { classBiasName, classesOf, initClassBias, labelBias } from '../../conditioning.js';
-import { concatElu, downShift, nin, rightShift, shiftedConv, strideSide, type ShiftedConvSpec } from '../../layers/shift.js';
+import { concatEluPieces, downShift, nin, ninOfPieces, rightShift, shiftedConv, shiftedConvOfPieces, strideSide, type ShiftedConvSpec } from '../../layers/shift.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
 import type { ForwardOptions, Labels } from '../../model.js';
 import { Rng } from '../../rng.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../../tf.js';
-import { dropout } from './dropout.js';
+import { dropoutPieces } from './dropout.js';
 import type { PixelCnnPpSpec } from './spec.js';
 
 /** One gated ResNet block: conv₁ (2F → F), the aux 1×1 (2·aux → F) when aux > 0, conv₂ (2F → 2F). */
@@ -188,16 +188,27 @@ export const pixelCnnPpForwardWith =
       const sc = (c: ShiftedConvSpec, v: Tensor4D, o: { inputGradient?: boolean; out?: { h: number; w: number } } = {}) => shiftedConv(impl, c, v, w(c.name), b(c.name), o);
       const training = options.training;
 
-      /** x + a ⊙ σ(b): one gated ResNet block. */
-      const gated = (blk: GatedBlock, v: Tensor4D, aux?: Tensor4D): Tensor4D => {
-        let c1 = sc(blk.c1, concatElu(v)); //                                            [B, h, w, F]
-        if (aux) c1 = tf.add(c1, nin(impl, concatElu(aux), w(`${blk.name}.aux`), b(`${blk.name}.aux`))) as Tensor4D; // + 1×1 of the aux stream
-        let h = concatElu(c1); //                                                         [B, h, w, 2F]
-        if (training) h = dropout(h, s.dropout, training, blk.drop); //                   training only
-        let c2 = sc(blk.c2, h); //                                                        [B, h, w, 2F]
-        if (labels) c2 = tf.add(c2, tf.reshape(labelBias(params, classBiasName(blk.c2.name), labels), [c2.shape[0], 1, 1, c2.shape[3]])) as Tensor4D; // + V·y
-        const [a, g] = tf.split(c2, 2, 3) as [Tensor4D, Tensor4D]; //                     [B, h, w, F] each
-        return tf.add(v, tf.mul(a, tf.sigmoid(g))) as Tensor4D; //                        [B, h, w, F]  residual
+      /**
+       * x + a ⊙ σ(b): one gated ResNet block. Every concat_elu is kept as its pieces (elu(±x) of each
+       * part), and conv₂'s two halves a and b are two convolutions (its weights' columns split): on
+       * the gather path no activation-sized concat, split or slice is made (layers/shift.ts
+       * shiftedConvOfPieces); the dense path concatenates them, as the paper's code does.
+       */
+      const gated = (blk: GatedBlock, v: Tensor4D, aux?: readonly Tensor4D[]): Tensor4D => {
+        let c1 = shiftedConvOfPieces(impl, blk.c1, concatEluPieces([v]), w(blk.c1.name), b(blk.c1.name)); // [B, h, w, F]
+        if (aux) c1 = tf.add(c1, ninOfPieces(impl, concatEluPieces(aux), w(`${blk.name}.aux`), b(`${blk.name}.aux`))) as Tensor4D; // + 1×1 of the aux streams
+        let h = concatEluPieces([c1]); //                                                  [B, h, w, F] × 2
+        if (training) h = dropoutPieces(h, s.dropout, training, blk.drop); //              training only
+        const F = blk.c1.outFeatures;
+        const w2 = w(blk.c2.name); //                                                      [rows, 2F]
+        const byLabel = labels ? labelBias(params, classBiasName(blk.c2.name), labels) : null; // [B, 2F]  V·y
+        const half = (k: 0 | 1): Tensor4D => {
+          const wk = tf.slice(w2, [0, k * F], [w2.shape[0], F]) as Tensor2D; //            [rows, F]
+          const bk = tf.slice(b(blk.c2.name), [k * F], [F]) as Tensor1D;
+          const y = shiftedConvOfPieces(impl, blk.c2, h, wk, bk); //                       [B, h, w, F]
+          return byLabel ? (tf.add(y, tf.reshape(tf.slice(byLabel, [0, k * F], [byLabel.shape[0], F]), [y.shape[0], 1, 1, F])) as Tensor4D) : y;
+        };
+        return tf.add(v, tf.mul(half(0), tf.sigmoid(half(1)))) as Tensor4D; //            [B, h, w, F]  residual
       };
 
       const data = options.inputGradient ?? false;
@@ -214,7 +225,7 @@ export const pixelCnnPpForwardWith =
       for (const stage of L.up) {
         for (const [bu, bul] of stage.blocks) {
           u = gated(bu, u); //                                                            [B, h, w, F]
-          ul = gated(bul, ul, u); //                                                      [B, h, w, F]
+          ul = gated(bul, ul, [u]); //                                                      [B, h, w, F]
           uList.push(u);
           ulList.push(ul);
         }
@@ -236,8 +247,8 @@ export const pixelCnnPpForwardWith =
           ul = sc(stage.up[1], ul, { out: { h, w: wd } }); //                              [B, h, w, F]
         }
         for (const [bu, bul] of stage.blocks) {
-          u = gated(bu, u, uList.pop()!); //                                              [B, h, w, F]
-          ul = gated(bul, ul, tf.concat([u, ulList.pop()!], 3) as Tensor4D); //           [B, h, w, F]  aux [u | ul partner]
+          u = gated(bu, u, [uList.pop()!]); //                                              [B, h, w, F]
+          ul = gated(bul, ul, [u, ulList.pop()!]); //                                  [B, h, w, F]  aux [u | ul partner]
         }
       }
       if (uList.length || ulList.length) throw new Error(`pixelcnn++: ${uList.length + ulList.length} U-net maps left unread (layout broken)`);
