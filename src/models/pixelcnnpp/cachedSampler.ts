@@ -164,6 +164,30 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
     if (any) for (let img = 0; img < B; img++) gemv(acc, img * w.out, col, img * rows, rows, w, 0);
   };
 
+  /** col[img·stride + offset + t·in + k] = input at tap t of output (a, b) (zeros outside), for every image. */
+  const gatherTaps = (col: Float32Array, stride: number, offset: number, s: ShiftedConvSpec, input: FMap, a: number, b: number): void => {
+    const inF = s.inFeatures;
+    tapsOf(s).forEach(({ dy, dx }, t) => {
+      const rc = source(s, input, a, b, dy, dx);
+      for (let img = 0; img < B; img++) {
+        const to = img * stride + offset + t * inF;
+        if (!rc) col.fill(0, to, to + inF);
+        else {
+          const o = at(input, rc[0], rc[1], img);
+          col.set(input.data.subarray(o, o + inF), to);
+        }
+      }
+    });
+  };
+
+  /** col [n, rows] · wt [rows, out] on the backend (one matMul: a position's product for every image). [n·out] */
+  const product = (col: Float32Array, n: number, wt: tf.Tensor2D): Float32Array => {
+    const y = tf.tidy(() => tf.matMul(tf.tensor2d(col, [n, wt.shape[0]]), wt)); // [n, out]
+    const v = y.dataSync() as Float32Array;
+    y.dispose();
+    return v;
+  };
+
   /** Where tap (dy, dx) of output (a, b) reads `input` (row, column), or null outside it (or between a transposed conv's spread positions). */
   const source = (s: ShiftedConvSpec, input: FMap, a: number, b: number, dy: number, dx: number): [number, number] | null => {
     let r: number, c: number;
@@ -332,7 +356,52 @@ export const cachedPixelCnnPpSampler = (model: AutoregressiveModel, batch: numbe
     // the right of the column (a 2×3 'down' conv); ul: both halves at one position (it reads only at
     // or left of the column).
     if (blk.stream === 'ul') {
-      nodes.push({ stream: 'ul', level, out: y, phases: [(a, b) => (first(a, b), second(a, b))] });
+      // one backend matMul for conv₁ and the aux 1×1 together ([taps·2F | 2·aux] rows), one for conv₂
+      const rows1 = tapsOf(blk.c1).length * blk.c1.inFeatures;
+      const rowsA = 2 * blk.aux;
+      const w1raw = readParam(model.params, `${blk.c1.name}.w`, WHO);
+      const waraw = rowsA ? readParam(model.params, `${blk.name}.aux.w`, WHO) : new Float32Array(0);
+      const stacked = new Float32Array((rows1 + rowsA) * F);
+      stacked.set(w1raw, 0);
+      stacked.set(waraw, rows1 * F);
+      const t1a = tf.tensor2d(stacked, [rows1 + rowsA, F]);
+      backendWeights.push(t1a);
+      const bias1 = Float64Array.from({ length: B * F }, (_, k) => w1.bias[k]! + (wa ? wa.bias[k]! : 0));
+      const t2 = onBackend(blk.c2.name);
+      const rows2 = tapsOf(blk.c2).length * blk.c2.inFeatures;
+      const col1 = new Float32Array(B * (rows1 + rowsA));
+      const col2 = new Float32Array(B * rows2);
+      const n = aux.reduce((k, m) => k + m.f, 0);
+      const both = (a: number, b: number) => {
+        gatherTaps(col1, rows1 + rowsA, 0, blk.c1, input.act, a, b);
+        for (let img = 0; img < B; img++) {
+          const to = img * (rows1 + rowsA) + rows1;
+          let k = 0;
+          for (const m of aux) {
+            const o = at(m, a, b, img);
+            for (let q = 0; q < m.f; q++, k++) {
+              const e = m.data[o + q]!;
+              col1[to + k] = elu(e);
+              col1[to + n + k] = elu(-e);
+            }
+          }
+        }
+        const v1 = product(col1, B, t1a); //                                            [B·F]
+        for (let k = 0; k < B * F; k++) c1[k] = v1[k]! + bias1[k]!;
+        storeConcatElu(hmap, a, b, c1, (img) => img * F, F);
+        gatherTaps(col2, rows2, 0, blk.c2, hmap, a, b);
+        const v2 = product(col2, B, t2); //                                             [B·2F]
+        for (let img = 0; img < B; img++) {
+          const o = at(y, a, b, img);
+          const i = at(input.y, a, b, img);
+          for (let k = 0; k < F; k++) {
+            const q = img * 2 * F + k;
+            y.data[o + k] = input.y.data[i + k]! + (v2[q]! + w2.bias[q]!) * sigmoid(v2[q + F]! + w2.bias[q + F]!);
+          }
+        }
+        storeConcatElu(act, a, b, y.data, (img) => at(y, a, b, img), F);
+      };
+      nodes.push({ stream: 'ul', level, out: y, phases: [both] });
       return { y, act };
     }
     const t1 = onBackend(blk.c1.name);
