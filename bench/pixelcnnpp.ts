@@ -16,7 +16,7 @@ import { pathToFileURL } from 'node:url';
 import { selectBackend } from '../src/backend.js';
 import { causalConvKernels, setCausalConvKernels } from '../src/kernels/causalConv.js';
 import { defaultConvImpl } from '../src/layers/maskedConv.js';
-import { blocksOf, cachedPixelCnnPpSampler, pixelCnnPpFlops, pixelCnnPpLayout, pixelCnnPpPresets, type PixelCnnPpSpec } from '../src/models/pixelcnnpp/index.js';
+import { cachedPixelCnnPpSampler, pixelCnnPpFlops, pixelCnnPpLayout, pixelCnnPpPresets, type PixelCnnPpSpec } from '../src/models/pixelcnnpp/index.js';
 import { familyOf, initModel } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { tf, type Tensor4D } from '../src/tf.js';
@@ -38,22 +38,22 @@ export interface PixelCnnPpBench {
   readonly sampling: SamplingFigures & { readonly note: string; readonly targets: { readonly speedup: number; readonly overForward: number } };
 }
 
-/** Which of the network's convolutions our wasm kernels take, at the spec's widths (on the running backend). */
+/**
+ * Which of the network's convolutions our wasm kernels take, at the spec's widths (on the running
+ * backend). On the gather path a conv over concat_elu runs once per piece (elu(x), elu(−x), and per
+ * aux stream: network.ts), and conv₂ once per half (a, b): every conv's input is F wide.
+ */
 const kernelTable = (s: PixelCnnPpSpec) => {
+  const F = s.nrFilters;
   const L = pixelCnnPpLayout(s);
-  const blk = blocksOf(L);
-  const u = blk.find((b) => b.stream === 'u')!;
-  const ul = blk.find((b) => b.stream === 'ul' && b.aux === s.nrFilters)!;
-  const ulDown = blk.find((b) => b.stream === 'ul' && b.aux === 2 * s.nrFilters)!;
   const rows: [string, number, number, boolean][] = [
-    ['first convs (2×3, 1×3, 2×1 over the image)', s.channels + 1, s.nrFilters, false],
-    ['block conv₁ (2×3 down / 2×2 down-right)', u.c1.inFeatures, u.c1.outFeatures, true],
-    ['block conv₂', u.c2.inFeatures, u.c2.outFeatures, true],
-    ['aux 1×1 (up pass ul, down pass u)', 2 * ul.aux, s.nrFilters, true],
-    ['aux 1×1 (down pass ul: [u | ul partner])', 2 * ulDown.aux, s.nrFilters, true],
-    ['stride-2 convs (stride 1 on our kernels, subsampled)', s.nrFilters, s.nrFilters, true],
-    ['transposed convs (over the zero-spread map)', s.nrFilters, s.nrFilters, true],
-    ['head 1×1 (elu(ul) → C·F)', s.nrFilters, L.head.outFeatures, true],
+    ['first convs (2×3, 1×3, 2×1 over the image)', s.channels + 1, F, false],
+    ['block conv₁ per piece (2×3 down / 2×2 down-right)', F, F, true],
+    ['block conv₂ per piece and half', F, F, true],
+    ['aux 1×1 per piece', F, F, true],
+    ['stride-2 convs (stride 1 on our kernels, subsampled)', F, F, true],
+    ['transposed convs (over the zero-spread map)', F, F, true],
+    ['head 1×1 (elu(ul) → C·F)', F, L.head.outFeatures, true],
   ];
   return rows.map(([layer, i, o, needsInputGrad]) => {
     const k = causalConvKernels(i, o);
