@@ -22,7 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import * as E from 'fp-ts/lib/Either.js';
 import { currentBackend, selectBackend } from '../src/backend.js';
-import { disposeCheckpoint, loadCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { disposeCheckpoint, loadCheckpoint, modelWeights } from '../src/checkpoint/checkpoint.js';
 import { readSource } from '../pipelines/data.js';
 import type { ImageSet } from '../src/data/records.js';
 import { recordsToTensor } from '../src/data/toTensor.js';
@@ -268,7 +268,7 @@ export const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: num
     const ckpt = orThrow(loadCheckpoint(checkpoint!, { expectSpec: spec }));
     try {
       const parameters = Object.values(ckpt.params).reduce((n, t) => n + t.size, 0);
-      const split = familyOf(spec).nllParts ? partsEvaluation(spec, ckpt.params, orThrow(await heldOutOf(report)), 64) : undefined;
+      const split = familyOf(spec).nllParts ? partsEvaluation(spec, modelWeights(ckpt).params, orThrow(await heldOutOf(report)), 64) : undefined;
       return {
         key: entry.key,
         family: entry.label,

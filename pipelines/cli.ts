@@ -11,7 +11,7 @@ import * as E from 'fp-ts/lib/Either.js';
 import * as O from 'fp-ts/lib/Option.js';
 import { resolve } from 'node:path';
 import { selectBackend, BACKENDS, type BackendInfo } from '../src/backend.js';
-import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
+import { loadCheckpoint, loadLatestCheckpoint, disposeCheckpoint, modelWeights, type CheckpointContents } from '../src/checkpoint/checkpoint.js';
 import { readFileBounded } from '../src/data/files.js';
 import { decodePng } from '../src/data/png.js';
 import { bindModel, familyNames, presetNames, type ModelSpec } from '../src/models/registry.js';
@@ -228,6 +228,7 @@ interface EvalFlags {
   out?: string;
   progress: boolean;
   seed: number;
+  weights?: 'average' | 'raw';
 }
 
 const evalCommand = async (flags: EvalFlags) => {
@@ -256,10 +257,11 @@ const evalCommand = async (flags: EvalFlags) => {
     disposeCheckpoint(contents);
     return fail(new Error(heap.left.message.replace('--eval-batch-size', '--batch-size')));
   }
-  const model = bindModel(contents.spec, contents.params);
+  const weights = modelWeights(contents, flags.weights); // the weight average where the checkpoint has one
+  const model = bindModel(contents.spec, weights.params);
   const started = performance.now();
   const ev = await evaluateSet(model, set, { batchSize: flags.batchSize, showProgress: flags.progress }).finally(() => disposeCheckpoint(contents));
-  const report = { command: 'eval', backend, checkpoint: path, data: set.name, ...ev, seconds: (performance.now() - started) / 1000 };
+  const report = { command: 'eval', backend, checkpoint: path, data: set.name, weights: weights.description, ...ev, seconds: (performance.now() - started) / 1000 };
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
   if (flags.out) orFail(writeReport(resolve(flags.out), 'eval-report.json', report));
 };
@@ -278,6 +280,7 @@ interface SampleFlags {
   keepRows?: number;
   backend?: string;
   class?: string;
+  weights?: 'average' | 'raw';
 }
 
 /** --class as a label: a class index or one of the run's class names; required by a conditional model. */
@@ -328,7 +331,8 @@ const sampleCommand = async (flags: SampleFlags) => {
       return usage(`--keep-rows: expected an integer in 0..${spec.height} (the model's height), found ${flags.keepRows}`);
     }
   }
-  const model = bindModel(spec, contents.params);
+  const weights = modelWeights(contents, flags.weights); // the weight average where the checkpoint has one
+  const model = bindModel(spec, weights.params);
   const count = known ? known.length : flags.count;
   let lastDraw = 0;
   const live = flags.live && process.stderr.isTTY ? new Map<number, Uint8Array>() : null;
@@ -363,7 +367,7 @@ const sampleCommand = async (flags: SampleFlags) => {
   const images = known ? known.flatMap((k, i) => [k, sampled.images[i]!]) : sampled.images;
   const file = orFail(writeGrid(resolve(flags.out), images, spec, known ? 2 : undefined));
   log(`${count} ${known ? 'completions' : 'samples'} in ${sampled.seconds.toFixed(2)} s → ${file}`);
-  process.stdout.write(`${JSON.stringify({ command: 'sample', backend, checkpoint: path, count, seconds: sampled.seconds, file, seed: flags.seed, temperature: flags.temperature, cached: !flags.naive }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ command: 'sample', backend, checkpoint: path, count, seconds: sampled.seconds, file, weights: weights.description, seed: flags.seed, temperature: flags.temperature, cached: !flags.naive }, null, 2)}\n`);
 };
 
 /**
@@ -428,6 +432,11 @@ export const buildProgram = (): Command => {
     .option('--batch-size <n>', 'images per step (default 16)', ranged('--batch-size', 'batchSize'))
     .addOption(new Option('--optimizer <name>', 'optimizer (default rmsprop, as in the paper)').choices(['rmsprop', 'adam']))
     .option('--lr <rate>', 'learning rate (default 1e-3)', ranged('--lr', 'optimizer.learningRate'))
+    .addOption(new Option('--lr-schedule <kind>', 'learning rate per step: constant; exponential lr·γ^step (--lr-decay); cosine or linear from lr to lr·--lr-floor at --steps, or, under --time-limit, at the step the limit allows: the step time measured over the first 5% of the limit gives that step (planning for 95% of the limit), which is then fixed, recorded in the checkpoint (a resume keeps it) and ends training. Default constant, exponential with --lr-decay').choices(['constant', 'exponential', 'cosine', 'linear']))
+    .option('--lr-decay <gamma>', 'exponential schedule: the rate is multiplied by γ each step (PixelCNN++: 0.999995, the default)', ranged('--lr-decay', 'lrDecay'))
+    .option('--lr-floor <fraction>', 'cosine/linear schedule: the final rate as a fraction of --lr (default 0)', ranged('--lr-floor', 'lrFloor'))
+    .option('--ema <decay>', 'keep an exponential moving average of the weights (PixelCNN++: 0.9995), with the warm-up decay_t = min(decay, (1+t)/(10+t)); eval, sample, serve and export then use the average (default off)', ranged('--ema', 'ema'))
+    .addOption(new Option('--ema-warmup <on|off>', 'the average\'s warm-up (default on; off: a plain EMA that starts at the initial weights)').choices(['on', 'off']).argParser((v) => { if (v !== 'on' && v !== 'off') throw new InvalidArgumentError(`--ema-warmup: expected on or off, found '${v}'`); return v === 'on'; }))
     .option('--seed <n>', 'seed for weights, data order, binarization and samples (default 1)', ranged('--seed', 'seed'))
     .option('--validation <n>', 'images held out of --data for evaluation (default 1000)', ranged('--validation', 'validation'))
     .option('--limit <n>', 'use only the first N training images', ranged('--limit', 'limit'))
@@ -465,6 +474,7 @@ export const buildProgram = (): Command => {
     .option('--batch-size <n>', 'images per batch', int('--batch-size', 1, 4096), 64)
     .option('--seed <n>', 'seed for stochastic binarization', int('--seed', ...SEED), 2)
     .option('--out <dir>', 'also write eval-report.json there (not inside a checkpoint)')
+    .addOption(new Option('--weights <which>', 'average: the weight average where the run kept one (--ema), else the weights (default); raw: the last update\'s weights').choices(['average', 'raw']))
     .addOption(backendOption())
     .option('--no-progress', 'no progress bar')
     .action(evalCommand);
@@ -484,6 +494,7 @@ export const buildProgram = (): Command => {
     .option('--complete <png>', 'complete these images (one image or a grid written by sample)')
     .option('--keep-rows <n>', 'with --complete: rows kept from the images', int('--keep-rows', 0, 1 << 16))
     .option('--class <n|name>', 'the class to sample, for a class-conditional model (an index or one of its class names)')
+    .addOption(new Option('--weights <which>', 'average: the weight average where the run kept one (--ema), else the weights (default); raw: the last update\'s weights').choices(['average', 'raw']))
     .addOption(backendOption())
     .action(sampleCommand);
 

@@ -11,7 +11,7 @@ import { disposeCheckpoint, loadCheckpoint, saveCheckpoint, toCheckpoint } from 
 import { familyOf, presets } from '../src/models/registry.js';
 import { defaultOptimizer } from '../src/train/optimizers.js';
 import { disposeAll, initTrainState } from '../src/train/step.js';
-import { decodeRunConfig, defaultRunConfig, editDistance, nearest, RANGES, resolveRunConfig, SEED_MAX } from './config.js';
+import { decodeRunConfig, defaultRunConfig, editDistance, nearest, RANGES, resolveRunConfig, scheduleKindOf, SEED_MAX, trainingOptimizer } from './config.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pixelstreams-config-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -66,6 +66,24 @@ describe('run config', () => {
     expect(left(resolveRunConfig({}, { optimizer: 'sgd' }, 'c'))).toMatch(/optimizer\.name: expected "rmsprop" \| "adam", found "sgd"/);
   });
 
+  it('the schedule and the average become optimizer settings: lrDecay alone means exponential, cosine spans --steps', () => {
+    const cfg = (file: Record<string, unknown>) => right(resolveRunConfig({}, file, 'cfg.json'));
+    expect(trainingOptimizer(cfg({}))).toEqual(defaultOptimizer('rmsprop')); // the negative control: nothing added
+    expect(scheduleKindOf(cfg({ lrDecay: 0.99 }))).toBe('exponential');
+    expect(trainingOptimizer(cfg({ lrDecay: 0.99 })).schedule).toEqual({ kind: 'exponential', gamma: 0.99 });
+    expect(trainingOptimizer(cfg({ lrSchedule: 'exponential' })).schedule).toEqual({ kind: 'exponential', gamma: 0.999995 });
+    expect(trainingOptimizer(cfg({ lrSchedule: 'cosine', steps: 40 })).schedule).toEqual({ kind: 'cosine', floor: 0, totalSteps: 40 });
+    expect(trainingOptimizer(cfg({ lrSchedule: 'linear', lrFloor: 0.2 }), 7).schedule).toEqual({ kind: 'linear', floor: 0.2, totalSteps: 7 });
+    expect(trainingOptimizer(cfg({ ema: 0.9995 })).ema).toEqual({ decay: 0.9995, warmup: true });
+    expect(trainingOptimizer(cfg({ ema: 0.9, emaWarmup: false })).ema).toEqual({ decay: 0.9, warmup: false });
+    // Flags over the file, as for every field.
+    expect(right(resolveRunConfig({ ema: 0.5, lrSchedule: 'cosine' }, { ema: 0.9, lrSchedule: 'linear' }, 'c'))).toMatchObject({ ema: 0.5, lrSchedule: 'cosine' });
+    // Settings of the config's optimizer object are not where these go.
+    expect(left(resolveRunConfig({}, { optimizer: { name: 'adam', ema: { decay: 0.9, warmup: true } } }, 'cfg.json'))).toMatch(/optimizer\.ema: unknown key/);
+    expect(left(resolveRunConfig({}, { lrSchedule: 'step' }, 'cfg.json'))).toMatch(/lrSchedule/);
+    expect(left(resolveRunConfig({}, { lrSchedule: 'constant', lrFloor: 0.1 }, 'cfg.json'))).toMatch(/lrFloor: expected only with lrSchedule cosine or linear, found lrSchedule constant/);
+  });
+
   it('every number has a stated range; out of it is an error naming the field and the range', () => {
     const cases: [Record<string, unknown>, RegExp][] = [
       [{ seed: SEED_MAX + 1 }, /seed: expected an integer in 0\.\.4294967295, found 4294967296/],
@@ -75,6 +93,10 @@ describe('run config', () => {
       [{ optimizer: { name: 'rmsprop', decay: 1 } }, /optimizer\.decay: expected a number in \[0, 1\), found 1/],
       [{ optimizer: { name: 'adam', epsilon: 0 } }, /optimizer\.epsilon: expected a number in \(0, 1\], found 0/],
       [{ optimizer: { name: 'adam', beta1: -0.5 } }, /optimizer\.beta1: expected a number in \[0, 1\)/],
+      [{ ema: 1 }, /ema: expected a number in \(0, 1\), found 1/],
+      [{ ema: 0 }, /ema: expected a number in \(0, 1\), found 0/],
+      [{ lrDecay: 0 }, /lrDecay: expected a number in \(0, 1\], found 0/],
+      [{ lrSchedule: 'cosine', lrFloor: 1.5 }, /lrFloor: expected a number in \[0, 1\], found 1\.5/],
     ];
     for (const [file, message] of cases) expect(left(resolveRunConfig({}, file, 'cfg.json'))).toMatch(message);
     expect(Object.keys(RANGES).length).toBeGreaterThanOrEqual(15);

@@ -13,6 +13,7 @@ import { formatValidationErrors } from '../src/data/errors.js';
 import { jsonMismatch } from '../src/data/json.js';
 import { NonNegativeInt, PositiveInt } from '../src/models/spec.js';
 import { defaultOptimizer, OptimizerConfigCodec, type OptimizerConfig } from '../src/train/optimizers.js';
+import { PAPER_LR_DECAY, SCHEDULE_KINDS, type LrSchedule, type ScheduleKind } from '../src/train/schedule.js';
 
 const FiniteNumber = new t.Type<number, number, unknown>(
   'finite number',
@@ -61,6 +62,16 @@ const optionalFields = {
   preset: NonEmptyString,
   /** A class-conditional run's class names (label n is classNames[n]), from its data. */
   classNames: t.array(t.string),
+  /** The learning-rate schedule (src/train/schedule.ts); default constant, or exponential when lrDecay is given. */
+  lrSchedule: t.union(SCHEDULE_KINDS.map((k) => t.literal(k)) as unknown as [t.LiteralC<ScheduleKind>, t.LiteralC<ScheduleKind>, ...t.LiteralC<ScheduleKind>[]]),
+  /** exponential: the rate is multiplied by this every step (default 0.999995, PixelCNN++'s). */
+  lrDecay: FiniteNumber,
+  /** cosine, linear: the rate at the end, as a fraction of the learning rate (default 0). */
+  lrFloor: FiniteNumber,
+  /** Weight averaging: the EMA decay (PixelCNN++: 0.9995); evaluation, sampling and export use the average. */
+  ema: FiniteNumber,
+  /** The average's warm-up, decay_t = min(ema, (1 + t) / (10 + t)) (default true). */
+  emaWarmup: t.boolean,
 };
 
 export const RunConfigCodec = t.intersection([t.type(requiredFields), t.partial(optionalFields)], 'RunConfig');
@@ -116,6 +127,9 @@ export const RANGES: Readonly<Record<string, Range>> = {
   limit: int(1, 1e9),
   evalLimit: int(1, 1e9),
   evalBatchSize: int(1, 4096),
+  lrDecay: { min: 0, max: 1, minOpen: true },
+  lrFloor: { min: 0, max: 1 },
+  ema: { min: 0, max: 1, minOpen: true, maxOpen: true },
   // Any positive float32: the non-finite-loss tests use an absurd rate on purpose.
   'optimizer.learningRate': { min: 0, max: 3e38, minOpen: true },
   'optimizer.decay': { min: 0, max: 1, maxOpen: true },
@@ -143,6 +157,42 @@ const rangeErrors = (c: RunConfig): string[] => {
     .filter(([k]) => flat[k] !== undefined)
     .filter(([k, r]) => !inRange(r, flat[k] as number))
     .map(([k, r]) => `${k}: expected ${rangeText(r)}, found ${flat[k]}`);
+};
+
+// ── Schedule and average ─────────────────────────────────────────────────────────────────────
+
+/** The schedule a config asks for: lrSchedule, else exponential when lrDecay is given, else constant. */
+export const scheduleKindOf = (c: Pick<RunConfig, 'lrSchedule' | 'lrDecay'>): ScheduleKind =>
+  c.lrSchedule ?? (c.lrDecay !== undefined ? 'exponential' : 'constant');
+
+/** Fields that belong to another schedule, or an emaWarmup without an average. */
+const scheduleFieldErrors = (c: RunConfig): string[] => {
+  const kind = scheduleKindOf(c);
+  const out: string[] = [];
+  if (c.lrDecay !== undefined && kind !== 'exponential') out.push(`lrDecay: expected only with lrSchedule exponential, found lrSchedule ${kind}`);
+  if (c.lrFloor !== undefined && kind !== 'cosine' && kind !== 'linear') out.push(`lrFloor: expected only with lrSchedule cosine or linear, found lrSchedule ${kind}`);
+  if (c.emaWarmup !== undefined && c.ema === undefined) out.push('emaWarmup: expected only with ema (a weight-average decay), found no ema');
+  return out;
+};
+
+/**
+ * The optimizer a run trains with: the config's optimizer with its learning-rate schedule (cosine
+ * and linear over `totalSteps`, default the config's steps) and its weight average, if any.
+ */
+export const trainingOptimizer = (c: RunConfig, totalSteps: number = c.steps): OptimizerConfig => {
+  const kind = scheduleKindOf(c);
+  const schedule: LrSchedule | undefined =
+    kind === 'constant'
+      ? undefined
+      : kind === 'exponential'
+        ? { kind, gamma: c.lrDecay ?? PAPER_LR_DECAY }
+        : { kind, floor: c.lrFloor ?? 0, totalSteps: Math.max(1, totalSteps) };
+  const { schedule: _s, ema: _e, ...base } = c.optimizer;
+  return {
+    ...base,
+    ...(schedule ? { schedule } : {}),
+    ...(c.ema !== undefined ? { ema: { decay: c.ema, warmup: c.emaWarmup ?? true } } : {}),
+  } as OptimizerConfig;
 };
 
 // ── Unknown keys ─────────────────────────────────────────────────────────────────────────────
@@ -200,7 +250,7 @@ export const decodeRunConfig = (u: unknown, where: string): E.Either<Error, RunC
     E.chain((c) => {
       const lr = c.optimizer.learningRate;
       if (!(lr > 0 && Number.isFinite(lr))) return fail([`optimizer.learningRate: expected a finite number > 0, found ${lr}`]);
-      const errs = rangeErrors(c);
+      const errs = [...rangeErrors(c), ...scheduleFieldErrors(c)];
       if (errs.length) return fail(errs);
       const bad = jsonMismatch(c);
       return bad ? fail([`${bad}: every value of a run config must survive JSON`]) : E.right(c);
@@ -230,11 +280,16 @@ export interface RunFlags {
   readonly onNonFinite?: RunConfig['onNonFinite'];
   readonly samples?: number;
   readonly temperature?: number;
+  readonly lrSchedule?: ScheduleKind;
+  readonly lrDecay?: number;
+  readonly lrFloor?: number;
+  readonly ema?: number;
+  readonly emaWarmup?: boolean;
 }
 
 const FLAG_FIELDS = [
   'data', 'testData', 'binarize', 'preset', 'steps', 'batchSize', 'seed', 'validation', 'limit', 'evalLimit', 'evalBatchSize',
-  'checkpointEvery', 'keep', 'onNonFinite', 'samples', 'temperature',
+  'checkpointEvery', 'keep', 'onNonFinite', 'samples', 'temperature', 'lrSchedule', 'lrDecay', 'lrFloor', 'ema', 'emaWarmup',
 ] as const;
 
 /**

@@ -26,7 +26,7 @@ import { existsSync, mkdirSync, readdirSync, rmdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { selectBackend, type BackendInfo } from '../src/backend.js';
-import { disposeCheckpoint, listCheckpoints, loadCheckpoint, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { disposeCheckpoint, listCheckpoints, loadCheckpoint, loadLatestCheckpoint, modelWeights } from '../src/checkpoint/checkpoint.js';
 import { specBoundErrors } from '../src/checkpoint/specBounds.js';
 import { readJsonFile } from '../src/data/json.js';
 import { LIMITS } from '../src/data/limits.js';
@@ -114,8 +114,8 @@ export interface RunReport {
   readonly spec: ModelSpec;
   readonly data: { readonly train: { readonly name: string; readonly images: number }; readonly heldOut: { readonly name: string; readonly images: number } };
   readonly training?: TrainOutcome & { readonly cpuSeconds: number };
-  readonly evaluation?: { readonly images: number; readonly meanNll: number; readonly bitsPerDim: number; readonly set: string; readonly complete: boolean } & Timing;
-  readonly sampling?: { readonly count: number; readonly file: string } & Timing;
+  readonly evaluation?: { readonly images: number; readonly meanNll: number; readonly bitsPerDim: number; readonly set: string; readonly complete: boolean; readonly weights: string } & Timing;
+  readonly sampling?: { readonly count: number; readonly file: string; readonly weights: string } & Timing;
   /** The pictures and logs the run wrote in its folder (file names, null when not written). */
   readonly figures?: { readonly samples: string | null; readonly lossCurve: string | null; readonly metrics: string };
   /** Present when a signal ended the run early: the phase it came in and what was kept. */
@@ -508,7 +508,9 @@ const afterLock = (
   else {
     const ckpt = fromEither(loadCheckpoint(outcome.checkpoint, { expectSpec: spec }));
     if (E.isLeft(ckpt)) return ckpt;
-    const model = bindModel(ckpt.right.spec, ckpt.right.params);
+    // The weight average where the run keeps one (--ema), else the last parameters: the report says which.
+    const weights = modelWeights(ckpt.right);
+    const model = bindModel(ckpt.right.spec, weights.params);
     try {
       // Evaluate.
       const t0 = performance.now();
@@ -517,10 +519,10 @@ const afterLock = (
       const ev = await tryTask('evaluation', () => evaluateSet(model, sets.heldOut, { batchSize: evalBatch, showProgress: req.showProgress ?? false, stop: interrupt }))();
       if (E.isLeft(ev)) return ev;
       const complete = ev.right.images === sets.heldOut.records.length;
-      report = { ...report, evaluation: { ...ev.right, set: sets.heldOut.name, complete, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0) } };
+      report = { ...report, evaluation: { ...ev.right, set: sets.heldOut.name, complete, weights: weights.description, seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSince(c0) } };
       if (!complete) interrupted('evaluate', `stopped evaluating after ${ev.right.images} of ${sets.heldOut.records.length} images (the report's evaluation is partial)`);
       else {
-        log(`held-out NLL: ${ev.right.meanNll.toFixed(2)} nats per image, ${ev.right.bitsPerDim.toFixed(4)} bits/dim over ${ev.right.images} images`);
+        log(`held-out NLL: ${ev.right.meanNll.toFixed(2)} nats per image, ${ev.right.bitsPerDim.toFixed(4)} bits/dim over ${ev.right.images} images (weights: ${weights.description})`);
         // Sample.
         if (cfg.samples > 0) {
           const s0 = performance.now();
@@ -531,7 +533,7 @@ const afterLock = (
           else {
             const file = fromEither(writeGrid(join(outDir, 'samples.png'), sampled.right.images, spec));
             if (E.isLeft(file)) return file;
-            report = { ...report, sampling: { count: cfg.samples, file: file.right, seconds: (performance.now() - s0) / 1000, cpuSeconds: cpuSince(sc0) } };
+            report = { ...report, sampling: { count: cfg.samples, file: file.right, weights: weights.description, seconds: (performance.now() - s0) / 1000, cpuSeconds: cpuSince(sc0) } };
             log(`samples: ${file.right} (${sampled.right.seconds.toFixed(1)} s)`);
           }
         }

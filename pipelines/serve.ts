@@ -40,7 +40,7 @@ import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename, join, resolve, sep } from 'node:path';
-import { latestCheckpoint, listCheckpoints, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
+import { latestCheckpoint, listCheckpoints, loadLatestCheckpoint, modelWeights } from '../src/checkpoint/checkpoint.js';
 import { MANIFEST_FILE, ManifestCodec } from '../src/checkpoint/manifest.js';
 import { formatValidationErrors } from '../src/data/errors.js';
 import { decodePng } from '../src/data/png.js';
@@ -284,8 +284,10 @@ export const serveRun = async (options: ServeOptions): Promise<ServeHandle> => {
       if (E.isLeft(loaded)) throw new HttpError(500, loaded.left.message);
       if (O.isNone(loaded.right)) throw new HttpError(404, `run '${run.name}': no checkpoint yet`);
       const { contents } = loaded.right.value;
-      Object.values(contents.slots).forEach((x) => x.dispose()); // sampling needs the parameters only
-      params = contents.params;
+      // Sampling needs only the weights it uses: the average where the run keeps one (--ema), else the parameters.
+      params = modelWeights(contents).params;
+      const used = new Set(Object.values(params));
+      [...Object.values(contents.params), ...Object.values(contents.slots)].forEach((x) => used.has(x) || x.dispose());
       const model = bindModel(contents.spec, params);
       events = sampleAsync(model, { ...opts, ...(options.sliceMs !== undefined ? { sliceMs: options.sliceMs } : {}) });
       const first = await events.next(); // option errors surface here, before the 200

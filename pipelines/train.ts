@@ -8,7 +8,15 @@
 //
 // then the final checkpoint is evaluated on held-out images and sampled (pipelines/evaluate.ts,
 // pipelines/sample.ts). Everything a resume needs is in the checkpoint: spec, weights, optimizer
-// slots, step and this run's config (data order and binarization are pure in seed and step).
+// slots (the weight average among them), step, the optimizer with its learning-rate schedule, and
+// this run's config (data order and binarization are pure in seed and step).
+//
+// A cosine or linear schedule ends at --steps. Under --time-limit it ends where the time runs out:
+// after 5% of the limit (and at least 3 steps) the mean step time gives the step the limit will
+// allow (src/train/schedule.ts estimateTotalSteps, planning for 95% of the limit), the schedule's
+// length is fixed there and recorded in the optimizer (schedule.totalSteps, schedule.fixedAt) of
+// every later checkpoint, and training ends at that step; a resumed run keeps that length, so it
+// continues bitwise as the uninterrupted run would.
 
 import { metricsLog } from '../streams/metricsLog.js';
 import * as E from 'fp-ts/lib/Either.js';
@@ -20,12 +28,16 @@ import type { ImageSet } from '../src/data/records.js';
 import { splitSet } from '../src/data/split.js';
 import { familyOf, type ModelSpec } from '../src/models/registry.js';
 import type { GradientEngine } from '../src/train/engine.js';
-import { disposeAll, initTrainState } from '../src/train/step.js';
+import { emaSlot } from '../src/train/ema.js';
+import { initSlots, type OptimizerConfig } from '../src/train/optimizers.js';
+import { estimateTotalSteps, fixLength, needsEstimate } from '../src/train/schedule.js';
+import { disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
+import type { NamedTensors } from '../src/tf.js';
 import { checkpointEvery } from '../streams/checkpointEvery.js';
 import { epochs } from '../streams/epochs.js';
 import { progress } from '../streams/progress.js';
 import { train, type TrainEvent } from '../streams/train.js';
-import type { RunConfig } from './config.js';
+import { trainingOptimizer, type RunConfig } from './config.js';
 import { binarization, readSource } from './data.js';
 
 export interface PreparedSets {
@@ -79,6 +91,41 @@ export const prepareData = async (cfg: RunConfig): Promise<E.Either<Error, Prepa
   return E.right({ train: trainSet.right, heldOut: heldOut.right });
 };
 
+/**
+ * The optimizer a resumed run goes on with: the config's settings, except that a schedule length
+ * fixed from step times (schedule.fixedAt) is kept when the schedule is of the same kind and floor.
+ */
+export const resumedOptimizer = (cfg: RunConfig, stored: OptimizerConfig): OptimizerConfig => {
+  const wanted = trainingOptimizer(cfg);
+  const [a, b] = [wanted.schedule, stored.schedule];
+  if (a && b && (a.kind === 'cosine' || a.kind === 'linear') && b.kind === a.kind && b.floor === a.floor && b.fixedAt !== undefined)
+    return { ...wanted, schedule: { ...a, totalSteps: Math.min(b.totalSteps, cfg.steps), fixedAt: b.fixedAt } };
+  return wanted;
+};
+
+/**
+ * The slots `optimizer` needs, from a checkpoint's: its own kept, an average it lacks (the run
+ * now asks for --ema) started as the current parameters, any the optimizer does not use freed.
+ * Takes ownership of `slots`.
+ */
+export const reconcileSlots = (optimizer: OptimizerConfig, params: NamedTensors, slots: NamedTensors): { slots: NamedTensors; added: string[]; dropped: string[] } => {
+  const fresh = initSlots(optimizer, params);
+  const out: NamedTensors = {};
+  const added: string[] = [];
+  for (const [name, x] of Object.entries(fresh)) {
+    if (slots[name]) {
+      out[name] = slots[name]!;
+      x.dispose();
+    } else {
+      out[name] = x;
+      added.push(name);
+    }
+  }
+  const dropped = Object.keys(slots).filter((n) => !(n in fresh));
+  for (const n of dropped) slots[n]!.dispose();
+  return { slots: out, added, dropped };
+};
+
 export interface StopSignal {
   /** Set (e.g. by SIGINT) to finish the current step, checkpoint and stop. */
   readonly requested: boolean;
@@ -92,6 +139,8 @@ export interface TrainContext {
   readonly stop: StopSignal;
   /** Stop after this many seconds of training (a checkpoint is written). */
   readonly timeLimitSeconds?: number;
+  /** Milliseconds for the time limit and the schedule's estimate (tests); default performance.now. */
+  readonly clock?: () => number;
   readonly log: (line: string) => void;
 }
 
@@ -127,14 +176,28 @@ export const runTraining = async (
     disposeCheckpoint(contents);
     return E.left(new Error(`${path}: optimizer: the run uses ${contents.optimizer.name}, found ${cfg.optimizer.name}`));
   }
-  // A resumed run keeps its weights and optimizer slots; the optimizer's settings (e.g. a lower
-  // learning rate) are the config's.
-  const state = O.isSome(loaded.right)
-    ? { ...fromCheckpoint(loaded.right.value.contents), optimizer: cfg.optimizer }
-    : initTrainState(spec, familyOf(spec).init(spec, cfg.seed), cfg.optimizer);
-  if (O.isSome(loaded.right)) ctx.log(`resuming from ${loaded.right.value.path} (step ${state.step})`);
+  // A resumed run keeps its weights and optimizer slots (and a schedule length fixed from step
+  // times); the optimizer's settings (e.g. a lower learning rate, a weight average) are the config's.
+  let state: TrainState<ModelSpec>;
+  if (O.isSome(loaded.right)) {
+    const stored = fromCheckpoint(loaded.right.value.contents);
+    const optimizer = resumedOptimizer(cfg, stored.optimizer);
+    const { slots, added, dropped } = reconcileSlots(optimizer, stored.params, stored.slots);
+    state = { ...stored, optimizer, slots };
+    ctx.log(`resuming from ${loaded.right.value.path} (step ${state.step})`);
+    if (added.some((n) => n.startsWith(emaSlot(''))) && optimizer.ema) ctx.log(`weight average (EMA ${optimizer.ema.decay}): started from the step-${state.step} weights`);
+    if (dropped.length) ctx.log(`weight average: not kept (the run no longer asks for --ema)`);
+  } else state = initTrainState(spec, familyOf(spec).init(spec, cfg.seed), trainingOptimizer(cfg));
+  const schedule = state.optimizer.schedule;
+  if (schedule && schedule.kind !== 'constant')
+    ctx.log(
+      `learning rate: ${schedule.kind === 'exponential' ? `${state.optimizer.learningRate} × ${schedule.gamma}^step` : `${schedule.kind} from ${state.optimizer.learningRate} to ${schedule.floor} of it at step ${schedule.totalSteps}${schedule.fixedAt !== undefined ? ` (fixed at step ${schedule.fixedAt} from step times)` : ctx.timeLimitSeconds !== undefined && needsEstimate(schedule) ? ' (or where --time-limit ends, estimated from step times)' : ''}`}`,
+    );
   const startStep = state.step;
-  if (startStep >= cfg.steps) {
+  const fixed = state.optimizer.schedule;
+  // A run at its steps, or at the end of a schedule whose length a time limit fixed, trains no more.
+  const budget = fixed && (fixed.kind === 'cosine' || fixed.kind === 'linear') && fixed.fixedAt !== undefined ? Math.min(cfg.steps, fixed.totalSteps) : cfg.steps;
+  if (startStep >= budget) {
     // Nothing to train: the run is already at (or past) the asked-for step.
     disposeAll(state.params, state.slots);
     const last = existing[existing.length - 1]!;
@@ -144,11 +207,17 @@ export const runTraining = async (
     });
   }
 
-  const started = performance.now();
-  const elapsed = () => (performance.now() - started) / 1000;
+  const clock = ctx.clock ?? (() => performance.now());
+  const started = clock();
+  const elapsed = () => (clock() - started) / 1000;
   let stoppedBy: TrainOutcome['stoppedBy'] = 'steps';
   const isFinal = (e: TrainEvent): boolean => {
     if (e.metrics.step >= cfg.steps) return true;
+    const s = e.state.optimizer.schedule;
+    if (s && (s.kind === 'cosine' || s.kind === 'linear') && s.fixedAt !== undefined && e.metrics.step >= s.totalSteps) {
+      stoppedBy = 'time limit'; // the schedule's end, planned from the time limit
+      return true;
+    }
     if (ctx.stop.requested) stoppedBy = 'signal';
     else if (ctx.timeLimitSeconds !== undefined && elapsed() >= ctx.timeLimitSeconds) stoppedBy = 'time limit';
     else return false;
@@ -157,7 +226,21 @@ export const runTraining = async (
 
   let images = 0;
   let checkpoints = 0;
-  const trainOptions = { ...(ctx.engine ? { engine: ctx.engine } : {}), onNonFinite: cfg.onNonFinite };
+  // Under a time limit, a schedule that ends at a step budget gets its length from step times.
+  const marks: number[] = [];
+  const limit = ctx.timeLimitSeconds;
+  const beforeStep =
+    limit !== undefined && needsEstimate(state.optimizer.schedule)
+      ? (s: TrainState<ModelSpec>): TrainState<ModelSpec> => {
+          if (!needsEstimate(s.optimizer.schedule)) return s;
+          if (s.step > startStep) marks.push(clock()); // the end of the previous step
+          const total = estimateTotalSteps({ marks, elapsedSeconds: elapsed(), limitSeconds: limit, step: s.step, maxSteps: cfg.steps });
+          if (total === undefined) return s;
+          ctx.log(`learning-rate schedule: ends at step ${total} (fixed at step ${s.step} from ${marks.length} measured steps and --time-limit ${limit})`);
+          return { ...s, optimizer: { ...s.optimizer, schedule: fixLength(s.optimizer.schedule!, total, s.step) } };
+        }
+      : undefined;
+  const trainOptions = { ...(ctx.engine ? { engine: ctx.engine } : {}), onNonFinite: cfg.onNonFinite, ...(beforeStep ? { beforeStep } : {}) };
   // Pull mode: each finished step asks for the next batch, so none pile up behind a slow step.
   const ready = new Subject<void>();
   try {

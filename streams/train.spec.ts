@@ -37,6 +37,25 @@ describe('train operator', () => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it('beforeStep sees each state before its step and what it returns is trained on (a schedule fixed mid-run is kept)', async () => {
+    const batches = randomBatches(shape, 4, 4);
+    const seen: number[] = [];
+    const events = await lastValueFrom(
+      from(batches).pipe(
+        train(freshState(), {
+          beforeStep: (s) => {
+            seen.push(s.step);
+            return s.step === 2 ? { ...s, optimizer: { ...s.optimizer, schedule: { kind: 'exponential', gamma: 0.5 } } } : s;
+          },
+        }),
+        toArray(),
+      ),
+    );
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(events.map((e) => e.state.optimizer.schedule?.kind ?? 'none')).toEqual(['none', 'none', 'exponential', 'exponential']);
+    disposeAll(events[3]!.state.params, events[3]!.state.slots);
+  });
+
   it('completes without events on an empty stream', async () => {
     const state = freshState();
     const events = await lastValueFrom(EMPTY.pipe(train(state), toArray()));

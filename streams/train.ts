@@ -13,11 +13,17 @@ import { localEngine, type GradientEngine } from '../src/train/engine.js';
 import { defaultConvImpl } from '../src/layers/maskedConv.js';
 import { applyStep, disposeAll, type NonFinitePolicy, type StepMetrics, type TrainState } from '../src/train/step.js';
 
-export interface TrainOptions {
+export interface TrainOptions<S extends BaseSpec = BaseSpec> {
   /** Where gradients are computed; default: in this process with the backend's conv. */
   readonly engine?: GradientEngine;
   /** What a non-finite loss or gradient does: stop with NonFiniteError (default) or skip the batch. */
   readonly onNonFinite?: NonFinitePolicy;
+  /**
+   * Called with the state before each step; what it returns is trained on (same tensors: it may
+   * change the optimizer's settings, e.g. fix a learning-rate schedule's length from measured step
+   * times, but not replace parameters or slots). Default: the state unchanged.
+   */
+  readonly beforeStep?: (state: TrainState<S>) => TrainState<S>;
 }
 
 export interface TrainEvent<S extends BaseSpec = BaseSpec> {
@@ -49,7 +55,7 @@ interface Acc<S extends BaseSpec> {
  * Unsubscribing unsubscribes from the source and disposes the state once a step in flight ends.
  */
 export const train =
-  <S extends BaseSpec>(initial: TrainState<S>, options: TrainOptions = {}): OperatorFunction<RecordBatch, TrainEvent<S>> =>
+  <S extends BaseSpec>(initial: TrainState<S>, options: TrainOptions<S> = {}): OperatorFunction<RecordBatch, TrainEvent<S>> =>
   (batches: Observable<RecordBatch>) =>
     defer(() => {
       const engine = options.engine ?? localEngine({ convImpl: defaultConvImpl() });
@@ -59,10 +65,12 @@ export const train =
       let inFlight: Promise<unknown> | null = null;
       const step = async (acc: Acc<S>, batch: RecordBatch): Promise<Acc<S>> => {
         const started = performance.now();
-        const { loss, grads } = await engine.compute(acc.state.spec, acc.state.params, batch).catch((e: unknown) => {
-          throw prefixed(e, `step ${acc.state.step + 1}: `);
+        const before = options.beforeStep ? options.beforeStep(acc.state) : acc.state;
+        live = before;
+        const { loss, grads } = await engine.compute(before.spec, before.params, batch).catch((e: unknown) => {
+          throw prefixed(e, `step ${before.step + 1}: `);
         });
-        const result = applyStep(acc.state, loss, grads, batch.records.length, options.onNonFinite ?? 'stop');
+        const result = applyStep(before, loss, grads, batch.records.length, options.onNonFinite ?? 'stop');
         live = result.state;
         if (result.skipped) skippedTotal++;
         const event = { metrics: result.metrics, state: result.state, skipped: result.skipped, skippedTotal, stepMs: performance.now() - started };

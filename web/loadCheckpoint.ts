@@ -4,7 +4,8 @@
 // the Node loader checks it: manifest decoded with io-ts, spec with decodeSpec, every parameter's
 // name and shape against the family's shapes, the byte length, finite values, and the SHA-256
 // checksum where the page runs in a secure context (crypto.subtle; http://127.0.0.1 and https are).
-// Only the parameters become tensors; optimizer slots are skipped over.
+// Only the weights the model runs with become tensors: the weight average (slot/ema/<param>, a run
+// trained with --ema) where the checkpoint has one, else the parameters; other slots are skipped.
 
 import * as E from 'fp-ts/lib/Either.js';
 import { formatValidationErrors } from '../src/data/errors.js';
@@ -21,6 +22,7 @@ export interface BrowserCheckpoint {
 }
 
 const PARAM = 'param/';
+const AVERAGE = 'slot/ema/';
 
 const hex = (buf: ArrayBuffer): string => [...new Uint8Array(buf)].map((b) => b.toString(16).padStart(2, '0')).join('');
 
@@ -50,11 +52,13 @@ export const parseCheckpoint = async (manifestJson: unknown, bytes: ArrayBuffer,
   }
   const view = new DataView(bytes);
   const values = new Map<string, [number[], Float32Array]>();
+  const averages = new Map<string, [number[], Float32Array]>();
   let offset = 0;
   for (const w of entries) {
     const n = w.shape.reduce((x, y) => x * y, 1);
-    if (w.name.startsWith(PARAM)) {
-      const name = w.name.slice(PARAM.length);
+    const isAverage = w.name.startsWith(AVERAGE);
+    if (w.name.startsWith(PARAM) || isAverage) {
+      const name = w.name.slice(isAverage ? AVERAGE.length : PARAM.length);
       const want = shapes[name];
       if (!want) throw new Error(`${where}/model.json: weight '${w.name}': expected no such parameter for this spec, found one`);
       if (want.join(',') !== w.shape.join(',')) throw new Error(`${where}/model.json: weight '${w.name}': expected shape [${want.join(', ')}], found [${w.shape.join(', ')}]`);
@@ -64,14 +68,15 @@ export const parseCheckpoint = async (manifestJson: unknown, bytes: ArrayBuffer,
         if (!Number.isFinite(v)) throw new Error(`${where}/weights.bin: weight '${w.name}': expected finite values, found ${v} at index ${i}`);
         a[i] = v;
       }
-      values.set(name, [w.shape, a]);
+      (isAverage ? averages : values).set(name, [w.shape, a]);
     }
     offset += n * 4;
   }
   for (const name of Object.keys(shapes)) if (!values.has(name)) throw new Error(`${where}/model.json: weight '${PARAM}${name}': expected it, found it missing`);
   const params: NamedTensors = {};
+  const averaged = Object.keys(shapes).every((name) => averages.has(name));
   for (const name of Object.keys(shapes)) {
-    const [shape, a] = values.get(name)!;
+    const [shape, a] = (averaged ? averages : values).get(name)!;
     params[name] = tf.tensor(a, shape, 'float32');
   }
   return { spec: spec.right, params, step: ps.step, checksum };

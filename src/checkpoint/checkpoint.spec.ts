@@ -21,6 +21,7 @@ import {
   listCheckpoints,
   loadCheckpoint,
   loadLatestCheckpoint,
+  modelWeights,
   saveCheckpoint,
   stepDirName,
   toCheckpoint,
@@ -341,5 +342,68 @@ describe('checkpoint folder', () => {
     expect(readFileSync(join(good, 'weights.bin')).equals(goodBytes)).toBe(true);
     badParams[name]!.dispose();
     disposeState(state);
+  });
+});
+
+describe('checkpoint with a weight average and a learning-rate schedule', () => {
+  const averaged: OptimizerConfig = {
+    ...defaultOptimizer('adam', 0.01),
+    schedule: { kind: 'cosine', floor: 0.1, totalSteps: 6, fixedAt: 2 },
+    ema: { decay: 0.9, warmup: true },
+  };
+
+  it('resumes exactly: the average (and the weights) after a save at step 2 and 4 more steps are bitwise those of 6 uninterrupted steps', () => {
+    const batches = [12, 13, 14, 15].map((seed) => recordsToTensor(spec, randomRecords(spec, 3, seed)));
+    const onward = (s: TrainState<ModelSpec>) => batches.reduce((st, x) => trainStep(st, x, options).state, s);
+    const straight = onward(trainedState(spec, averaged, 2));
+    const path = save(trainedState(spec, averaged, 2));
+    const loaded = right(loadCheckpoint(path, { expectSpec: spec }));
+    expect(loaded.optimizer).toEqual(averaged); // the schedule with its fixed length, and the average's settings
+    expect(Object.keys(loaded.slots).filter((n) => n.startsWith('ema/')).sort()).toEqual(Object.keys(loaded.params).map((n) => `ema/${n}`).sort());
+    const resumed = onward(fromCheckpoint(loaded));
+    const avg = (s: TrainState) => values(Object.fromEntries(Object.entries(s.slots).filter(([n]) => n.startsWith('ema/'))));
+    expect(avg(resumed)).toEqual(avg(straight)); // bitwise
+    expect(values(resumed.params)).toEqual(values(straight.params));
+    // Negative control: the average is not the weights (a resume that lost it would be seen).
+    expect(avg(straight)['ema/' + Object.keys(straight.params)[0]]).not.toEqual(values(straight.params)[Object.keys(straight.params)[0]!]);
+    batches.forEach((x) => x.dispose());
+    disposeState(straight);
+    disposeState(resumed);
+  });
+
+  it('modelWeights: the average where there is one (the same tensors), the raw parameters in a checkpoint without one', () => {
+    const withAvg = trainedState(spec, averaged, 2);
+    const w = modelWeights(toCheckpoint(withAvg, {}));
+    expect(w.weights).toBe('average');
+    expect(w.description).toBe('average (EMA decay 0.9, warm-up)');
+    for (const n of Object.keys(withAvg.params)) expect(w.params[n]).toBe(withAvg.slots[`ema/${n}`]);
+    const plain = trainedState(spec, defaultOptimizer('adam'), 1);
+    const p = modelWeights(toCheckpoint(plain, {}));
+    expect(p.weights).toBe('raw');
+    for (const n of Object.keys(plain.params)) expect(p.params[n]).toBe(plain.params[n]);
+    disposeState(withAvg);
+    disposeState(plain);
+  });
+
+  it('an old checkpoint (no schedule, no average) still loads; an average missing from the weights, or a bad decay, is named', () => {
+    const plain = trainedState(spec, defaultOptimizer('rmsprop'), 1);
+    const path = save(plain);
+    rewriteManifest(path, (m) => {
+      delete m.pixelstreams.optimizer.schedule;
+      delete m.pixelstreams.optimizer.ema;
+    });
+    const loaded = right(loadCheckpoint(path));
+    expect(modelWeights(loaded).weights).toBe('raw');
+    disposeCheckpoint(loaded);
+    rewriteManifest(path, (m) => (m.pixelstreams.optimizer.ema = { decay: 0.9, warmup: true }));
+    expect(leftMessage(loadCheckpoint(path))).toMatch(/weight 'slot\/ema\/[^']+': expected shape .*found it missing/);
+    rewriteManifest(path, (m) => (m.pixelstreams.optimizer.ema = { decay: 1.5, warmup: true }));
+    expect(leftMessage(loadCheckpoint(path))).toMatch(/pixelstreams\.optimizer\.ema\.decay: expected a number in \(0, 1\), found 1\.5/);
+    rewriteManifest(path, (m) => {
+      delete m.pixelstreams.optimizer.ema;
+      m.pixelstreams.optimizer.schedule = { kind: 'exponential', gamma: 0 };
+    });
+    expect(leftMessage(loadCheckpoint(path))).toMatch(/pixelstreams\.optimizer\.schedule\.gamma: expected a number in \(0, 1\], found 0/);
+    disposeState(plain);
   });
 });

@@ -2,6 +2,7 @@
 //
 //   <runDir>/checkpoints/step-00000123/model.json    manifest (see manifest.ts)
 //   <runDir>/checkpoints/step-00000123/weights.bin   float32 little-endian: params, then optimizer slots
+//                                                    (with optimizer.ema, the weight average among them: slot/ema/<param>)
 //
 // A checkpoint folder is written whole: both files go into `step-….tmp-<pid>-<n>`, are fsynced,
 // and the folder is renamed into place (then the parent fsynced). So any `step-NNNNNNNN` folder on
@@ -27,7 +28,8 @@ import { cleanLeftovers, removeDirAtomic, writeDirAtomic } from '../fsAtomic.js'
 import type { BaseSpec } from '../model.js';
 import { decodeSpec, familyOf, type ModelSpec } from '../models/registry.js';
 import { tf, type NamedTensors } from '../tf.js';
-import { initSlots, OptimizerConfigCodec, type OptimizerConfig } from '../train/optimizers.js';
+import { averageOf } from '../train/ema.js';
+import { initSlots, optimizerExtrasErrors, OptimizerConfigCodec, type OptimizerConfig } from '../train/optimizers.js';
 import type { TrainState } from '../train/step.js';
 import {
   CHECKPOINT_FORMAT,
@@ -82,6 +84,29 @@ export const fromCheckpoint = <S extends BaseSpec>(c: CheckpointContents<S, unkn
   slots: c.slots,
   step: c.step,
 });
+
+/** The weights a trained model is used with, and which they are. */
+export interface ModelWeights {
+  /** By parameter name: the weight average where the checkpoint has one, else the parameters (the same tensors, no copies: disposeCheckpoint frees them). */
+  readonly params: NamedTensors;
+  /** 'average' (an EMA of the weights, optimizer.ema) or 'raw' (the last update's parameters). */
+  readonly weights: 'average' | 'raw';
+  /** e.g. 'average (EMA decay 0.9995, warm-up)' or 'raw (no weight average in the checkpoint)'. */
+  readonly description: string;
+}
+
+/**
+ * What evaluation, sampling, serve and export use: the weight average (optimizer.ema) when the
+ * checkpoint holds one, else the raw parameters (checkpoints without an average, and every one
+ * written before averages existed). `prefer: 'raw'` asks for the parameters even where there is an average.
+ */
+export const modelWeights = (c: Pick<CheckpointContents<BaseSpec, unknown>, 'optimizer' | 'params' | 'slots'>, prefer: 'average' | 'raw' = 'average'): ModelWeights => {
+  if (prefer === 'raw') return { params: c.params, weights: 'raw', description: c.optimizer.ema ? 'raw (the last update\'s weights; asked for with --weights raw)' : 'raw (no weight average in the checkpoint)' };
+  const average = c.optimizer.ema ? averageOf(c.params, c.slots) : undefined;
+  if (average && c.optimizer.ema)
+    return { params: average, weights: 'average', description: `average (EMA decay ${c.optimizer.ema.decay}${c.optimizer.ema.warmup ? ', warm-up' : ''})` };
+  return { params: c.params, weights: 'raw', description: 'raw (no weight average in the checkpoint)' };
+};
 
 export const disposeCheckpoint = (c: CheckpointContents<BaseSpec, unknown>): void => {
   for (const x of [...Object.values(c.params), ...Object.values(c.slots)]) x.dispose();
@@ -306,7 +331,7 @@ export const loadCheckpoint = <R = unknown>(
   if (E.isLeft(spec)) return spec;
   const opt = OptimizerConfigCodec.decode(ps.optimizer);
   if (E.isLeft(opt)) return fail(`pixelstreams.optimizer: ${formatValidationErrors(opt.left)}`);
-  const optErrs = nonFiniteFields(opt.right as unknown as Record<string, unknown>);
+  const optErrs = [...nonFiniteFields(opt.right as unknown as Record<string, unknown>), ...optimizerExtrasErrors(opt.right, 'optimizer')];
   if (optErrs.length) return fail(`pixelstreams.${optErrs.join('; ')}`);
   const run = (options.codec ?? (t.unknown as unknown as t.Decoder<unknown, R>)).decode(ps.run);
   if (E.isLeft(run)) return fail(`pixelstreams.run: ${formatValidationErrors(run.left)}`);

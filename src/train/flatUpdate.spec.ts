@@ -9,6 +9,12 @@ import { applyStep, disposeAll, globalNorm, initTrainState, NonFiniteError } fro
 import { presets } from '../models/registry.js';
 
 const configs: OptimizerConfig[] = [defaultOptimizer('rmsprop', 0.01), defaultOptimizer('adam', 0.003)];
+/** With a learning-rate schedule and a weight average (the `ema/` slots compared like the others). */
+const scheduled: OptimizerConfig[] = [
+  { ...defaultOptimizer('rmsprop', 0.01), schedule: { kind: 'exponential', gamma: 0.9 }, ema: { decay: 0.99, warmup: true } },
+  { ...defaultOptimizer('adam', 0.003), schedule: { kind: 'cosine', floor: 0.1, totalSteps: 3 }, ema: { decay: 0.5, warmup: false } },
+  { ...defaultOptimizer('adam', 0.003), schedule: { kind: 'linear', floor: 0, totalSteps: 2 }, ema: { decay: 0.9995, warmup: true } },
+];
 
 const tensorsOf = (values: Record<string, { shape: number[]; data: number[] }>): NamedTensors =>
   Object.fromEntries(Object.entries(values).map(([k, v]) => [k, tf.tensor(v.data, v.shape, 'float32')]));
@@ -66,6 +72,25 @@ describe('one-pass optimizer update', () => {
       fc.assert(fc.property(problem, (p) => agree(config, p)), { numRuns: 40 });
       expect(tf.memory().numTensors).toBe(before);
     });
+
+  for (const config of scheduled)
+    it(`${config.name} with a ${config.schedule!.kind} schedule and an average: equals applyGradients, slots and average included`, () => {
+      const before = tf.memory().numTensors;
+      fc.assert(fc.property(problem, (p) => agree(config, p)), { numRuns: 30 });
+      expect(tf.memory().numTensors).toBe(before);
+    });
+
+  it('negative controls: an update that ignores the schedule, or the average\'s warm-up, is caught', () => {
+    const noSchedule: typeof applyGradientsFlat = (config, params, slots, grads, step) => {
+      const { schedule: _s, ...rest } = config;
+      return applyGradientsFlat(rest as OptimizerConfig, params, slots, grads, step);
+    };
+    const noWarmup: typeof applyGradientsFlat = (config, params, slots, grads, step) =>
+      applyGradientsFlat({ ...config, ema: { ...config.ema!, warmup: false } }, params, slots, grads, step);
+    const atLeastTwoSteps = problem.map((p) => ({ ...p, steps: Math.max(2, p.steps) }));
+    expect(() => fc.assert(fc.property(atLeastTwoSteps, (p) => agree(scheduled[0]!, p, noSchedule)), { numRuns: 30 })).toThrow();
+    expect(() => fc.assert(fc.property(atLeastTwoSteps, (p) => agree(scheduled[0]!, p, noWarmup)), { numRuns: 30 })).toThrow();
+  });
 
   it('negative control: an update with a wrong decay is caught', () => {
     const wrong: typeof applyGradientsFlat = (config, params, slots, grads, step) =>

@@ -6,11 +6,12 @@
 // checks that both agree.
 
 import { tf, type NamedTensors } from '../tf.js';
-import type { OptimizerConfig, Update } from './optimizers.js';
+import { emaDecayAt, emaSlot } from './ema.js';
+import { learningRateAt, type OptimizerConfig, type Update } from './optimizers.js';
 
 export interface FlatUpdate {
   readonly params: Float32Array;
-  /** By slot kind: rmsprop [ms], adam [m, v]. */
+  /** By slot kind: rmsprop [ms], adam [m, v]; then the average [ema] when the config has one. */
   readonly slots: readonly Float32Array[];
   /** Σ g² over this tensor (float64). */
   readonly gradSquares: number;
@@ -19,8 +20,10 @@ export interface FlatUpdate {
 }
 
 /** Slot names of one parameter, in the order `FlatUpdate.slots` uses. */
-export const slotNames = (config: OptimizerConfig, name: string): string[] =>
-  config.name === 'rmsprop' ? [`ms/${name}`] : [`m/${name}`, `v/${name}`];
+export const slotNames = (config: OptimizerConfig, name: string): string[] => [
+  ...(config.name === 'rmsprop' ? [`ms/${name}`] : [`m/${name}`, `v/${name}`]),
+  ...(config.ema ? [emaSlot(name)] : []),
+];
 
 /**
  * One parameter tensor's update, `step` 1-based. The same formulas as applyGradients, each value
@@ -37,10 +40,16 @@ export const updateFlat = (
   const next = new Float32Array(n);
   let gradSquares = 0;
   let paramSquares = 0;
+  // The average, in the same pass: avg' = d·avg + (1 − d)·θ' over θ' as stored (float32).
+  const avgAt = config.name === 'rmsprop' ? 1 : 2;
+  const avg = config.ema ? slots[avgAt]! : null;
+  const nextAvg = config.ema ? new Float32Array(n) : null;
+  const d = config.ema ? emaDecayAt(config.ema, step) : 0;
   if (config.name === 'rmsprop') {
     const ms = slots[0]!;
     const nextMs = new Float32Array(n);
-    const { decay, learningRate, epsilon } = config;
+    const { decay, epsilon } = config;
+    const learningRate = learningRateAt(config, step);
     for (let i = 0; i < n; i++) {
       const g = grad[i]!;
       gradSquares += g * g;
@@ -48,14 +57,15 @@ export const updateFlat = (
       next[i] = param[i]! - (g * learningRate) / Math.sqrt(m + epsilon);
       const p = next[i]!; // as stored: a float32 overflow reads back as ±Infinity
       paramSquares += p * p;
+      if (nextAvg) nextAvg[i] = avg![i]! * d + p * (1 - d);
     }
-    return { params: next, slots: [nextMs], gradSquares, paramSquares };
+    return { params: next, slots: nextAvg ? [nextMs, nextAvg] : [nextMs], gradSquares, paramSquares };
   }
   const [m0, v0] = [slots[0]!, slots[1]!];
   const nextM = new Float32Array(n);
   const nextV = new Float32Array(n);
   const { beta1, beta2, epsilon } = config;
-  const lr = (config.learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
+  const lr = (learningRateAt(config, step) * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
   for (let i = 0; i < n; i++) {
     const g = grad[i]!;
     gradSquares += g * g;
@@ -64,8 +74,9 @@ export const updateFlat = (
     next[i] = param[i]! - (m * lr) / (Math.sqrt(v) + epsilon);
     const p = next[i]!;
     paramSquares += p * p;
+    if (nextAvg) nextAvg[i] = avg![i]! * d + p * (1 - d);
   }
-  return { params: next, slots: [nextM, nextV], gradSquares, paramSquares };
+  return { params: next, slots: nextAvg ? [nextM, nextV, nextAvg] : [nextM, nextV], gradSquares, paramSquares };
 };
 
 export interface UpdateWithNorms extends Update {
