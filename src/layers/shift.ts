@@ -23,6 +23,9 @@
 //     conv2dTranspose 'valid' then crop — with tfjs's own gradients (cpu or tensorflow backends:
 //     wasm has no Conv2DBackpropFilter). It is the independent reference the gather path is tested
 //     against (shift.spec.ts: values and gradients to 1e-5).
+// concat_elu (elu([x, −x]), PixelCNN++'s nonlinearity) is kept as its pieces elu(x), elu(−x), and a
+// conv over pieces is a sum of convs over each piece's rows of the weights (shiftedConvOfPieces):
+// on wasm an activation-sized concat, and the slices of its gradient, cost more than the convs.
 
 import { causalConv2d, denseBias, type ConvImpl } from './maskedConv.js';
 import { causalConvKernels } from '../kernels/causalConv.js';
@@ -163,8 +166,6 @@ export const nin = (impl: ConvImpl, x: Tensor4D, w: Tensor2D, b: Tensor1D): Tens
   return tf.reshape(denseBias(flat, w, b), [B, h, wd, out]) as Tensor4D; //           [B, H, W, out]
 };
 
-/** concat_elu: elu([x, −x]) over the features, PixelCNN++'s nonlinearity. [B, H, W, C] → [B, H, W, 2C] */
-export const concatElu = (x: Tensor4D): Tensor4D => tf.elu(tf.concat([x, tf.neg(x)], 3)) as Tensor4D;
 
 /**
  * The conv of the features `pieces` would make side by side (tf.concat over the last axis), without

@@ -14,9 +14,12 @@
 //     is computed once, at channel 0, and serves every channel (the logistic mixture's draw reads
 //     the channels < c already committed).
 // So a whole image costs one forward pass's multiply-adds (the useful ones: no strided or
-// transposed waste), in plain JS (Float64 sums over Float32 caches, sampling/positionMath.ts' way),
-// instead of H·W·C forward passes. The plan is read from the model's own layer list
-// (network.ts pixelCnnPpLayout), weights by layer name.
+// transposed waste) instead of H·W·C forward passes. The caches are Float32 maps in JS; the
+// products run on the backend: a u row as one matMul per conv ([W·B, taps·in] × [taps·in, out]),
+// a ul position as one matMul for conv₁ with the aux 1×1 stacked under it and one for conv₂
+// ([B, rows] × [rows, out]); the first ul convs and the head, too small to pay for a backend call,
+// in JS. The plan is read from the model's own layer list (network.ts pixelCnnPpLayout), weights by
+// layer name.
 
 import { classBiasName, classesOf } from '../../conditioning.js';
 import { shiftTaps, type ShiftedConvSpec } from '../../layers/shift.js';

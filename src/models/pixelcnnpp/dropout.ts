@@ -29,19 +29,6 @@ export const imageMask = (key: number, size: number, p: number, out: Float32Arra
 };
 
 /**
- * Dropout of x [B, H, W, C] at layer `layer` of a training step, rate p: x · mask, image b's mask
- * keyed by (seed, step, first + b, layer). The identity when p = 0.
- */
-export const dropout = (x: Tensor4D, p: number, draw: TrainingDraw, layer: number): Tensor4D => {
-  if (p <= 0) return x;
-  const [b, h, w, c] = x.shape;
-  const size = h * w * c;
-  const mask = new Float32Array(b * size);
-  for (let i = 0; i < b; i++) imageMask(maskKey(draw.seed, draw.step, draw.first + i, layer), size, p, mask, i * size);
-  return tf.mul(x, tf.tensor4d(mask, [b, h, w, c])) as Tensor4D; // [B, H, W, C]
-};
-
-/**
  * Dropout of features held as pieces (their concatenation along the last axis is the layer's
  * input): each piece gets its slice of the mask `dropout` would draw for the concatenation, so both
  * forms drop the same features.
