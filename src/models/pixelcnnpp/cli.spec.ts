@@ -1,5 +1,5 @@
 // `--model pixelcnn++` end to end in-process: the tiny preset trains 2 steps with its size flags
-// (dropout on, so the training path draws masks) on 8×8 colour PNGs, the checkpoint holds the spec
+// (dropout on, so the training path draws masks) and the paper's Adam, decay and weight average on 8×8 colour PNGs, the checkpoint holds the spec
 // the flags asked for, and `sample` draws images from it; a size flag a family does not have, and a
 // bad value, are refused naming the field.
 
@@ -32,11 +32,11 @@ beforeAll(() => {
 });
 
 describe('--model pixelcnn++', () => {
-  it('trains 2 steps of tiny with --nr-resnet, --nr-filters, --dropout and --mixture-components, then samples', async () => {
+  it('trains 2 steps of tiny as the paper trains (Adam, --lr-decay, --ema) with --nr-resnet, --nr-filters, --dropout and --mixture-components, then samples the average', async () => {
     const r = await runCli(
       'train', '--model', 'pixelcnn++', '--preset', 'tiny', '--data', `png:${data}`, '--steps', '2', '--batch-size', '4', '--validation', '4',
       '--samples', '2', '--workers', '1', '--no-progress', '--nr-resnet', '1', '--nr-filters', '16', '--dropout', '0.5',
-      '--likelihood', 'logistic-mixture', '--mixture-components', '3', '--out', runDir,
+      '--likelihood', 'logistic-mixture', '--mixture-components', '3', '--optimizer', 'adam', '--lr-decay', '0.999995', '--ema', '0.9995', '--out', runDir,
     );
     expect(r.code, r.stderr).toBe(0);
     const latest = loadLatestCheckpoint(runDir);
@@ -45,7 +45,7 @@ describe('--model pixelcnn++', () => {
     expect(contents.spec).toMatchObject({ family: 'pixelcnn++', height: 8, width: 8, channels: 3, nrResnet: 1, nrFilters: 16, dropout: 0.5, likelihood: { kind: 'logistic-mixture', components: 3 } });
     disposeCheckpoint(contents);
     const out = join(root, 'samples.png');
-    const s = await runCli('sample', '--run', runDir, '--count', '2', '--out', out);
+    const s = await runCli('sample', '--run', runDir, '--count', '2', '--weights', 'average', '--out', out);
     expect(s.code, s.stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
   }, 300_000);
