@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { disposeCheckpoint, loadLatestCheckpoint } from '../../checkpoint/checkpoint.js';
+import { disposeCheckpoint, loadCheckpoint, loadLatestCheckpoint } from '../../checkpoint/checkpoint.js';
 import { runCli } from '../../../test/cliInProcess.js';
 
 const root = mkdtempSync(join(tmpdir(), 'pixelstreams-pcnnpp-'));
@@ -48,6 +48,24 @@ describe('--model pixelcnn++', () => {
     const s = await runCli('sample', '--run', runDir, '--count', '2', '--weights', 'average', '--out', out);
     expect(s.code, s.stderr).toBe(0);
     expect(existsSync(out)).toBe(true);
+  }, 300_000);
+
+  it('with dropout, a run resumed from its checkpoint ends with bitwise the weights of one uninterrupted run', async () => {
+    const common = ['train', '--model', 'pixelcnn++', '--preset', 'tiny', '--data', `png:${data}`, '--batch-size', '4', '--validation', '4', '--samples', '0', '--workers', '1', '--no-progress', '--dropout', '0.5', '--optimizer', 'adam'];
+    const [straight, resumed] = [join(root, 'straight'), join(root, 'resumed')];
+    const s0 = await runCli(...common, '--steps', '4', '--out', straight);
+    expect(s0.code, s0.stderr).toBe(0);
+    expect((await runCli(...common, '--steps', '2', '--out', resumed)).code).toBe(0);
+    // a resume takes the stored spec and optimizer (so neither --model/--preset nor the size flags)
+    const r = await runCli('train', '--data', `png:${data}`, '--batch-size', '4', '--samples', '0', '--workers', '1', '--no-progress', '--steps', '4', '--out', resumed, '--resume');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming from .*\(step 2\)/);
+    const a = loadCheckpoint(join(straight, 'checkpoints', 'step-00000004'));
+    const b = loadCheckpoint(join(resumed, 'checkpoints', 'step-00000004'));
+    if (E.isLeft(a) || E.isLeft(b)) throw new Error('checkpoint did not load');
+    for (const [name, t] of Object.entries(a.right.params)) expect(Array.from(b.right.params[name]!.dataSync()), name).toEqual(Array.from(t.dataSync()));
+    disposeCheckpoint(a.right);
+    disposeCheckpoint(b.right);
   }, 300_000);
 
   it('refuses --nr-resnet for a family without it, and a dropout of 1, naming them', async () => {
