@@ -26,6 +26,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { benchGatedPixelCnn } from './gatedPixelCnn.js';
+import { benchPixelCnnPp } from './pixelcnnpp.js';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
@@ -371,6 +372,8 @@ const main = async () => {
   const recurrentSampling = skip ?? (await benchRecurrentSampling({ log: say }));
   // The successors: Gated PixelCNN's training speed and its cached sampler against the naive rerun.
   const gatedPixelCnn = skip ?? benchGatedPixelCnn({ log: say });
+  // PixelCNN++ (issue 14): training with and without our kernels, its cached sampler against the naive rerun.
+  const pixelCnnPp = skip ?? benchPixelCnnPp({ log: say });
   // The logistic-mixture head, and sampling in headless Chromium: separate scripts, on request.
   const script = (file: string) => (say(`\n── ${file} ──`), execFileSync(process.execPath, [...process.execArgv, fileURLToPath(new URL(file, import.meta.url))], { stdio: ['ignore', 2, 2] }), { ran: file });
   const mixture = skip ?? (flag('no-mixture') ? { skipped: '--no-mixture' } : script('./mixture.ts'));
@@ -409,6 +412,7 @@ const main = async () => {
           sampling,
           recurrentSampling,
           gatedPixelCnn,
+          pixelCnnPp,
           mixture,
           browser,
           quality,

@@ -1,5 +1,5 @@
 // The successors on CIFAR-10, side by side at the same CPU budget: PixelCNN with the softmax and
-// with the logistic mixture, Gated PixelCNN, and class-conditional PixelCNN and Gated PixelCNN —
+// with the logistic mixture, Gated PixelCNN, PixelCNN++ (its small preset), and class-conditional PixelCNN and Gated PixelCNN —
 // trained on ../shared/data/cifar10-jpeg/data_batch_1.bin (10,000 images, 8-bit, no binarization)
 // through pipelines/run.ts like `pixelstreams train`, scored in bits/dim on the first images of
 // test_batch.bin (labels included: the conditional ones are scored given them). Needs ../shared;
@@ -30,7 +30,7 @@ const backend = await selectBackend(option('backend', 'wasm'));
 if (backend._tag === 'Left') throw backend.left;
 const budget = Number(option('budget', '60'));
 const evalLimit = Number(option('eval-limit', '500'));
-const keys = option('families', 'pixelcnn,pixelcnn+mixture,gated-pixelcnn,pixelcnn+conditional,gated-pixelcnn+conditional').split(',');
+const keys = option('families', 'pixelcnn,pixelcnn+mixture,gated-pixelcnn,pixelcnn++,pixelcnn+conditional,gated-pixelcnn+conditional').split(',');
 const all = [...ENTRIES, ...VARIANTS];
 console.log(`CIFAR-10 quality run: ${tf.getBackend()} backend, ${budget} CPU s of training per model on ${train}, bits/dim on the first ${evalLimit} images of ${test}`);
 const rows = [];

@@ -88,6 +88,9 @@ interface TrainFlags extends Omit<RunFlags, 'onNonFinite'> {
   mixtureComponents?: number;
   conditional?: boolean;
   serve?: boolean | string;
+  nrResnet?: number;
+  nrFilters?: number;
+  dropout?: number;
 }
 
 /** A TCP port (0: any free one). */
@@ -188,7 +191,9 @@ const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: s
 };
 
 const trainCommand = async (flags: TrainFlags) => {
-  const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, likelihood: _l, mixtureComponents: _m, conditional, ...fields } = flags;
+  const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, likelihood: _l, mixtureComponents: _m, conditional, nrResnet, nrFilters, dropout, ...fields } = flags;
+  // PixelCNN++'s sizes as spec fields (another family's spec refuses them by name)
+  const ppFields = { ...(nrResnet !== undefined ? { nrResnet } : {}), ...(nrFilters !== undefined ? { nrFilters } : {}), ...(dropout !== undefined ? { dropout } : {}) };
   const likelihood = likelihoodFlag(flags);
   const servePort = flags.serve === undefined ? undefined : flags.serve === true ? 8080 : port(String(flags.serve));
   // --serve: the dashboard on the run folder while it trains (closed when the run ends).
@@ -215,6 +220,7 @@ const trainCommand = async (flags: TrainFlags) => {
         showProgress: progress,
         ...(likelihood ? { likelihood } : {}),
         ...(conditional ? { conditional: true } : {}),
+        ...(Object.keys(ppFields).length ? { modelFields: ppFields } : {}),
       },
       { log, interrupt, ...(onFolderReady ? { onFolderReady } : {}) },
     )(),
@@ -480,6 +486,9 @@ export const buildProgram = (): Command => {
     .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1, 256))
     .option('--likelihood <kind>', `the output distribution: ${['softmax', ...likelihoodKinds().map((k) => k.kind).filter((k) => k !== 'categorical')].join(' | ')} (default: bernoulli for binarized data, softmax otherwise)`)
     .option('--mixture-components <n>', 'components of --likelihood logistic-mixture (default 10)', int('--mixture-components', 1, 64))
+    .option('--nr-resnet <n>', 'pixelcnn++: gated ResNet blocks per stage (tiny 1, small 2, paper 5)', int('--nr-resnet', 1, 64))
+    .option('--nr-filters <n>', 'pixelcnn++: feature maps of both streams (tiny 16, small 32, paper 160)', int('--nr-filters', 1, 16384))
+    .option('--dropout <p>', 'pixelcnn++: dropout in every block while training, in [0, 1) (paper 0.5)', num('--dropout', 0, 0.999999))
     .option('--conditional', "class-conditional on the data's labels (mnist, cifar10, idx:IMAGES,LABELS, png:DIR with one subfolder per class)")
     .option('--serve [port]', 'serve the live dashboard on 127.0.0.1 while training (default port 8080)')
     .addOption(backendOption())

@@ -87,6 +87,8 @@ export interface RunRequest {
   readonly likelihood?: LikelihoodSpec;
   /** Class-conditional on the data's labels (--conditional). */
   readonly conditional?: boolean;
+  /** Model spec fields from flags (e.g. --nr-resnet), over the preset's and the config's. */
+  readonly modelFields?: Readonly<Record<string, unknown>>;
 }
 
 export interface RunEnv {
@@ -341,14 +343,14 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
   if (E.isLeft(spec)) return spec;
   // --likelihood and --conditional over the preset and the config (flags win); the classes from the data.
   let classNames: readonly string[] | undefined = cfg0.right.classNames;
-  if (!storedSpec && (req.likelihood || req.conditional || spec.right.classes !== undefined)) {
+  if (!storedSpec && (req.likelihood || req.conditional || req.modelFields || spec.right.classes !== undefined)) {
     const names = classNamesOf(sets.right.train);
     if ((req.conditional || spec.right.classes !== undefined) && !names)
       return E.left(usageError(`--conditional: the data '${cfg0.right.data}' has no labels (idx: give a labels file, idx:IMAGES,LABELS; png: one subfolder of images per class)`));
     classNames = req.conditional || spec.right.classes !== undefined ? names : undefined;
     if (classNames && classNames.length < 2)
       return E.left(inputError(`${cfg0.right.data}: --conditional needs at least 2 classes in the training data, found ${classNames.length} (${classNames.join(', ')}); with --limit, take more images (the embedded digits come in digit order)`));
-    const asked = { ...spec.right, ...(req.likelihood ? { likelihood: req.likelihood } : {}), ...(classNames ? { classes: classNames.length } : {}) };
+    const asked = { ...spec.right, ...req.modelFields, ...(req.likelihood ? { likelihood: req.likelihood } : {}), ...(classNames ? { classes: classNames.length } : {}) };
     const decoded = fromEither(decodeSpec(asked, `${where}: model`));
     if (E.isLeft(decoded)) return decoded;
     spec = decoded;

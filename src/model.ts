@@ -36,6 +36,19 @@ export interface ForwardOptions {
    * Default false: x is data, and a model may skip computing its gradient.
    */
   readonly inputGradient?: boolean;
+  /**
+   * Training: what stochastic layers (dropout) draw from. Absent — evaluation, sampling, the property
+   * laws — a model is deterministic. Masks are pure functions of (seed, step, image position in the
+   * batch), so a batch split across workers and a resumed run draw the very masks one process would.
+   */
+  readonly training?: TrainingDraw;
+}
+
+/** The key of a training step's random draws: image b of this call is image `first + b` of step `step`'s batch. */
+export interface TrainingDraw {
+  readonly seed: number;
+  readonly step: number;
+  readonly first: number;
 }
 
 /**

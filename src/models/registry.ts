@@ -14,6 +14,7 @@ import { diagonalBiLstm } from './diagonalBiLstm/index.js';
 import { gatedPixelCnn, type GatedPixelCnnSpec } from './gatedPixelCnn/index.js';
 import { multiscale } from './multiscale/index.js';
 import { pixelCnn } from './pixelcnn/index.js';
+import { pixelCnnPp } from './pixelcnnpp/index.js';
 import type { DiagonalBiLstmSpec } from './diagonalBiLstm/index.js';
 import type { MultiscaleSpec } from './multiscale/spec.js';
 import { pixelCnnPresets, type PixelCnnSpec } from './pixelcnn/spec.js';
@@ -26,7 +27,7 @@ export type ModelSpec = PixelCnnSpec | RowLstmSpec | DiagonalBiLstmSpec | Multis
 type AnyFamily = ModelFamily<any>;
 
 const registered = new Map<string, AnyFamily>(
-  ([pixelCnn, rowLstm, diagonalBiLstm, multiscale, gatedPixelCnn] as AnyFamily[]).map((f) => [f.family, f]),
+  ([pixelCnn, rowLstm, diagonalBiLstm, multiscale, gatedPixelCnn, pixelCnnPp] as AnyFamily[]).map((f) => [f.family, f]),
 );
 
 /** Add a family (from a user's code, say): its specs decode, train, sample and check like any other. */

@@ -7,7 +7,7 @@ import type { RecordBatch } from '../data/records.js';
 import { recordsToTensor } from '../data/toTensor.js';
 import type { BaseSpec, ForwardOptions } from '../model.js';
 import type { NamedTensors } from '../tf.js';
-import { lossAndGradients } from './step.js';
+import { lossAndGradients, trainingOptions } from './step.js';
 
 export interface GradientResult {
   /** Mean NLL per image over the whole batch, nats. */
@@ -31,7 +31,7 @@ export const localEngine = (options: ForwardOptions): GradientEngine => ({
     const x = recordsToTensor(batch.shape, batch.records);
     const labels = given ? labelsTensor(given) : undefined;
     try {
-      const { loss, grads } = lossAndGradients(spec, params, x, options, labels);
+      const { loss, grads } = lossAndGradients(spec, params, x, trainingOptions(options, batch.index), labels);
       const value = loss.dataSync()[0]!;
       loss.dispose();
       return { loss: value, grads };

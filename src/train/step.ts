@@ -67,6 +67,16 @@ export const lossAndGradients = (
   return { loss: value as unknown as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
 };
 
+/**
+ * The forward options of a training step: its random draws (dropout) keyed by the step and by the
+ * position of the call's first image in the step's batch (a worker's shard starts at `first`), so
+ * that the masks do not depend on how a batch is split or on where a run was resumed.
+ */
+export const trainingOptions = (options: ForwardOptions, step: number, first = 0): ForwardOptions => ({
+  ...options,
+  training: { seed: options.training?.seed ?? 0, step, first },
+});
+
 /** Global L2 norm of a set of gradients. [] */
 export const globalNorm = (grads: NamedTensors): tf.Scalar =>
   tf.tidy(() => tf.sqrt(tf.addN(Object.values(grads).map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
@@ -156,7 +166,8 @@ export const trainStep = <S extends BaseSpec>(
   policy: NonFinitePolicy = 'stop',
   labels?: Labels,
 ): StepResult<S> => {
-  const { loss, grads } = lossAndGradients(state.spec, state.params, x, options, labels);
+  // batch k feeds update k + 1: its draws are keyed by k, as the engines key them by the batch index
+  const { loss, grads } = lossAndGradients(state.spec, state.params, x, trainingOptions(options, state.step), labels);
   const lossValue = loss.dataSync()[0]!;
   loss.dispose();
   return applyStep(state, lossValue, grads, x.shape[0], policy);

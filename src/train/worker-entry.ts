@@ -5,7 +5,7 @@ import { parentPort } from 'node:worker_threads';
 import { explainBackendError, selectBackend } from '../backend.js';
 import { defaultConvImpl, type ConvImpl } from '../layers/maskedConv.js';
 import { tf, type NamedTensors } from '../tf.js';
-import { lossAndGradients } from './step.js';
+import { lossAndGradients, trainingOptions } from './step.js';
 import type { ComputeMessage, FromWorker, ToWorker } from './workers.js';
 
 const port = parentPort;
@@ -24,7 +24,7 @@ const compute = (m: ComputeMessage): FromWorker => {
   const x = tf.tensor4d(Float32Array.from(m.pixels), [m.count, m.shape.height, m.shape.width, m.shape.channels]);
   const labels = m.labels ? tf.tensor1d(m.labels, 'int32') : undefined;
   try {
-    const { loss, grads } = lossAndGradients(m.spec, params, x, { convImpl }, labels);
+    const { loss, grads } = lossAndGradients(m.spec, params, x, trainingOptions({ convImpl }, m.step, m.first), labels);
     const lossSum = loss.dataSync()[0]! * m.count;
     const out = m.names.map((n) => {
       const g = grads[n]!.dataSync() as Float32Array;

@@ -34,6 +34,9 @@ export interface ComputeMessage {
   readonly count: number;
   /** Their classes, for a class-conditional spec; null otherwise. */
   readonly labels: Int32Array | null;
+  /** The batch's index (the step it feeds) and the shard's first image in it: the key of its dropout masks. */
+  readonly step: number;
+  readonly first: number;
 }
 
 export type ToWorker = InitMessage | ComputeMessage;
@@ -201,7 +204,7 @@ export const workerEngine = (options: WorkerEngineOptions = {}): WorkerEngine =>
       offset += n;
       used.push(w);
       const shard = labels ? labels.slice(offset - n, offset) : null;
-      const message: ComputeMessage = { type: 'compute', id: nextId++, spec, names, shapes, params: values, shape: batch.shape, pixels, count: n, labels: shard };
+      const message: ComputeMessage = { type: 'compute', id: nextId++, spec, names, shapes, params: values, shape: batch.shape, pixels, count: n, labels: shard, step: batch.index, first: offset - n };
       jobs.push(run(slots[w]!, message));
     });
     const results = await Promise.all(jobs);
