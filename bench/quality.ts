@@ -213,6 +213,8 @@ export interface Shared {
   readonly seed: number;
   readonly testData?: string;
   readonly evalLimit?: number;
+  /** Images per evaluation batch (default the CLI's 64; PixelCNN++ small at 32×32×3 needs ≤ 61 of the wasm heap). */
+  readonly evalBatchSize?: number;
   /** Training data (default mnist, binarized stochastically, 1,000 held out). */
   readonly data?: string;
   readonly binarize?: 'none' | 'threshold' | 'stochastic';
@@ -245,6 +247,7 @@ export const trainAndEvaluate = async (entry: Entry, shared: Shared, budget: num
           validation: shared.validation ?? 1000, checkpointEvery: 0, keep: 1, samples: 0,
           ...(shared.testData !== undefined ? { testData: shared.testData } : {}),
           ...(shared.evalLimit !== undefined ? { evalLimit: shared.evalLimit } : {}),
+          ...(shared.evalBatchSize !== undefined ? { evalBatchSize: shared.evalBatchSize } : {}),
         },
         family: entry.family,
         out: outDir,

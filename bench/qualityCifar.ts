@@ -39,7 +39,7 @@ for (const key of keys) {
   if (!entry) throw new Error(`--families: expected some of ${all.map((e) => e.key).join(', ')}, found '${key}'`);
   const row = await trainAndEvaluate(
     entry,
-    { batchSize: 16, seed: 1, data: `cifar10:${train}`, binarize: 'none', validation: 0, testData: `cifar10:${test}`, evalLimit },
+    { batchSize: 16, seed: 1, data: `cifar10:${train}`, binarize: 'none', validation: 0, testData: `cifar10:${test}`, evalLimit, evalBatchSize: 16 },
     budget,
     4 * budget,
     console.log,
