@@ -141,7 +141,7 @@ describe('pretrained models in the package', () => {
     expect(() => right(readClaim('mnist-binary-small', empty))).toThrow(
       `${join(empty, 'mnist-binary-small', CLAIM_FILE)}: expected the pretrained model's claim, found no such file (build it: npm run pretrain -- mnist-binary-small)`,
     );
-    expect(() => right(resolvePretrained('mnist-huge'))).toThrow(/^--pretrained: expected one of mnist-binary-small, mnist-8bit-small.*, found 'mnist-huge'$/);
+    expect(() => right(resolvePretrained('mnist-huge'))).toThrow(/^--pretrained: expected one of mnist-binary-small, mnist-binary-pixelcnn, mnist-8bit-small.*, found 'mnist-huge'$/);
   });
 });
 

@@ -12,7 +12,7 @@ const out = resolve('runs', stamp);
 const TRAIN = ['--data', 'mnist', '--binarize', 'stochastic', '--preset', 'small', '--steps', '600'];
 const code = await main(['node', 'pixelstreams', 'train', ...TRAIN, '--out', out, ...process.argv.slice(2)]);
 if (code !== 0) process.exit(code);
-const r = await compareWithPretrained(out, 'mnist-binary-small');
+const r = await compareWithPretrained(out, 'mnist-binary-pixelcnn');
 if (E.isLeft(r)) {
   process.stderr.write(`error: ${r.left.message}\n`);
   process.exit(1);
