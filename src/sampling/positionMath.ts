@@ -28,7 +28,7 @@ export const mat = (w: Float32Array, m: number): Mat => {
 };
 
 /** acc[a0 + o] += Σ_{k<n} x[x0 + k] · w[r0 + k, o] for o ∈ [o0, o1); four outputs per pass. */
-export const gemvAdd = (acc: Float64Array, a0: number, x: Float64Array, x0: number, n: number, w: Mat, r0: number, o0: number, o1: number): void => {
+export const gemvAdd = (acc: Float64Array, a0: number, x: Float32Array | Float64Array, x0: number, n: number, w: Mat, r0: number, o0: number, o1: number): void => {
   const t = w.t;
   const rows = w.rows;
   let o = o0;

@@ -24,7 +24,7 @@
 import { classBiasName, classesOf } from '../../conditioning.js';
 import { shiftTaps, type ShiftedConvSpec } from '../../layers/shift.js';
 import type { AutoregressiveModel } from '../../model.js';
-import { readParam } from '../../sampling/positionMath.js';
+import { gemvAdd, readParam } from '../../sampling/positionMath.js';
 import type { IncrementalSampler } from '../../sampling/types.js';
 import { PIXELCNNPP, type PixelCnnPpSpec } from './spec.js';
 import { pixelCnnPpLayout, type GatedBlock } from './network.js';
@@ -50,35 +50,9 @@ interface Weights {
   readonly bias: Float64Array;
 }
 
-/** acc[a0 + o] += Σ_k x[x0 + k] · W[r0 + k, o] for every output o; four outputs per pass. */
-const gemv = (acc: Float64Array, a0: number, x: Float32Array | Float64Array, x0: number, n: number, w: Weights, r0: number): void => {
-  const { t, rows, out } = w;
-  let o = 0;
-  for (; o + 4 <= out; o += 4) {
-    const p0 = o * rows + r0;
-    const p1 = p0 + rows;
-    const p2 = p1 + rows;
-    const p3 = p2 + rows;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0; // prettier-ignore
-    for (let k = 0; k < n; k++) {
-      const v = x[x0 + k]!;
-      s0 += v * t[p0 + k]!;
-      s1 += v * t[p1 + k]!;
-      s2 += v * t[p2 + k]!;
-      s3 += v * t[p3 + k]!;
-    }
-    acc[a0 + o]! += s0;
-    acc[a0 + o + 1]! += s1;
-    acc[a0 + o + 2]! += s2;
-    acc[a0 + o + 3]! += s3;
-  }
-  for (; o < out; o++) {
-    const p0 = o * rows + r0;
-    let s = 0;
-    for (let k = 0; k < n; k++) s += x[x0 + k]! * t[p0 + k]!;
-    acc[a0 + o]! += s;
-  }
-};
+/** acc[a0 + o] += Σ_k x[x0 + k] · W[r0 + k, o] for every output o. */
+const gemv = (acc: Float64Array, a0: number, x: Float32Array | Float64Array, x0: number, n: number, w: Weights, r0: number): void =>
+  gemvAdd(acc, a0, x, x0, n, w, r0, 0, w.out);
 
 const elu = (v: number): number => (v > 0 ? v : Math.expm1(v));
 const sigmoid = (v: number): number => 1 / (1 + Math.exp(-v));
