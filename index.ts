@@ -26,6 +26,8 @@ export {
 } from './src/likelihoods/index.js';
 export type { Dependence } from './src/receptiveField.js';
 export { defaultOptimizer, applyGradients, initSlots, type OptimizerConfig } from './src/train/optimizers.js';
+export { scheduleFactor, PAPER_LR_DECAY, SCHEDULE_KINDS, type LrSchedule, type ScheduleKind } from './src/train/schedule.js';
+export { emaDecayAt, PAPER_EMA_DECAY, type EmaConfig } from './src/train/ema.js';
 export { initTrainState, trainStep, applyStep, lossAndGradients, NonFiniteError, disposeAll, type TrainState, type StepMetrics } from './src/train/step.js';
 export { localEngine, type GradientEngine } from './src/train/engine.js';
 export * from './src/checkpoint/checkpoint.js';

@@ -74,3 +74,15 @@ describe('the length of a time-bounded schedule', () => {
     expect(needsEstimate(undefined)).toBe(false);
   });
 });
+
+describe('the public API', () => {
+  it('exports the schedule and the weight average beside the optimizers', async () => {
+    const api = await import('../../index.js');
+    const ema = await import('./ema.js');
+    expect(api.scheduleFactor).toBe(scheduleFactor);
+    expect(api.emaDecayAt).toBe(ema.emaDecayAt);
+    expect(api.PAPER_LR_DECAY).toBe(0.999995);
+    expect(api.PAPER_EMA_DECAY).toBe(0.9995);
+    expect(typeof api.modelWeights).toBe('function');
+  });
+});
