@@ -5,11 +5,8 @@
 // order reversed every other round. Prints both medians, the ratio and each side's last loss (they
 // train the same model on the same batch, so the losses should agree to float tolerance).
 // model: 'reference' (the reference PixelCNN, default), 'row-lstm', 'diagonal-bilstm' (MNIST presets).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alternateTrees } from './alternateTrees.js';
 import { median } from './stats.js';
 
 const [commit, model = 'reference', roundsArg = '3', stepsArg = '4'] = process.argv.slice(2);
@@ -48,33 +45,13 @@ for (let i = 0; i < Number(process.argv[3]) + 1; i++) {
 console.log(JSON.stringify({ times, loss }));
 `;
 
-const base = mkdtempSync(join(tmpdir(), 'pixelstreams-against-'));
-const scratch = join(root, 'bench', `.against-${process.pid}.mts`);
-try {
-  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${base}"`]);
-  symlinkSync(join(root, 'node_modules'), join(base, 'node_modules'));
-  mkdirSync(join(base, 'bench'), { recursive: true });
-  writeFileSync(join(base, 'bench', 'against-step.mts'), stepScript);
-  writeFileSync(scratch, stepScript);
-  const trees = [
-    { name: commit, dir: base, script: join(base, 'bench', 'against-step.mts') },
-    { name: 'this tree', dir: root, script: scratch },
-  ];
-  const times: number[][] = trees.map(() => []);
-  const losses: number[] = trees.map(() => NaN);
-  for (let r = 0; r < Number(roundsArg); r++)
-    for (const k of r % 2 ? [1, 0] : [0, 1]) {
-      const t = trees[k]!;
-      const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [t.script, model, stepsArg], { cwd: t.dir, encoding: 'utf8' });
-      const { times: ts, loss } = JSON.parse(out.trim().split('\n').pop()!) as { times: number[]; loss: number };
-      times[k]!.push(...ts);
-      losses[k] = loss;
-    }
-  trees.forEach((t, k) =>
-    console.log(`${t.name.padEnd(12)} ${model}: median step ${median(times[k]!).toFixed(1)} ms = ${(16000 / median(times[k]!)).toFixed(1)} img/s over ${times[k]!.length} steps; last loss ${losses[k]!.toFixed(4)}`),
-  );
-  console.log(`this tree ÷ ${commit}: ${(median(times[0]!) / median(times[1]!)).toFixed(2)}× the speed (${roundsArg} rounds of ${stepsArg} steps, alternating processes)`);
-} finally {
-  rmSync(base, { recursive: true, force: true });
-  rmSync(scratch, { force: true });
-}
+const names = [commit, 'this tree'];
+const lines = alternateTrees({ root, commit, script: stepScript, tag: 'against', rounds: Number(roundsArg), args: [model, stepsArg] });
+const runs = lines.map((ls) => ls.map((l) => JSON.parse(l) as { times: number[]; loss: number }));
+const times = runs.map((rs) => rs.flatMap((r) => r.times));
+const losses = runs.map((rs) => rs[rs.length - 1]!.loss);
+names.forEach((name, k) =>
+  console.log(`${name.padEnd(12)} ${model}: median step ${median(times[k]!).toFixed(1)} ms = ${(16000 / median(times[k]!)).toFixed(1)} img/s over ${times[k]!.length} steps; last loss ${losses[k]!.toFixed(4)}`),
+);
+console.log(`this tree ÷ ${commit}: ${(median(times[0]!) / median(times[1]!)).toFixed(2)}× the speed (${roundsArg} rounds of ${stepsArg} steps, alternating processes)`);
+

@@ -5,11 +5,8 @@
 // temporary folder sharing this tree's node_modules, and both run in turn, one child process each per
 // round, the order reversed every other round (as bench/against-commit.ts does for training).
 // Prints each side's median seconds and the speed-up. Both draw the same images (same seeds).
-import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { alternateTrees } from './alternateTrees.js';
 import { median } from './stats.js';
 
 const [commit, roundsArg = '3'] = process.argv.slice(2);
@@ -52,33 +49,13 @@ for (const [name, spec] of cases) {
 console.log(JSON.stringify(out));
 `;
 
-const base = mkdtempSync(join(tmpdir(), 'pixelstreams-sampling-against-'));
-const scratch = join(root, 'bench', `.sampling-against-${process.pid}.mts`);
-try {
-  execFileSync('sh', ['-c', `git -C "${root}" archive "${commit}" | tar -x -C "${base}"`]);
-  symlinkSync(join(root, 'node_modules'), join(base, 'node_modules'));
-  mkdirSync(join(base, 'bench'), { recursive: true });
-  writeFileSync(join(base, 'bench', 'sampling-against.mts'), script);
-  writeFileSync(scratch, script);
-  const trees = [
-    { name: commit, dir: base, script: join(base, 'bench', 'sampling-against.mts') },
-    { name: 'this tree', dir: root, script: scratch },
-  ];
-  const runs: Record<string, { seconds: number; checksum: number }>[][] = trees.map(() => []);
-  for (let r = 0; r < Number(roundsArg); r++)
-    for (const k of r % 2 ? [1, 0] : [0, 1]) {
-      const t = trees[k]!;
-      const out = execFileSync(join(root, 'node_modules/.bin/tsx'), [t.script], { cwd: t.dir, encoding: 'utf8' });
-      runs[k]!.push(JSON.parse(out.trim().split('\n').pop()!));
-    }
-  console.log(`cached sampling, 16 images, median of ${roundsArg} alternating rounds (one process per tree per round)`);
-  console.log(`${'model'.padEnd(26)} ${commit.padStart(10)} s  this tree s  speed-up  same images`);
-  for (const name of Object.keys(runs[0]![0]!)) {
-    const [a, b] = runs.map((rs) => median(rs.map((r) => r[name]!.seconds)));
-    const same = runs[0]!.every((r, i) => r[name]!.checksum === runs[1]![i]![name]!.checksum);
-    console.log(`${name.padEnd(26)} ${a!.toFixed(3).padStart(12)}  ${b!.toFixed(3).padStart(11)}  ${(a! / b!).toFixed(2).padStart(7)}×  ${same ? 'yes' : 'NO'}`);
-  }
-} finally {
-  rmSync(base, { recursive: true, force: true });
-  rmSync(scratch, { force: true });
+const lines = alternateTrees({ root, commit, script, tag: 'sampling-against', rounds: Number(roundsArg) });
+const runs = lines.map((ls) => ls.map((l) => JSON.parse(l) as Record<string, { seconds: number; checksum: number }>));
+console.log(`cached sampling, 16 images, median of ${roundsArg} alternating rounds (one process per tree per round)`);
+console.log(`${'model'.padEnd(26)} ${commit.padStart(10)} s  this tree s  speed-up  same images`);
+for (const name of Object.keys(runs[0]![0]!)) {
+  const [a, b] = runs.map((rs) => median(rs.map((r) => r[name]!.seconds)));
+  const same = runs[0]!.every((r, i) => r[name]!.checksum === runs[1]![i]![name]!.checksum);
+  console.log(`${name.padEnd(26)} ${a!.toFixed(3).padStart(12)}  ${b!.toFixed(3).padStart(11)}  ${(a! / b!).toFixed(2).padStart(7)}×  ${same ? 'yes' : 'NO'}`);
 }
+
