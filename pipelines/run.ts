@@ -42,6 +42,8 @@ import {
   decodeRunConfig,
   defaultRunConfig,
   resolveRunConfig,
+  timeBudgetConfig,
+  budgetSummary,
   type RunConfig,
   type RunFlags,
 } from './config.js';
@@ -317,6 +319,13 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
     const parsed = readJsonFile(req.configFile, 'a JSON run config');
     if (E.isLeft(parsed)) return fromEither(parsed);
     fileConfig = parsed.right;
+  }
+  // A new run bounded by --time-limit: the recipe that budget allows, under the file and the flags.
+  if (!storedSpec && req.timeLimitSeconds !== undefined) {
+    const file = (typeof fileConfig === 'object' && fileConfig !== null ? fileConfig : {}) as { model?: { family?: unknown }; lrDecay?: unknown; lrSchedule?: unknown };
+    const fileFamily = typeof file.model?.family === 'string' ? file.model.family : undefined;
+    base = timeBudgetConfig(req.timeLimitSeconds, req.family ?? fileFamily ?? DEFAULT_FAMILY, { lrDecay: f.lrDecay ?? file.lrDecay, lrSchedule: f.lrSchedule ?? file.lrSchedule });
+    env.log(`--time-limit ${req.timeLimitSeconds} s: the budget's recipe (flags and --config override it): ${budgetSummary(base)}`);
   }
   const cfg0 = fromEither(resolveRunConfig(storedSpec ? { ...f, data: undefined, binarize: undefined } : f, fileConfig, where, base));
   if (E.isLeft(cfg0)) return cfg0;
