@@ -265,7 +265,11 @@ export const runTraining = async (
           if (e.checkpoint) checkpoints++;
         }),
         progress({
-          total: cfg.steps,
+          // The step training ends at: --steps, or sooner where a time limit fixed the schedule's end.
+          total: (e) => {
+            const s = e.state.optimizer.schedule;
+            return s && (s.kind === 'cosine' || s.kind === 'linear') && s.fixedAt !== undefined ? Math.min(cfg.steps, s.totalSteps) : cfg.steps;
+          },
           label: 'train',
           position: (e) => e.metrics.step,
           figures: (e) => ({ loss: `${e.metrics.loss.toFixed(2)} nats`, 'bits/dim': e.metrics.bitsPerDim.toFixed(4) }),

@@ -47,6 +47,21 @@ describe('progress', () => {
     expect(out.chunks.map((l) => l.split(' (')[0])).toEqual(['train 1/4 loss 10.0', 'train 4/4 loss 7.0']);
   });
 
+  it('a total read from each value (an end that becomes known on the way) is what lines and the bar show', async () => {
+    // Steps 1–2 know no end (1e9); from step 3 on the end is step 5, as a time-limited schedule fixes it.
+    const totalOf = (v: Step) => (v.step < 3 ? 1e9 : 5);
+    const out = sink(false);
+    await lastValueFrom(from(steps(5)).pipe(progress(options(out.stream, { plainEveryMs: 60_000, total: totalOf }))));
+    expect(out.chunks.map((l) => l.split(' (')[0])).toEqual(['train 1/1000000000 loss 10.0', 'train 5/5 loss 6.0']);
+    const tty = sink(true);
+    await lastValueFrom(from(steps(5)).pipe(progress(options(tty.stream, { total: totalOf }))));
+    expect(tty.text()).toMatch(/5\/5 loss 6\.0/);
+    // Negative control: a fixed total never shows the end that was learnt.
+    const fixed = sink(true);
+    await lastValueFrom(from(steps(5)).pipe(progress(options(fixed.stream, { total: 1e9 }))));
+    expect(fixed.text()).not.toMatch(/5\/5 /);
+  });
+
   it('on a terminal draws a live bar with the figures, and stops it on complete', async () => {
     const out = sink(true);
     const sigint = process.listenerCount('SIGINT');

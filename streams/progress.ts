@@ -5,7 +5,8 @@ import { SingleBar, Presets } from 'cli-progress';
 import { defer, finalize, tap, type MonoTypeOperatorFunction } from 'rxjs';
 
 export interface ProgressOptions<T> {
-  readonly total: number;
+  /** The position that ends the bar: a number, or read from each value (a total that becomes known on the way). */
+  readonly total: number | ((value: T) => number);
   readonly label: string;
   /** Position reached by a value (e.g. the step). */
   readonly position: (value: T) => number;
@@ -20,7 +21,7 @@ export interface ProgressOptions<T> {
 
 /**
  * Emits every source value unchanged, drawing it as it passes: on a terminal a live bar at
- * `position(value)` of `total` with `figures(value)`; elsewhere (or `plain`) one line every
+ * `position(value)` of `total` (or of `total(value)`, the bar resized when it changes) with `figures(value)`; elsewhere (or `plain`) one line every
  * `plainEveryMs` (default 5000), always the first value's and the one that reaches `total`. Nothing
  * is drawn before subscription. Completes and errors as the source does (the error unchanged);
  * on complete, error and unsubscribe alike the bar is stopped (its last state drawn, the cursor
@@ -43,16 +44,21 @@ export const progress =
             Presets.shades_classic,
           )
         : null;
-      bar?.start(options.total, 0, { figures: '' });
+      const totalOf = (v: T) => (typeof options.total === 'function' ? options.total(v) : options.total);
+      let total = typeof options.total === 'function' ? undefined : options.total;
+      bar?.start(total ?? 0, 0, { figures: '' });
       let lastLine = 0;
       const started = Date.now();
       return source.pipe(
         tap((v) => {
           const at = options.position(v);
+          const now = totalOf(v);
+          if (bar && now !== total) bar.setTotal(now);
+          total = now;
           if (bar) bar.update(at, { figures: render(v) });
-          else if (Date.now() - lastLine >= (options.plainEveryMs ?? 5000) || at >= options.total) {
+          else if (Date.now() - lastLine >= (options.plainEveryMs ?? 5000) || at >= now) {
             lastLine = Date.now();
-            stream.write(`${options.label} ${at}/${options.total} ${render(v)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
+            stream.write(`${options.label} ${at}/${now} ${render(v)} (${((Date.now() - started) / 1000).toFixed(0)} s)\n`);
           }
         }),
         finalize(() => bar?.stop()),
