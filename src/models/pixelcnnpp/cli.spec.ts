@@ -70,8 +70,11 @@ describe('--model pixelcnn++', () => {
 
   it('refuses --nr-resnet for a family without it, and a dropout of 1, naming them', async () => {
     const other = await runCli('train', '--model', 'pixelcnn', '--preset', 'tiny', '--data', `png:${data}`, '--steps', '1', '--nr-resnet', '2', '--no-progress', '--workers', '1', '--out', join(root, 'x'));
-    expect(other.code).not.toBe(0);
-    expect(other.stderr).toMatch(/unknown key 'nrResnet'/);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/--nr-resnet: expected only with --model pixelcnn\+\+, found --model pixelcnn/);
+    const bare = await runCli('train', '--preset', 'tiny', '--data', `png:${data}`, '--steps', '1', '--nr-filters', '8', '--dropout', '0.1', '--no-progress', '--out', join(root, 'x2'));
+    expect(bare.code).toBe(2);
+    expect(bare.stderr).toMatch(/--nr-filters, --dropout: expected only with --model pixelcnn\+\+, found no --model \(the default is pixelcnn\)/);
     const drop = await runCli('train', '--model', 'pixelcnn++', '--preset', 'tiny', '--data', `png:${data}`, '--dropout', '1', '--out', join(root, 'y'));
     expect(drop.code).toBe(2);
     expect(drop.stderr).toMatch(/--dropout: expected a number in 0\.\.0\.999999, found '1'/);
