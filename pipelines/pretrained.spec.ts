@@ -26,6 +26,8 @@ import {
   materializeRun,
   PRETRAINED_BUDGET,
   PRETRAINED_FILES,
+  OPTIONAL_PRETRAINED_FILES,
+  thinMetrics,
   PRETRAINED_RECIPES,
   pretrainedRoot,
   readClaim,
@@ -61,7 +63,7 @@ describe('pretrained models in the package', () => {
     expect(PRETRAINED_RECIPES.some((r) => r.unit === 'bits/dim')).toBe(true); // an 8-bit one
     for (const r of PRETRAINED_RECIPES) {
       const files = readdirSync(join(root, r.name)).sort();
-      expect(files).toEqual([...PRETRAINED_FILES].filter((f) => files.includes(f) || f !== 'loss.png').sort());
+      expect(files).toEqual([...PRETRAINED_FILES].filter((f) => files.includes(f) || !OPTIONAL_PRETRAINED_FILES.includes(f)).sort());
       const claim = right(readClaim(r.name));
       // The claim is the recipe's: the exact train arguments, the unit, the shipped bytes.
       expect(claim.train).toEqual(r.train);
@@ -163,7 +165,9 @@ describe('npm run pretrain -- NAME (buildPretrained)', () => {
     expect(claim.command).toBe(`pixelstreams train ${train.join(' ')}`);
     expect(right(readClaim('tiny-test', opts.root))).toEqual(claim);
     const folder = join(opts.root, 'tiny-test');
-    expect(readdirSync(folder).sort()).toEqual(['loss.png', 'model.json', 'pretrained.json', 'report.json', 'samples.png', 'weights.bin']);
+    expect(readdirSync(folder).sort()).toEqual(['loss.png', 'metrics.jsonl', 'model.json', 'pretrained.json', 'report.json', 'samples.png', 'weights.bin']);
+    // the run's curve ships with it (2 steps: not thinned), so the dashboard of the model has one
+    expect(readFileSync(join(folder, 'metrics.jsonl'), 'utf8')).toBe(readFileSync(join(opts.runsDir, 'tiny-test', 'metrics.jsonl'), 'utf8'));
     expect(claim.bytes).toBe(folderBytes(folder));
     const report = JSON.parse(readFileSync(join(folder, 'report.json'), 'utf8'));
     expect(report.evaluation.meanNll).toBe(claim.figure.meanNll);
@@ -184,6 +188,23 @@ describe('npm run pretrain -- NAME (buildPretrained)', () => {
     );
     const unknown = await buildPretrained('nope', opts);
     expect(E.isLeft(unknown) ? unknown.left.message : 'built').toBe("pretrain: expected one of tiny-test, found 'nope'");
+  });
+});
+
+describe('thinMetrics', () => {
+  const lines = (n: number) => Array.from({ length: n }, (_, i) => JSON.stringify({ step: i + 1 }));
+  it('keeps at most maxLines lines, in order, the first and the last among them', () => {
+    const thinned = thinMetrics(`${lines(1000).join('\n')}\n`, 100).trim().split('\n').map((l) => JSON.parse(l).step as number);
+    expect(thinned.length).toBeLessThanOrEqual(100);
+    expect(thinned.length).toBeGreaterThan(90);
+    expect(thinned[0]).toBe(1);
+    expect(thinned[thinned.length - 1]).toBe(1000);
+    expect([...thinned].sort((a, b) => a - b)).toEqual(thinned);
+  });
+  it('leaves a short log as it is (negative control: nothing to thin), and an empty one empty', () => {
+    const text = `${lines(5).join('\n')}\n`;
+    expect(thinMetrics(text, 100)).toBe(text);
+    expect(thinMetrics('', 100)).toBe('');
   });
 });
 

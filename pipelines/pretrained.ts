@@ -72,7 +72,24 @@ export const CLAIM_TOLERANCE: Readonly<Record<FigureUnit, number>> = { nats: 0.5
 export const CLAIM_FILE = 'pretrained.json';
 /** runs/pretrain/NAME.args.json, beside the run folder: the recipe arguments the run was started with. */
 export const PRETRAIN_ARGS_SUFFIX = '.args.json';
-export const PRETRAINED_FILES = [MANIFEST_FILE, WEIGHTS_FILE, 'report.json', CLAIM_FILE, 'samples.png', 'loss.png'] as const;
+export const PRETRAINED_FILES = [MANIFEST_FILE, WEIGHTS_FILE, 'report.json', CLAIM_FILE, 'samples.png', 'loss.png', 'metrics.jsonl'] as const;
+/** Files of PRETRAINED_FILES a shipped folder may lack (models built before they were shipped). */
+export const OPTIONAL_PRETRAINED_FILES: readonly string[] = ['loss.png', 'metrics.jsonl'];
+
+/** Lines of the run's metrics.jsonl a shipped model keeps: its curves on the dashboard, at a size the budget allows. */
+export const SHIPPED_METRIC_LINES = 400;
+
+/**
+ * A metrics.jsonl thinned to at most `maxLines` lines: every k-th step (k = ⌈n / maxLines⌉),
+ * the first and the last always kept, in order. Pure.
+ */
+export const thinMetrics = (text: string, maxLines: number = SHIPPED_METRIC_LINES): string => {
+  const lines = text.split('\n').filter((l) => l.trim() !== '');
+  if (lines.length <= maxLines) return lines.length ? `${lines.join('\n')}\n` : '';
+  const every = Math.ceil((lines.length - 1) / (maxLines - 1));
+  const kept = lines.filter((_, i) => i % every === 0 || i === lines.length - 1);
+  return `${kept.join('\n')}\n`;
+};
 
 const Figure = t.type({ images: t.number, meanNll: t.number, bitsPerDim: t.number });
 export const ClaimCodec = t.type({
@@ -189,7 +206,7 @@ export const materializeRun = (name: string, root: string = pretrainedRoot()): E
   try {
     mkdirSync(ckpt, { recursive: true });
     for (const f of [MANIFEST_FILE, WEIGHTS_FILE]) copyFileSync(join(p.right.dir, f), join(ckpt, f));
-    for (const f of ['report.json', 'samples.png', 'loss.png']) if (existsSync(join(p.right.dir, f))) copyFileSync(join(p.right.dir, f), join(run, f));
+    for (const f of ['report.json', 'samples.png', 'loss.png', 'metrics.jsonl']) if (existsSync(join(p.right.dir, f))) copyFileSync(join(p.right.dir, f), join(run, f));
   } catch (e) {
     removeMaterialized(run);
     return E.left(new Error(`${run}: cannot copy the pretrained model ${name} (${(e as Error).message})`));
@@ -324,6 +341,7 @@ export const buildPretrained = async (name: string, options: BuildOptions = {}):
       'samples.png': png,
     };
     if (existsSync(join(out, 'loss.png'))) files['loss.png'] = readFileSync(join(out, 'loss.png'));
+    if (existsSync(join(out, 'metrics.jsonl'))) files['metrics.jsonl'] = thinMetrics(readFileSync(join(out, 'metrics.jsonl'), 'utf8'));
     const parameters = Object.values(familyOf(spec).shapes(spec) as Record<string, number[]>).reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0);
     const claimWithout = {
       name, command, train: [...r.train], unit: r.unit, data: cfg.right.data, heldOut, step: contents.step, parameters,
