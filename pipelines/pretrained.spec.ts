@@ -83,9 +83,9 @@ describe('pretrained models in the package', () => {
     const sizes = Object.fromEntries(PRETRAINED_RECIPES.map((r) => [r.name, folderBytes(join(root, r.name))]));
     expect(budgetErrors(sizes)).toEqual([]);
     // negative controls: one model too large, and too many together
-    expect(budgetErrors({ a: PRETRAINED_BUDGET.perModelBytes + 1 })).toEqual(['pretrained/a: expected at most 2 MiB, found 2 MiB']);
+    expect(budgetErrors({ a: PRETRAINED_BUDGET.perModelBytes + 1 })).toEqual([`pretrained/a: expected at most 2 MiB, found 2.00 MiB (${PRETRAINED_BUDGET.perModelBytes + 1} bytes)`]);
     const four = Object.fromEntries(['a', 'b', 'c', 'd'].map((n) => [n, PRETRAINED_BUDGET.perModelBytes]));
-    expect(budgetErrors(four)).toEqual(['pretrained/: expected at most 6 MiB in all, found 8 MiB']);
+    expect(budgetErrors(four)).toEqual(['pretrained/: expected at most 6 MiB in all, found 8 MiB (8388608 bytes)']);
   });
 
   it('the whole figure is on the whole held-out set; for mnist the official test set (no training digit in it)', async () => {

@@ -49,8 +49,8 @@ export const PRETRAINED_RECIPES: readonly PretrainedRecipe[] = [
   },
   {
     name: 'mnist-binary-pixelcnn',
-    description: 'reference PixelCNN (7×7 mask A, 6 residual 3×3 layers, h = 64), binarized MNIST, RMSProp with the weight average (EMA 0.9995), 3,000 steps of 32 (about 40 minutes on 2 cores)',
-    train: ['--data', 'mnist', '--binarize', 'stochastic', '--preset', 'reference', '--optimizer', 'rmsprop', '--lr', '1e-3', '--ema', '0.9995', '--steps', '3000', '--batch-size', '32', '--seed', '1', '--workers', '2', '--checkpoint-every', '1000'],
+    description: 'reference PixelCNN (7×7 mask A, 6 residual 3×3 layers, h = 64), binarized MNIST, the recipe of an hour on 2 cores: RMSProp 1e-3 on a cosine schedule to the step --time-limit allows, the weight average (EMA 0.9995), batch 32 (13,303 steps, 7.1 epochs, 53 minutes of training; a rebuild on another machine reaches the step its own speed allows)',
+    train: ['--data', 'mnist', '--binarize', 'stochastic', '--preset', 'reference', '--optimizer', 'rmsprop', '--lr', '1e-3', '--lr-schedule', 'cosine', '--ema', '0.9995', '--batch-size', '32', '--steps', '1000000', '--time-limit', '3480', '--workers', '2', '--seed', '1', '--checkpoint-every', '1000', '--no-progress'],
     unit: 'nats',
     checkImages: 500,
   },
@@ -236,9 +236,9 @@ export const PRETRAINED_SAMPLES = { count: 64, seed: 1, columns: 8 } as const;
 export const budgetErrors = (sizes: Readonly<Record<string, number>>): string[] => {
   const errs = Object.entries(sizes)
     .filter(([, b]) => b > PRETRAINED_BUDGET.perModelBytes)
-    .map(([n, b]) => `pretrained/${n}: expected at most ${mib(PRETRAINED_BUDGET.perModelBytes)}, found ${mib(b)}`);
+    .map(([n, b]) => `pretrained/${n}: expected at most ${mib(PRETRAINED_BUDGET.perModelBytes)}, found ${mib(b)} (${b} bytes)`);
   const total = Object.values(sizes).reduce((a, b) => a + b, 0);
-  if (total > PRETRAINED_BUDGET.totalBytes) errs.push(`pretrained/: expected at most ${mib(PRETRAINED_BUDGET.totalBytes)} in all, found ${mib(total)}`);
+  if (total > PRETRAINED_BUDGET.totalBytes) errs.push(`pretrained/: expected at most ${mib(PRETRAINED_BUDGET.totalBytes)} in all, found ${mib(total)} (${total} bytes)`);
   return errs;
 };
 

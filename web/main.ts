@@ -72,6 +72,14 @@ const describeData = (d: unknown): string => {
     v && typeof v === 'object' && 'name' in v ? `${k}: ${String(v.name)}${typeof v.images === 'number' ? ` (${v.images} images)` : ''}` : `${k}: ${fmt(v)}`);
   return parts.join('; ');
 };
+/** A report's backend ({ name, engine, detail }) as a person reads it: "wasm (single thread, SIMD)". */
+const describeBackend = (b: unknown): string => {
+  if (typeof b === 'string') return b;
+  if (typeof b !== 'object' || b === null) return '—';
+  const { name, detail } = b as { name?: unknown; detail?: unknown };
+  return typeof name === 'string' ? (typeof detail === 'string' && detail ? `${name} (${detail})` : name) : '—';
+};
+
 const showInfo = (info: RunInfo) => {
   if (!info.spec) {
     $('run-title').textContent = `${info.name} · waiting for the first checkpoint`;
@@ -86,7 +94,7 @@ const showInfo = (info: RunInfo) => {
     ['checkpoint step', info.step ?? 'none yet'],
     ['data', describeData(info.data ?? report['data'])],
     ['server backend', info.backend ?? (config.mode === 'static' ? 'none (static site)' : 'unknown')],
-    ['report backend', report['backend'] ?? '—'],
+    ['report backend', describeBackend(report['backend'])],
     ['held-out bits/dim', ev['bitsPerDim'] ?? '—'],
     ['held-out NLL (nats)', ev['meanNll'] ?? '—'],
     ['training img/s', tr['imagesPerSecond'] ?? '—'],

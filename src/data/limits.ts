@@ -17,4 +17,4 @@ export const LIMITS = {
   parameters: 1 << 28,
 } as const;
 
-export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 0)} MiB`;
+export const mib = (bytes: number): string => `${(bytes / 2 ** 20).toFixed(bytes % 2 ** 20 === 0 ? 0 : bytes < 2 ** 20 ? 3 : 2)} MiB`;
