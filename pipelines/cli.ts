@@ -485,7 +485,7 @@ export const buildProgram = (): Command => {
     .addOption(new Option('--on-nan <policy>', 'a non-finite loss or gradient stops training, or skips the batch').choices(['stop', 'skip']))
     .option('--samples <n>', 'images sampled at the end (default 16)', ranged('--samples', 'samples'))
     .option('--temperature <t>', 'sampling temperature (default 1)', ranged('--temperature', 'temperature'))
-    .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written). A new run gets the recipe that budget allows unless flags or --config say otherwise: no --steps cap, RMSProp 1e-3 on a cosine schedule to the step the limit allows, --ema 0.9995, --batch-size 32, and for a PixelCNN --preset reference from 600 s on (small below)', num('--time-limit', 0, 1e9))
+    .option('--time-limit <seconds>', 'stop training after this long (a checkpoint is written). A new run gets the recipe that budget allows unless flags or --config say otherwise: no --steps cap, RMSProp 1e-3 on a cosine schedule to the step the limit allows, --ema 0.9995, --batch-size 32, and from 600 s on the family's larger size where it has one (PixelCNN --preset reference, Row LSTM and Diagonal BiLSTM --preset mnist)', num('--time-limit', 0, 1e9))
     .option('--workers <n>', 'data-parallel worker threads; 1 trains in-process (default: one per core on wasm and cpu, 1 on tensorflow)', int('--workers', 1, 256))
     .option('--likelihood <kind>', `the output distribution: ${['softmax', ...likelihoodKinds().map((k) => k.kind).filter((k) => k !== 'categorical')].join(' | ')} (default: bernoulli for binarized data, softmax otherwise)`)
     .option('--mixture-components <n>', 'components of --likelihood logistic-mixture (default 10)', int('--mixture-components', 1, 64))

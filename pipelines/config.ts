@@ -103,8 +103,10 @@ export const defaultRunConfig: RunConfig = {
 
 // ── A time budget's recipe ───────────────────────────────────────────────────────────────────
 
-/** From this many seconds of --time-limit on, a new PixelCNN run is the reference size (h = 64, 6 residual layers). */
-export const REFERENCE_FROM_SECONDS = 600;
+/** From this many seconds of --time-limit on, a new run is its family's larger size (BUDGET_PRESETS). */
+export const BUDGET_PRESET_FROM_SECONDS = 600;
+/** The size a long budget pays for: the first of these the family has (PixelCNN's reference model; the paper's MNIST PixelRNNs). */
+export const BUDGET_PRESETS: readonly string[] = ['reference', 'mnist'];
 /** The weight average of a time-bounded run (PixelCNN++'s decay). */
 export const BUDGET_EMA = 0.9995;
 /** The batch of a time-bounded run. */
@@ -114,22 +116,30 @@ export const BUDGET_BATCH = 32;
  * The defaults of a new run bounded by `--time-limit SECONDS` (flags and the config file still
  * override every field): no step cap (the limit ends training), RMSProp at 1e-3 annealed by a cosine
  * schedule to zero at the step the limit allows (estimated from the first 5% of it), the weight
- * average (EMA 0.9995 with warm-up) for evaluation and sampling, batch 32, and for a PixelCNN the
- * size the budget allows: the reference model (h = 64, 6 residual layers) from 10 minutes on, the
- * small one below. Measured on 2 cores (README "Quality"): the reference PixelCNN with this recipe
- * reached the figures there in 60 minutes; RMSProp 1e-3 beat Adam 2e-3 under the same cosine
- * schedule by 1.5 nats in an 8-minute pilot. `lrDecay` given (by flag or file) keeps its
- * exponential schedule. Pure.
+ * average (EMA 0.9995 with warm-up) for evaluation and sampling, batch 32, and from 10 minutes on
+ * the family's larger size — `reference` for a PixelCNN (h = 64, 6 residual layers), `mnist` for
+ * the Row LSTM and the Diagonal BiLSTM (the paper's 7 layers) — where `familyPresets` (the
+ * family's preset names) has one; below that, and for families without one, the default size.
+ * Measured on 2 cores (README "An hour on 2 cores"); RMSProp 1e-3 beat Adam 2e-3 under the same
+ * cosine schedule by 1.5 nats in an 8-minute pilot. `lrDecay` or `lrSchedule` given (by flag or
+ * file) keeps that schedule. Pure.
  */
-export const timeBudgetConfig = (seconds: number, family: string, given: { readonly lrDecay?: unknown; readonly lrSchedule?: unknown }): RunConfig => ({
-  ...defaultRunConfig,
-  steps: RANGES.steps!.max,
-  batchSize: BUDGET_BATCH,
-  optimizer: defaultOptimizer('rmsprop'),
-  ...(given.lrDecay === undefined && given.lrSchedule === undefined ? { lrSchedule: 'cosine' as const } : {}),
-  ema: BUDGET_EMA,
-  ...(family === DEFAULT_FAMILY ? { preset: seconds >= REFERENCE_FROM_SECONDS ? 'reference' : DEFAULT_PRESET } : {}),
-});
+export const timeBudgetConfig = (
+  seconds: number,
+  familyPresets: readonly string[],
+  given: { readonly lrDecay?: unknown; readonly lrSchedule?: unknown },
+): RunConfig => {
+  const larger = seconds >= BUDGET_PRESET_FROM_SECONDS ? BUDGET_PRESETS.find((p) => familyPresets.includes(p)) : undefined;
+  return {
+    ...defaultRunConfig,
+    steps: RANGES.steps!.max,
+    batchSize: BUDGET_BATCH,
+    optimizer: defaultOptimizer('rmsprop'),
+    ...(given.lrDecay === undefined && given.lrSchedule === undefined ? { lrSchedule: 'cosine' as const } : {}),
+    ema: BUDGET_EMA,
+    ...(larger !== undefined ? { preset: larger } : {}),
+  };
+};
 
 /** What a time budget's recipe sets, in words for the log. */
 export const budgetSummary = (c: RunConfig): string =>

@@ -324,7 +324,9 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
   if (!storedSpec && req.timeLimitSeconds !== undefined) {
     const file = (typeof fileConfig === 'object' && fileConfig !== null ? fileConfig : {}) as { model?: { family?: unknown }; lrDecay?: unknown; lrSchedule?: unknown };
     const fileFamily = typeof file.model?.family === 'string' ? file.model.family : undefined;
-    base = timeBudgetConfig(req.timeLimitSeconds, req.family ?? fileFamily ?? DEFAULT_FAMILY, { lrDecay: f.lrDecay ?? file.lrDecay, lrSchedule: f.lrSchedule ?? file.lrSchedule });
+    const budgetFamily = req.family ?? fileFamily ?? DEFAULT_FAMILY;
+    const familyPresets = presetNames().filter((p) => p.startsWith(`${budgetFamily}/`)).map((p) => p.slice(budgetFamily.length + 1));
+    base = timeBudgetConfig(req.timeLimitSeconds, familyPresets, { lrDecay: f.lrDecay ?? file.lrDecay, lrSchedule: f.lrSchedule ?? file.lrSchedule });
     env.log(`--time-limit ${req.timeLimitSeconds} s: the budget's recipe (flags and --config override it): ${budgetSummary(base)}`);
   }
   const cfg0 = fromEither(resolveRunConfig(storedSpec ? { ...f, data: undefined, binarize: undefined } : f, fileConfig, where, base));
