@@ -193,8 +193,9 @@ const withSignals = async <A>(work: (interrupt: { requested: boolean; signal?: s
 const trainCommand = async (flags: TrainFlags) => {
   const { model, config, onNan, timeLimit, workers, backend, out, resume, progress, json, likelihood: _l, mixtureComponents: _m, conditional, nrResnet, nrFilters, dropout, ...fields } = flags;
   // PixelCNN++'s sizes as spec fields (another family's spec refuses them by name)
-  const ppFields = { ...(nrResnet !== undefined ? { nrResnet } : {}), ...(nrFilters !== undefined ? { nrFilters } : {}), ...(dropout !== undefined ? { dropout } : {}) };
-  const ppFlags = Object.entries({ '--nr-resnet': nrResnet, '--nr-filters': nrFilters, '--dropout': dropout }).filter(([, v]) => v !== undefined).map(([k]) => k);
+  const ppGiven = ([['--nr-resnet', 'nrResnet', nrResnet], ['--nr-filters', 'nrFilters', nrFilters], ['--dropout', 'dropout', dropout]] as const).filter(([, , v]) => v !== undefined);
+  const ppFields = Object.fromEntries(ppGiven.map(([, field, v]) => [field, v]));
+  const ppFlags = ppGiven.map(([flag]) => flag);
   if (ppFlags.length && model !== undefined && model !== 'pixelcnn++') usage(`${ppFlags.join(', ')}: expected only with --model pixelcnn++, found --model ${model}`);
   if (ppFlags.length && model === undefined && !resume && config === undefined) usage(`${ppFlags.join(', ')}: expected only with --model pixelcnn++, found no --model (the default is ${DEFAULT_FAMILY})`);
   const likelihood = likelihoodFlag(flags);

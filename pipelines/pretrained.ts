@@ -206,7 +206,7 @@ export const materializeRun = (name: string, root: string = pretrainedRoot()): E
   try {
     mkdirSync(ckpt, { recursive: true });
     for (const f of [MANIFEST_FILE, WEIGHTS_FILE]) copyFileSync(join(p.right.dir, f), join(ckpt, f));
-    for (const f of ['report.json', 'samples.png', 'loss.png', 'metrics.jsonl']) if (existsSync(join(p.right.dir, f))) copyFileSync(join(p.right.dir, f), join(run, f));
+    for (const f of PRETRAINED_FILES.filter((x) => x !== MANIFEST_FILE && x !== WEIGHTS_FILE && x !== CLAIM_FILE)) if (existsSync(join(p.right.dir, f))) copyFileSync(join(p.right.dir, f), join(run, f));
   } catch (e) {
     removeMaterialized(run);
     return E.left(new Error(`${run}: cannot copy the pretrained model ${name} (${(e as Error).message})`));

@@ -31,7 +31,7 @@ import { specBoundErrors } from '../src/checkpoint/specBounds.js';
 import { readJsonFile } from '../src/data/json.js';
 import { LIMITS } from '../src/data/limits.js';
 import type { ImageShape } from '../src/model.js';
-import { bindModel, decodeSpec, familyNames, familyOf, presetFor, presetNames, type ModelSpec } from '../src/models/registry.js';
+import { bindModel, decodeSpec, familyNames, familyOf, presetFor, presetNames, presetsOfFamily, type ModelSpec } from '../src/models/registry.js';
 import { resolveSampleOptions } from '../src/sampling/options.js';
 import { tf } from '../src/tf.js';
 import type { GradientEngine } from '../src/train/engine.js';
@@ -148,7 +148,7 @@ export const checkModelChoice = (family: string, preset: string): E.Either<RunEr
   if (!families.includes(family)) return E.left(usageError(`--model: expected one of ${families.join(', ')}, found '${family}'`));
   const pairs = presetNames();
   if (!pairs.includes(`${family}/${preset}`)) {
-    const own = pairs.filter((p) => p.startsWith(`${family}/`)).map((p) => p.slice(family.length + 1));
+    const own = presetsOfFamily(family);
     const elsewhere = pairs.filter((p) => p.endsWith(`/${preset}`)).map((p) => p.split('/')[0]!);
     return E.left(
       usageError(
@@ -324,9 +324,7 @@ export const preflight = (req: RunRequest, env: RunEnv): TE.TaskEither<RunError,
   if (!storedSpec && req.timeLimitSeconds !== undefined) {
     const file = (typeof fileConfig === 'object' && fileConfig !== null ? fileConfig : {}) as { model?: { family?: unknown }; lrDecay?: unknown; lrSchedule?: unknown };
     const fileFamily = typeof file.model?.family === 'string' ? file.model.family : undefined;
-    const budgetFamily = req.family ?? fileFamily ?? DEFAULT_FAMILY;
-    const familyPresets = presetNames().filter((p) => p.startsWith(`${budgetFamily}/`)).map((p) => p.slice(budgetFamily.length + 1));
-    base = timeBudgetConfig(req.timeLimitSeconds, familyPresets, { lrDecay: f.lrDecay ?? file.lrDecay, lrSchedule: f.lrSchedule ?? file.lrSchedule });
+    base = timeBudgetConfig(req.timeLimitSeconds, presetsOfFamily(req.family ?? fileFamily ?? DEFAULT_FAMILY), { lrDecay: f.lrDecay ?? file.lrDecay, lrSchedule: f.lrSchedule ?? file.lrSchedule });
     env.log(`--time-limit ${req.timeLimitSeconds} s: the budget's recipe (flags and --config override it): ${budgetSummary(base)}`);
   }
   const cfg0 = fromEither(resolveRunConfig(storedSpec ? { ...f, data: undefined, binarize: undefined } : f, fileConfig, where, base));

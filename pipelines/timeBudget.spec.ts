@@ -11,11 +11,8 @@ import * as O from 'fp-ts/lib/Option.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { disposeCheckpoint, loadLatestCheckpoint } from '../src/checkpoint/checkpoint.js';
 import { BUDGET_BATCH, BUDGET_EMA, BUDGET_PRESET_FROM_SECONDS, defaultRunConfig, RANGES, resolveRunConfig, timeBudgetConfig } from './config.js';
-import { presetNames } from '../src/models/registry.js';
+import { presetsOfFamily as presetsOf } from '../src/models/registry.js';
 import { run } from './run.js';
-
-/** The preset names of one family, from the registry. */
-const presetsOf = (family: string) => presetNames().filter((p) => p.startsWith(`${family}/`)).map((p) => p.slice(family.length + 1));
 
 const root = mkdtempSync(join(tmpdir(), 'pixelstreams-budget-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));

@@ -30,7 +30,7 @@ import { familyOf, type ModelSpec } from '../src/models/registry.js';
 import type { GradientEngine } from '../src/train/engine.js';
 import { emaSlot } from '../src/train/ema.js';
 import { initSlots, type OptimizerConfig } from '../src/train/optimizers.js';
-import { estimateTotalSteps, fixLength, needsEstimate } from '../src/train/schedule.js';
+import { estimateTotalSteps, fixedEnd, fixLength, needsEstimate } from '../src/train/schedule.js';
 import { disposeAll, initTrainState, type TrainState } from '../src/train/step.js';
 import type { NamedTensors } from '../src/tf.js';
 import { checkpointEvery } from '../streams/checkpointEvery.js';
@@ -197,7 +197,7 @@ export const runTraining = async (
   const startStep = state.step;
   const fixed = state.optimizer.schedule;
   // A run at its steps, or at the end of a schedule whose length a time limit fixed, trains no more.
-  const budget = fixed && (fixed.kind === 'cosine' || fixed.kind === 'linear') && fixed.fixedAt !== undefined ? Math.min(cfg.steps, fixed.totalSteps) : cfg.steps;
+  const budget = Math.min(cfg.steps, fixedEnd(fixed) ?? Infinity);
   if (startStep >= budget) {
     // Nothing to train: the run is already at (or past) the asked-for step.
     disposeAll(state.params, state.slots);
@@ -214,8 +214,8 @@ export const runTraining = async (
   let stoppedBy: TrainOutcome['stoppedBy'] = 'steps';
   const isFinal = (e: TrainEvent): boolean => {
     if (e.metrics.step >= cfg.steps) return true;
-    const s = e.state.optimizer.schedule;
-    if (s && (s.kind === 'cosine' || s.kind === 'linear') && s.fixedAt !== undefined && e.metrics.step >= s.totalSteps) {
+    const end = fixedEnd(e.state.optimizer.schedule);
+    if (end !== undefined && e.metrics.step >= end) {
       stoppedBy = 'time limit'; // the schedule's end, planned from the time limit
       return true;
     }
@@ -266,10 +266,7 @@ export const runTraining = async (
         }),
         progress({
           // The step training ends at: --steps, or sooner where a time limit fixed the schedule's end.
-          total: (e) => {
-            const s = e.state.optimizer.schedule;
-            return s && (s.kind === 'cosine' || s.kind === 'linear') && s.fixedAt !== undefined ? Math.min(cfg.steps, s.totalSteps) : cfg.steps;
-          },
+          total: (e) => Math.min(cfg.steps, fixedEnd(e.state.optimizer.schedule) ?? Infinity),
           label: 'train',
           position: (e) => e.metrics.step,
           figures: (e) => ({ loss: `${e.metrics.loss.toFixed(2)} nats`, 'bits/dim': e.metrics.bitsPerDim.toFixed(4) }),

@@ -115,5 +115,8 @@ export const presetOrThrow = (family: string, name: string): Preset => {
 /** Every "family/preset" pair, for messages and help. */
 export const presetNames = (): string[] => families().flatMap((f) => Object.keys(f.presets).map((p) => `${f.family}/${p}`));
 
+/** The preset names of one family (none for an unknown family). */
+export const presetsOfFamily = (family: string): string[] => Object.keys(families().find((f) => f.family === family)?.presets ?? {});
+
 /** PixelCNN's presets (the README's examples start from these). */
 export const presets = pixelCnnPresets;

@@ -82,6 +82,10 @@ export const estimateTotalSteps = (timing: StepTiming): number | undefined => {
   return Math.max(timing.step, 1, Math.min(timing.maxSteps, timing.step + more));
 };
 
+/** The last step of a schedule whose length a time limit fixed (fixLength), else undefined. */
+export const fixedEnd = (s: LrSchedule | undefined): number | undefined =>
+  s && (s.kind === 'cosine' || s.kind === 'linear') && s.fixedAt !== undefined ? s.totalSteps : undefined;
+
 /** The schedule with its length fixed at `totalSteps` (recorded as fixed at `step`). */
 export const fixLength = (s: LrSchedule, totalSteps: number, step: number): LrSchedule =>
   s.kind === 'cosine' || s.kind === 'linear' ? { ...s, totalSteps: Math.max(1, totalSteps), fixedAt: step } : s;
