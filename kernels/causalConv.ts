@@ -412,3 +412,336 @@ export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32
     }
   }
 }
+
+// ---- Winograd F(4, 3) along the row: a 3×3 mask-B layer (or a 2×3 down-shifted one) in 0.6 the multiplies ----
+//
+// A layer whose taps are the three of the row above (dx = −1, 0, +1) and two or three of its own row
+// is, per row of taps, a 1-D correlation along x, so four outputs of a row come from six input
+// columns with six products instead of twelve (Lavin & Gray 2016, F(4, 3)):
+//   y[4t + i] = Σ_ξ Aᵀ[i, ξ] · M[t, ξ],  M[t, ξ] = Σ_rows U_row[t, ξ] · V_row[ξ],  U[t, ξ] = Σ_k Bᵀ[ξ, k] · x[4t − 1 + k]
+// where V_row[ξ] = Σ_k G[ξ, k] · w_row[k] is the row's weights transformed (src/kernels/causalConv.ts
+// does that). Each ξ is then a dense product over channels of a map of tiles [B, H, T, C] with a
+// two-tap kernel (the tile above, the tile itself): rowPairGemm, and for the weights rowPairWeightGrad.
+// Transformed maps are stored ξ-major, [6][B][H + 2][T][C], with a zero row above and below each
+// image so that "the row above" and "the row below" need no bounds checks. Needs C % 4 == 0.
+
+/** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero) from x [B, H, W, C]: the six transformed columns of each tile of four. */
+export function winogradInput(x: usize, u: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const plane = (<usize>(batch * (height + 2) * tiles)) * pixel;
+  const zero = f32x4.splat(0);
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  const two = f32x4.splat(2);
+  const paddedRow = (<usize>tiles) * pixel;
+  for (let b = 0; b < batch; b++) {
+    const image = u + (<usize>(b * (height + 2))) * paddedRow;
+    for (let xi = 0; xi < 6; xi++) {
+      memory.fill(image + (<usize>xi) * plane, 0, paddedRow);
+      memory.fill(image + (<usize>xi) * plane + (<usize>(height + 1)) * paddedRow, 0, paddedRow);
+    }
+    for (let y = 0; y < height; y++) {
+      const row = x + (<usize>((b * height + y) * width)) * pixel;
+      for (let t = 0; t < tiles; t++) {
+        const first = 4 * t - 1;
+        const out = image + (<usize>((y + 1) * tiles + t)) * pixel;
+        for (let c = 0; c < inC; c += 4) {
+          const at = row + ((<usize>c) << 2);
+          const d0 = first >= 0 ? v128.load(at + <usize>(first * inC * 4)) : zero;
+          const d1 = first + 1 < width ? v128.load(at + <usize>((first + 1) * inC * 4)) : zero;
+          const d2 = first + 2 < width ? v128.load(at + <usize>((first + 2) * inC * 4)) : zero;
+          const d3 = first + 3 < width ? v128.load(at + <usize>((first + 3) * inC * 4)) : zero;
+          const d4 = first + 4 < width ? v128.load(at + <usize>((first + 4) * inC * 4)) : zero;
+          const d5 = first + 5 < width ? v128.load(at + <usize>((first + 5) * inC * 4)) : zero;
+          const o = out + ((<usize>c) << 2);
+          // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
+          const d34 = f32x4.add(d3, d4);
+          const d4m2 = f32x4.sub(d4, d2);
+          const d12 = f32x4.mul(four, f32x4.add(d1, d2));
+          const d1m2 = f32x4.mul(four, f32x4.sub(d1, d2));
+          const d13 = f32x4.mul(two, f32x4.sub(d3, d1));
+          v128.store(o, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+          v128.store(o + plane, f32x4.sub(d34, d12));
+          v128.store(o + 2 * plane, f32x4.add(f32x4.sub(d4, d3), d1m2));
+          v128.store(o + 3 * plane, f32x4.add(d4m2, d13));
+          v128.store(o + 4 * plane, f32x4.sub(d4m2, d13));
+          v128.store(o + 5 * plane, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5));
+        }
+      }
+    }
+  }
+}
+
+/** y [B, H, W, O] = bias + Aᵀ M, from M [6][B][H][T][O] (unpadded): four output columns per tile. */
+export function winogradOutput(m: usize, bias: usize, hasBias: i32, y: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const plane = (<usize>(batch * height * tiles)) * pixel;
+  const zero = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  const eight = f32x4.splat(8);
+  for (let r = 0; r < batch * height; r++) {
+    const row = y + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < tiles; t++) {
+      const from = m + (<usize>(r * tiles + t)) * pixel;
+      const col = 4 * t;
+      const to = row + (<usize>col) * pixel;
+      for (let c = 0; c < outC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const base = hasBias ? v128.load(bias + cb) : zero;
+        const m0 = v128.load(from + cb);
+        const m1 = v128.load(from + cb + plane);
+        const m2 = v128.load(from + cb + 2 * plane);
+        const m3 = v128.load(from + cb + 3 * plane);
+        const m4 = v128.load(from + cb + 4 * plane);
+        const m5 = v128.load(from + cb + 5 * plane);
+        // Aᵀ = [1 1 1 1 1 0; 0 1 −1 2 −2 0; 0 1 1 4 4 0; 0 1 −1 8 −8 1]
+        const s12 = f32x4.add(m1, m2);
+        const d12 = f32x4.sub(m1, m2);
+        const s34 = f32x4.add(m3, m4);
+        const d34 = f32x4.sub(m3, m4);
+        v128.store(to + cb, f32x4.add(base, f32x4.add(f32x4.add(m0, s12), s34)));
+        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(base, f32x4.add(d12, f32x4.mul(two, d34))));
+        if (col + 2 < width) v128.store(to + 2 * pixel + cb, f32x4.add(base, f32x4.add(s12, f32x4.mul(four, s34))));
+        if (col + 3 < width) v128.store(to + 3 * pixel + cb, f32x4.add(base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
+      }
+    }
+  }
+}
+
+/** dM [6][B][H + 2][T][O] (rows 0 and H + 1 zero) = A · dy, the transpose of winogradOutput; db [O] = Σ dy. */
+export function winogradOutputGrad(dy: usize, dm: usize, db: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const paddedRow = (<usize>tiles) * pixel;
+  const plane = (<usize>(batch * (height + 2) * tiles)) * pixel;
+  const zero = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  const eight = f32x4.splat(8);
+  memory.fill(db, 0, pixel);
+  for (let b = 0; b < batch; b++) {
+    const image = dm + (<usize>(b * (height + 2))) * paddedRow;
+    for (let xi = 0; xi < 6; xi++) {
+      memory.fill(image + (<usize>xi) * plane, 0, paddedRow);
+      memory.fill(image + (<usize>xi) * plane + (<usize>(height + 1)) * paddedRow, 0, paddedRow);
+    }
+    for (let y = 0; y < height; y++) {
+      const row = dy + (<usize>((b * height + y) * width)) * pixel;
+      for (let t = 0; t < tiles; t++) {
+        const col = 4 * t;
+        const from = row + (<usize>col) * pixel;
+        const to = image + (<usize>((y + 1) * tiles + t)) * pixel;
+        for (let c = 0; c < outC; c += 4) {
+          const cb = (<usize>c) << 2;
+          const g0 = v128.load(from + cb);
+          const g1 = col + 1 < width ? v128.load(from + pixel + cb) : zero;
+          const g2 = col + 2 < width ? v128.load(from + 2 * pixel + cb) : zero;
+          const g3 = col + 3 < width ? v128.load(from + 3 * pixel + cb) : zero;
+          v128.store(db + cb, f32x4.add(v128.load(db + cb), f32x4.add(f32x4.add(g0, g1), f32x4.add(g2, g3))));
+          const s02 = f32x4.add(g0, f32x4.mul(four, g2));
+          const d13 = f32x4.add(f32x4.mul(two, g1), f32x4.mul(eight, g3));
+          const e02 = f32x4.add(g0, g2);
+          const e13 = f32x4.add(g1, g3);
+          v128.store(to + cb, g0);
+          v128.store(to + plane + cb, f32x4.add(e02, e13));
+          v128.store(to + 2 * plane + cb, f32x4.sub(e02, e13));
+          v128.store(to + 3 * plane + cb, f32x4.add(s02, d13));
+          v128.store(to + 4 * plane + cb, f32x4.sub(s02, d13));
+          v128.store(to + 5 * plane + cb, g3);
+        }
+      }
+    }
+  }
+}
+
+/** dx [B, H, W, C] = B · dU, the transpose of winogradInput (tiles overlap by two columns: summed), from dU [6][B][H][T][C] (unpadded). */
+export function winogradInputGrad(du: usize, dx: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const plane = (<usize>(batch * height * tiles)) * pixel;
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
+  for (let r = 0; r < batch * height; r++) {
+    const row = dx + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < tiles; t++) {
+      const first = 4 * t - 1;
+      const from = du + (<usize>(r * tiles + t)) * pixel;
+      for (let c = 0; c < inC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const u0 = v128.load(from + cb);
+        const u1 = v128.load(from + cb + plane);
+        const u2 = v128.load(from + cb + 2 * plane);
+        const u3 = v128.load(from + cb + 3 * plane);
+        const u4 = v128.load(from + cb + 4 * plane);
+        const u5 = v128.load(from + cb + 5 * plane);
+        // column k of the tile gets Σ_ξ Bᵀ[ξ, k] · dU[ξ]
+        const s12 = f32x4.add(u1, u2);
+        const d21 = f32x4.sub(u2, u1);
+        const s34 = f32x4.add(u3, u4);
+        const d43 = f32x4.sub(u4, u3);
+        if (first >= 0) {
+          const at = row + (<usize>first) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
+        }
+        const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
+        const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
+        const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
+        const k4 = f32x4.add(f32x4.add(u0, s12), s34);
+        if (first + 1 < width) {
+          const at = row + (<usize>(first + 1)) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), k1));
+        }
+        if (first + 2 < width) {
+          const at = row + (<usize>(first + 2)) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), k2));
+        }
+        if (first + 3 < width) {
+          const at = row + (<usize>(first + 3)) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), k3));
+        }
+        if (first + 4 < width) {
+          const at = row + (<usize>(first + 4)) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), k4));
+        }
+        if (first + 5 < width) {
+          const at = row + (<usize>(first + 5)) * pixel + cb;
+          v128.store(at, f32x4.add(v128.load(at), u5));
+        }
+      }
+    }
+  }
+}
+
+const GEMM_BLOCK = 32; // pixels of a whose rows stay in cache while every output block sweeps them
+
+/**
+ * One transformed point's product, for every image: a two-tap convolution over a map of tiles,
+ *   out[b, p] = a[b, p + s0] · w0 + a[b, p + s1] · w1        (p < pixels; a, out in pixels of inC, outC)
+ * a's images are aImage pixels apart, out's outImage; w0, w1 [inC, outC]. Tiles of 2 pixels × 16
+ * outputs in eight f32x4 registers. Needs outC % 16 == 0.
+ */
+export function rowPairGemm(a: usize, aImage: i32, s0: i32, s1: i32, w0: usize, w1: usize, out: usize, outImage: i32, batch: i32, pixels: i32, inC: i32, outC: i32): void {
+  const aStride = (<usize>inC) << 2;
+  const oStride = (<usize>outC) << 2;
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < batch; b++) {
+    const aBase = a + (<usize>(b * aImage)) * aStride;
+    const oBase = out + (<usize>(b * outImage)) * oStride;
+    for (let p0 = 0; p0 < pixels; p0 += GEMM_BLOCK) {
+      const p1 = min(p0 + GEMM_BLOCK, pixels);
+      for (let o = 0; o < outC; o += 16) {
+        const oBytes = (<usize>o) << 2;
+        for (let p = p0; p < p1; p += 2) {
+          let p_0 = zero;
+          let p_1 = zero;
+          let p_2 = zero;
+          let p_3 = zero;
+          let q_0 = zero;
+          let q_1 = zero;
+          let q_2 = zero;
+          let q_3 = zero;
+          const pair = p + 1 < p1 ? aStride : 0; // a lone last pixel computes itself twice
+          for (let k = 0; k < 2; k++) {
+            let src = aBase + (<usize>(p + (k ? s1 : s0))) * aStride;
+            let wp = (k ? w1 : w0) + oBytes;
+            for (let c = 0; c < inC; c++) {
+              const x0 = v128.load32_splat(src);
+              const x1 = v128.load32_splat(src + pair);
+              const v0 = v128.load(wp);
+              const v1 = v128.load(wp, 16);
+              const v2 = v128.load(wp, 32);
+              const v3 = v128.load(wp, 48);
+              p_0 = madd(x0, v0, p_0);
+              p_1 = madd(x0, v1, p_1);
+              p_2 = madd(x0, v2, p_2);
+              p_3 = madd(x0, v3, p_3);
+              q_0 = madd(x1, v0, q_0);
+              q_1 = madd(x1, v1, q_1);
+              q_2 = madd(x1, v2, q_2);
+              q_3 = madd(x1, v3, q_3);
+              src += 4;
+              wp += oStride;
+            }
+          }
+          const to = oBase + (<usize>p) * oStride + oBytes;
+          v128.store(to, p_0);
+          v128.store(to, p_1, 16);
+          v128.store(to, p_2, 32);
+          v128.store(to, p_3, 48);
+          if (pair) {
+            v128.store(to + oStride, q_0);
+            v128.store(to + oStride, q_1, 16);
+            v128.store(to + oStride, q_2, 32);
+            v128.store(to + oStride, q_3, 48);
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The weight gradient of rowPairGemm, added to dw0 and dw1 [inC, outC]:
+ *   dw0 += Σ_{b, p} a[b, p + s0]ᵀ · g[b, p],  dw1 += Σ_{b, p} a[b, p + s1]ᵀ · g[b, p]
+ * A block of pixels (its a and g rows stay in cache) is swept once per (channel pair, 16 outputs);
+ * the 2×16 tile lives in eight f32x4 registers meanwhile. Needs inC even and outC % 16 == 0.
+ */
+export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: usize, gImage: i32, dw0: usize, dw1: usize, batch: i32, pixels: i32, inC: i32, outC: i32): void {
+  const aStride = (<usize>inC) << 2;
+  const gStride = (<usize>outC) << 2;
+  for (let b = 0; b < batch; b++) {
+    const aBase = a + (<usize>(b * aImage)) * aStride;
+    const gBase = g + (<usize>(b * gImage)) * gStride;
+    for (let p0 = 0; p0 < pixels; p0 += 2 * GEMM_BLOCK) {
+      const run = min(p0 + 2 * GEMM_BLOCK, pixels) - p0;
+      for (let k = 0; k < 2; k++) {
+        const dw = k ? dw1 : dw0;
+        const source = aBase + (<usize>(p0 + (k ? s1 : s0))) * aStride;
+        for (let c = 0; c < inC; c += 2) {
+          const d0 = dw + (<usize>(c * outC)) * 4;
+          const d1 = d0 + gStride;
+          for (let o = 0; o < outC; o += 16) {
+            const oBytes = (<usize>o) << 2;
+            let a0 = v128.load(d0 + oBytes);
+            let a1 = v128.load(d0 + oBytes, 16);
+            let a2 = v128.load(d0 + oBytes, 32);
+            let a3 = v128.load(d0 + oBytes, 48);
+            let b0 = v128.load(d1 + oBytes);
+            let b1 = v128.load(d1 + oBytes, 16);
+            let b2 = v128.load(d1 + oBytes, 32);
+            let b3 = v128.load(d1 + oBytes, 48);
+            let xp = source + ((<usize>c) << 2);
+            let gp = gBase + (<usize>p0) * gStride + oBytes;
+            for (let i = 0; i < run; i++) {
+              const x0 = v128.load32_splat(xp);
+              const x1 = v128.load32_splat(xp, 4);
+              const g0 = v128.load(gp);
+              const g1 = v128.load(gp, 16);
+              const g2 = v128.load(gp, 32);
+              const g3 = v128.load(gp, 48);
+              a0 = madd(x0, g0, a0);
+              a1 = madd(x0, g1, a1);
+              a2 = madd(x0, g2, a2);
+              a3 = madd(x0, g3, a3);
+              b0 = madd(x1, g0, b0);
+              b1 = madd(x1, g1, b1);
+              b2 = madd(x1, g2, b2);
+              b3 = madd(x1, g3, b3);
+              xp += aStride;
+              gp += gStride;
+            }
+            v128.store(d0 + oBytes, a0);
+            v128.store(d0 + oBytes, a1, 16);
+            v128.store(d0 + oBytes, a2, 32);
+            v128.store(d0 + oBytes, a3, 48);
+            v128.store(d1 + oBytes, b0);
+            v128.store(d1 + oBytes, b1, 16);
+            v128.store(d1 + oBytes, b2, 32);
+            v128.store(d1 + oBytes, b3, 48);
+          }
+        }
+      }
+    }
+  }
+}

@@ -15,11 +15,13 @@
 
 import { tf } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { winogradForwardAt, winogradGradAt, winogradSupports, type WinogradFunctions } from './winograd.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
+export const winogradConvGradKernelName = 'PixelstreamsWinogradConvGrad';
 
-type Functions = 'causalConvWeightGrad' | 'causalConvForward';
+type Functions = 'causalConvWeightGrad' | 'causalConvForward' | WinogradFunctions;
 const own = ownModule<Functions>('causalConv.wasm');
 
 export type Tap = readonly [number, number];
@@ -154,6 +156,8 @@ export const registerCausalConvKernels = (): void => {
       const out = heapOutput(heap, [b, h, wd, mode === 'input-gradient' ? inC : w.shape[1]!], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
+        else if (winogradSupports([cy, cx, kw, taps], c, w.shape[1]!))
+          winogradForwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, taps, pointer(heap, out));
         else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
       });
       return out;
@@ -177,12 +181,32 @@ export const registerCausalConvKernels = (): void => {
       return [dW, db];
     },
   });
+  tf.registerKernel({
+    kernelName: winogradConvGradKernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const heap = backend as unknown as WasmHeap;
+      const x = inputs['x'] as tf.TensorInfo;
+      const dy = inputs['dy'] as tf.TensorInfo;
+      const w = inputs['w'] as tf.TensorInfo;
+      const { taps, inputGradient } = attrs as unknown as ConvAttrs & { inputGradient: boolean };
+      const [b, h, wd, c] = x.shape as [number, number, number, number];
+      const outC = dy.shape[3]!;
+      const dx = inputGradient ? heapOutput(heap, [b, h, wd, c], 'causalConv.wasm') : null;
+      const dW = heapOutput(heap, [taps * c, outC], 'causalConv.wasm');
+      const db = heapOutput(heap, [outC], 'causalConv.wasm');
+      onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
+        winogradGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, wd, c], pointer(heap, w), outC, taps, dx ? pointer(heap, dx) : 0, pointer(heap, dW), pointer(heap, db));
+      });
+      return dx ? [dx, dW, db] : [dW, db];
+    },
+  });
 };
 
 /** Our kernels on (registered) or off — the tfjs conv2d / matMul paths — for A/B benchmarks. */
 export const setCausalConvKernels = (on: boolean): void => {
   if (on) return registerCausalConvKernels();
-  for (const name of [causalConvKernelName, causalConvGradKernelName])
+  for (const name of [causalConvKernelName, causalConvGradKernelName, winogradConvGradKernelName])
     if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   registered = false;
 };
@@ -208,6 +232,15 @@ export const causalConvKernel = (x: tf.Tensor4D, w: tf.Tensor2D, bias: tf.Tensor
 /** dx [B, H, W, in] through the registered kernel. */
 export const causalConvInputGradKernel = (dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect): tf.Tensor4D =>
   tf.engine().runKernel(causalConvKernelName, { x: dy, w }, { cy, cx, kw, taps, mode: 'input-gradient' } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+
+/** Whether a layer with this rectangle and widths runs as Winograd F(4, 3) here (winograd.ts): forward, and all gradients in one winogradConvGradKernel call. */
+export const winogradRuns = (rect: Rect, inC: number, outC: number): boolean => onWasm() && winogradSupports(rect, inC, outC);
+
+/** dx [B, H, W, in] (null when inputGradient is false), dW [taps·in, out] and db [out] of a Winograd layer through the registered kernel. */
+export const winogradConvGradKernel = (x: tf.Tensor4D, dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect, inputGradient: boolean): [tf.Tensor4D | null, tf.Tensor2D, tf.Tensor1D] => {
+  const out = tf.engine().runKernel(winogradConvGradKernelName, { x, dy, w }, { cy, cx, kw, taps, inputGradient } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+  return inputGradient ? (out as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D]) : [null, out[0] as tf.Tensor2D, out[1] as tf.Tensor1D];
+};
 
 /** dW [taps·in, out] and db [out] through the registered kernel. */
 export const causalConvGradKernel = (x: tf.Tensor4D, dy: tf.Tensor4D, [cy, cx, kw, taps]: Rect): [tf.Tensor2D, tf.Tensor1D] =>

@@ -8,7 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
-import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels } from '../kernels/causalConv.js';
+import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels, winogradConvGradKernel, winogradRuns } from '../kernels/causalConv.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
@@ -162,6 +162,10 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
         gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
           const [sx, sw] = saved as [Tensor4D, Tensor2D];
           const [b, h, w] = dy.shape;
+          if (own.forward && winogradRuns(rect, cin, out)) {
+            const [dx, dW, db] = winogradConvGradKernel(sx, dy, sw, rect, inputGradient); // [B, H, W, in] | null, [taps·in, out], [out]
+            return [dx ?? tf.zerosLike(sx), dW, db];
+          }
           const dx = !inputGradient
             ? tf.zerosLike(sx)
             : own.inputGrad
