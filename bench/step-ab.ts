@@ -1,12 +1,15 @@
 // `npx tsx bench/step-ab.ts CHANGE [steps] [model]`: one training step (batch 16, RMSProp, in-process,
 // wasm) with and without one change, alternating step by step in one process; medians and the ratio.
 // CHANGE: 'relaxed' (relaxed-SIMD kernels vs the plain-SIMD fallback, module.ts useKernelBuild),
-// 'cross-entropy' (the fused softmax cross-entropy kernel vs likelihood.ts's tfjs ops).
+// 'cross-entropy' (the fused softmax cross-entropy kernel vs likelihood.ts's tfjs ops), 'winograd'
+// (Winograd 3×3 mask-B layers vs the direct kernels, src/kernels/winograd.ts), 'winograd-plane' (its
+// 2-D transform vs the 1-D one along x only).
 // model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm' or 'mnist-diagonal-bilstm'.
 import { selectBackend } from '../src/backend.js';
 import type { RecordBatch } from '../src/data/records.js';
 import { setCrossEntropyKernel } from '../src/kernels/crossEntropy.js';
 import { useKernelBuild } from '../src/kernels/module.js';
+import { setWinograd, setWinogradPlane } from '../src/kernels/winograd.js';
 import { familyOf, presetOrThrow } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { localEngine } from '../src/train/engine.js';
@@ -18,6 +21,8 @@ await selectBackend('wasm');
 const changes: Record<string, readonly [string, () => void][]> = {
   relaxed: [['relaxed-simd', () => useKernelBuild('relaxed-simd')], ['simd', () => useKernelBuild('simd')]],
   'cross-entropy': [['fused kernel', () => setCrossEntropyKernel(true)], ['tfjs ops', () => setCrossEntropyKernel(false)]],
+  winograd: [['Winograd', () => setWinograd(true)], ['direct', () => setWinograd(false)]],
+  'winograd-plane': [['2-D', () => setWinogradPlane(true)], ['1-D (along x)', () => setWinogradPlane(false)]],
 };
 const change = process.argv[2] ?? '';
 const builds = changes[change];

@@ -618,10 +618,11 @@ const GEMM_BLOCK = 32; // pixels of a whose rows stay in cache while every outpu
 /**
  * One transformed point's product, for every image: a two-tap convolution over a map of tiles,
  *   out[b, p] = a[b, p + s0] · w0 + a[b, p + s1] · w1        (p < pixels; a, out in pixels of inC, outC)
+ * or with taps = 1 the plain product out[b, p] = a[b, p + s0] · w0 (a point of the 2-D transform).
  * a's images are aImage pixels apart, out's outImage; w0, w1 [inC, outC]. Tiles of 2 pixels × 16
  * outputs in eight f32x4 registers. Needs outC % 16 == 0.
  */
-export function rowPairGemm(a: usize, aImage: i32, s0: i32, s1: i32, w0: usize, w1: usize, out: usize, outImage: i32, batch: i32, pixels: i32, inC: i32, outC: i32): void {
+export function rowPairGemm(a: usize, aImage: i32, s0: i32, s1: i32, w0: usize, w1: usize, taps: i32, out: usize, outImage: i32, batch: i32, pixels: i32, inC: i32, outC: i32): void {
   const aStride = (<usize>inC) << 2;
   const oStride = (<usize>outC) << 2;
   const zero = f32x4.splat(0);
@@ -642,7 +643,7 @@ export function rowPairGemm(a: usize, aImage: i32, s0: i32, s1: i32, w0: usize, 
           let q_2 = zero;
           let q_3 = zero;
           const pair = p + 1 < p1 ? aStride : 0; // a lone last pixel computes itself twice
-          for (let k = 0; k < 2; k++) {
+          for (let k = 0; k < taps; k++) {
             let src = aBase + (<usize>(p + (k ? s1 : s0))) * aStride;
             let wp = (k ? w1 : w0) + oBytes;
             for (let c = 0; c < inC; c++) {
@@ -682,12 +683,12 @@ export function rowPairGemm(a: usize, aImage: i32, s0: i32, s1: i32, w0: usize, 
 }
 
 /**
- * The weight gradient of rowPairGemm, added to dw0 and dw1 [inC, outC]:
+ * The weight gradient of rowPairGemm, added to dw0 and dw1 [inC, outC] (dw1 only with taps = 2):
  *   dw0 += Σ_{b, p} a[b, p + s0]ᵀ · g[b, p],  dw1 += Σ_{b, p} a[b, p + s1]ᵀ · g[b, p]
  * A block of pixels (its a and g rows stay in cache) is swept once per (channel pair, 16 outputs);
  * the 2×16 tile lives in eight f32x4 registers meanwhile. Needs inC even and outC % 16 == 0.
  */
-export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: usize, gImage: i32, dw0: usize, dw1: usize, batch: i32, pixels: i32, inC: i32, outC: i32): void {
+export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: usize, gImage: i32, dw0: usize, dw1: usize, taps: i32, batch: i32, pixels: i32, inC: i32, outC: i32): void {
   const aStride = (<usize>inC) << 2;
   const gStride = (<usize>outC) << 2;
   for (let b = 0; b < batch; b++) {
@@ -695,7 +696,7 @@ export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: us
     const gBase = g + (<usize>(b * gImage)) * gStride;
     for (let p0 = 0; p0 < pixels; p0 += 2 * GEMM_BLOCK) {
       const run = min(p0 + 2 * GEMM_BLOCK, pixels) - p0;
-      for (let k = 0; k < 2; k++) {
+      for (let k = 0; k < taps; k++) {
         const dw = k ? dw1 : dw0;
         const source = aBase + (<usize>(p0 + (k ? s1 : s0))) * aStride;
         for (let c = 0; c < inC; c += 2) {
@@ -742,6 +743,287 @@ export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: us
           }
         }
       }
+    }
+  }
+}
+
+// ---- the 2-D transform: F(4, 2) along y (the row above and the own row) over F(4, 3) along x ----
+// Tiles of 4×4 outputs read 5 rows × 6 columns of input; the 30 transformed points of a tile are
+// stored point-major, [5][6][B][S][T][·] (S = H / 4 tile rows; needs H % 4 == 0), so that each point
+// is one dense [B·S·T, C] · [C, O] product (rowPairGemm with one tap); `plane` is the bytes from one
+// point to the next (the caller keeps it off multiples of 4 KiB: 30 streams that far apart would
+// share cache sets, and a load 4 KiB from a recent store waits for it). Each transform works on one
+// tile and four channels at a time, through `scratch` (30 f32x4) between its x and y halves.
+// Bᵀ along y = [2 −1 −2 1 0; 0 −2 −1 1 0; 0 2 −3 1 0; 0 −1 0 1 0; 0 2 −1 −2 1], Aᵀ = [1 1 1 1 0;
+// 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1] (points 0, 1, −1, 2, ∞).
+
+/** U [5][6][B][S][T][C] from x [B, H, W, C]: the 30 transformed points of each tile (rows 4s − 1 .. 4s + 3, columns 4t − 1 .. 4t + 4). */
+export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const tileRows = height >> 2;
+  const zero = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const three = f32x4.splat(3);
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  for (let b = 0; b < batch; b++)
+    for (let s = 0; s < tileRows; s++)
+      for (let t = 0; t < tiles; t++) {
+        const first = 4 * t - 1;
+        const out = u + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
+        for (let c = 0; c < inC; c += 4) {
+          const cb = (<usize>c) << 2;
+          for (let r = 0; r < 5; r++) {
+            const y = 4 * s - 1 + r;
+            const sp = scratch + (<usize>(r * 6)) * 16;
+            if (y < 0) {
+              for (let xi = 0; xi < 6; xi++) v128.store(sp + (<usize>xi) * 16, zero);
+              continue;
+            }
+            const at = x + (<usize>((b * height + y) * width)) * pixel + cb;
+            const d0 = first >= 0 ? v128.load(at + <usize>(first * inC * 4)) : zero;
+            const d1 = first + 1 < width ? v128.load(at + <usize>((first + 1) * inC * 4)) : zero;
+            const d2 = first + 2 < width ? v128.load(at + <usize>((first + 2) * inC * 4)) : zero;
+            const d3 = first + 3 < width ? v128.load(at + <usize>((first + 3) * inC * 4)) : zero;
+            const d4 = first + 4 < width ? v128.load(at + <usize>((first + 4) * inC * 4)) : zero;
+            const d5 = first + 5 < width ? v128.load(at + <usize>((first + 5) * inC * 4)) : zero;
+            const d34 = f32x4.add(d3, d4);
+            const d4m2 = f32x4.sub(d4, d2);
+            const d12 = f32x4.mul(four, f32x4.add(d1, d2));
+            const d1m2 = f32x4.mul(four, f32x4.sub(d1, d2));
+            const d13 = f32x4.mul(two, f32x4.sub(d3, d1));
+            v128.store(sp, f32x4.add(f32x4.sub(f32x4.mul(four, d0), f32x4.mul(five, d2)), d4));
+            v128.store(sp, f32x4.sub(d34, d12), 16);
+            v128.store(sp, f32x4.add(f32x4.sub(d4, d3), d1m2), 32);
+            v128.store(sp, f32x4.add(d4m2, d13), 48);
+            v128.store(sp, f32x4.sub(d4m2, d13), 64);
+            v128.store(sp, f32x4.add(f32x4.sub(f32x4.mul(four, d1), f32x4.mul(five, d3)), d5), 80);
+          }
+          for (let xi = 0; xi < 6; xi++) {
+            const sp = scratch + (<usize>xi) * 16;
+            const r0 = v128.load(sp);
+            const r1 = v128.load(sp, 96);
+            const r2 = v128.load(sp, 192);
+            const r3 = v128.load(sp, 288);
+            const r4 = v128.load(sp, 384);
+            const o = out + cb + (<usize>xi) * plane;
+            const tr1 = f32x4.mul(two, r1);
+            v128.store(o, f32x4.add(f32x4.sub(f32x4.sub(f32x4.mul(two, r0), r1), f32x4.mul(two, r2)), r3));
+            v128.store(o + 6 * plane, f32x4.sub(f32x4.sub(r3, r2), tr1));
+            v128.store(o + 12 * plane, f32x4.add(f32x4.sub(tr1, f32x4.mul(three, r2)), r3));
+            v128.store(o + 18 * plane, f32x4.sub(r3, r1));
+            v128.store(o + 24 * plane, f32x4.add(f32x4.sub(f32x4.sub(tr1, r2), f32x4.mul(two, r3)), r4));
+          }
+        }
+      }
+}
+
+/** y [B, H, W, O] = bias + the inverse transform of M [5][6][B][S][T][O]: each tile's 4×4 outputs (columns past W dropped). */
+export function winogradPlaneOutput(m: usize, bias: usize, hasBias: i32, y: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const tileRows = height >> 2;
+  const zero = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  const eight = f32x4.splat(8);
+  for (let b = 0; b < batch; b++)
+    for (let s = 0; s < tileRows; s++)
+      for (let t = 0; t < tiles; t++) {
+        const col = 4 * t;
+        const from = m + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
+        for (let c = 0; c < outC; c += 4) {
+          const cb = (<usize>c) << 2;
+          for (let xi = 0; xi < 6; xi++) {
+            const p = from + cb + (<usize>xi) * plane;
+            const m0 = v128.load(p);
+            const m1 = v128.load(p + 6 * plane);
+            const m2 = v128.load(p + 12 * plane);
+            const m3 = v128.load(p + 18 * plane);
+            const m4 = v128.load(p + 24 * plane);
+            const s12 = f32x4.add(m1, m2);
+            const d12 = f32x4.sub(m1, m2);
+            const sp = scratch + (<usize>xi) * 16;
+            v128.store(sp, f32x4.add(f32x4.add(m0, s12), m3));
+            v128.store(sp, f32x4.add(d12, f32x4.mul(two, m3)), 96);
+            v128.store(sp, f32x4.add(s12, f32x4.mul(four, m3)), 192);
+            v128.store(sp, f32x4.add(f32x4.add(d12, f32x4.mul(eight, m3)), m4), 288);
+          }
+          const base = hasBias ? v128.load(bias + cb) : zero;
+          for (let i = 0; i < 4; i++) {
+            const sp = scratch + (<usize>(i * 6)) * 16;
+            const m0 = v128.load(sp);
+            const m1 = v128.load(sp, 16);
+            const m2 = v128.load(sp, 32);
+            const m3 = v128.load(sp, 48);
+            const m4 = v128.load(sp, 64);
+            const m5 = v128.load(sp, 80);
+            const s12 = f32x4.add(m1, m2);
+            const d12 = f32x4.sub(m1, m2);
+            const s34 = f32x4.add(m3, m4);
+            const d34 = f32x4.sub(m3, m4);
+            const to = y + (<usize>((b * height + 4 * s + i) * width + col)) * pixel + cb;
+            v128.store(to, f32x4.add(base, f32x4.add(f32x4.add(m0, s12), s34)));
+            if (col + 1 < width) v128.store(to + pixel, f32x4.add(base, f32x4.add(d12, f32x4.mul(two, d34))));
+            if (col + 2 < width) v128.store(to + 2 * pixel, f32x4.add(base, f32x4.add(s12, f32x4.mul(four, s34))));
+            if (col + 3 < width) v128.store(to + 3 * pixel, f32x4.add(base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
+          }
+        }
+      }
+}
+
+/** dM [5][6][B][S][T][O] from dy [B, H, W, O]: the transpose of winogradPlaneOutput; db [O] = Σ dy. */
+export function winogradPlaneOutputGrad(dy: usize, dm: usize, db: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const tileRows = height >> 2;
+  const zero = f32x4.splat(0);
+  const two = f32x4.splat(2);
+  const four = f32x4.splat(4);
+  const eight = f32x4.splat(8);
+  memory.fill(db, 0, pixel);
+  for (let b = 0; b < batch; b++)
+    for (let s = 0; s < tileRows; s++)
+      for (let t = 0; t < tiles; t++) {
+        const col = 4 * t;
+        const to = dm + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
+        for (let c = 0; c < outC; c += 4) {
+          const cb = (<usize>c) << 2;
+          let sum = zero;
+          for (let i = 0; i < 4; i++) {
+            const from = dy + (<usize>((b * height + 4 * s + i) * width + col)) * pixel + cb;
+            const g0 = v128.load(from);
+            const g1 = col + 1 < width ? v128.load(from + pixel) : zero;
+            const g2 = col + 2 < width ? v128.load(from + 2 * pixel) : zero;
+            const g3 = col + 3 < width ? v128.load(from + 3 * pixel) : zero;
+            sum = f32x4.add(sum, f32x4.add(f32x4.add(g0, g1), f32x4.add(g2, g3)));
+            const s02 = f32x4.add(g0, f32x4.mul(four, g2));
+            const d13 = f32x4.add(f32x4.mul(two, g1), f32x4.mul(eight, g3));
+            const e02 = f32x4.add(g0, g2);
+            const e13 = f32x4.add(g1, g3);
+            const sp = scratch + (<usize>(i * 6)) * 16;
+            v128.store(sp, g0);
+            v128.store(sp, f32x4.add(e02, e13), 16);
+            v128.store(sp, f32x4.sub(e02, e13), 32);
+            v128.store(sp, f32x4.add(s02, d13), 48);
+            v128.store(sp, f32x4.sub(s02, d13), 64);
+            v128.store(sp, g3, 80);
+          }
+          v128.store(db + cb, f32x4.add(v128.load(db + cb), sum));
+          for (let xi = 0; xi < 6; xi++) {
+            const sp = scratch + (<usize>xi) * 16;
+            const g0 = v128.load(sp);
+            const g1 = v128.load(sp, 96);
+            const g2 = v128.load(sp, 192);
+            const g3 = v128.load(sp, 288);
+            const s02 = f32x4.add(g0, f32x4.mul(four, g2));
+            const d13 = f32x4.add(f32x4.mul(two, g1), f32x4.mul(eight, g3));
+            const e02 = f32x4.add(g0, g2);
+            const e13 = f32x4.add(g1, g3);
+            const o = to + cb + (<usize>xi) * plane;
+            v128.store(o, g0);
+            v128.store(o + 6 * plane, f32x4.add(e02, e13));
+            v128.store(o + 12 * plane, f32x4.sub(e02, e13));
+            v128.store(o + 18 * plane, f32x4.add(s02, d13));
+            v128.store(o + 24 * plane, g3);
+          }
+        }
+      }
+}
+
+/** dx [B, H, W, C] from dU [5][6][B][S][T][C]: the transpose of winogradPlaneInput (tiles overlap by one row and two columns: summed; row −1 dropped). */
+export function winogradPlaneInputGrad(du: usize, dx: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const tileRows = height >> 2;
+  const two = f32x4.splat(2);
+  const three = f32x4.splat(3);
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
+  for (let b = 0; b < batch; b++)
+    for (let s = 0; s < tileRows; s++)
+      for (let t = 0; t < tiles; t++) {
+        const first = 4 * t - 1;
+        const from = du + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
+        for (let c = 0; c < inC; c += 4) {
+          const cb = (<usize>c) << 2;
+          for (let xi = 0; xi < 6; xi++) {
+            const p = from + cb + (<usize>xi) * plane;
+            const u0 = v128.load(p);
+            const u1 = v128.load(p + 6 * plane);
+            const u2 = v128.load(p + 12 * plane);
+            const u3 = v128.load(p + 18 * plane);
+            const u4 = v128.load(p + 24 * plane);
+            const sp = scratch + (<usize>xi) * 16;
+            const tu4 = f32x4.mul(two, u4);
+            v128.store(sp, f32x4.mul(two, u0));
+            v128.store(sp, f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(u2, u1)), f32x4.add(u0, u3)), tu4), 96);
+            v128.store(sp, f32x4.neg(f32x4.add(f32x4.add(f32x4.mul(two, u0), u1), f32x4.add(f32x4.mul(three, u2), u4))), 192);
+            v128.store(sp, f32x4.sub(f32x4.add(f32x4.add(u0, u1), f32x4.add(u2, u3)), tu4), 288);
+            v128.store(sp, u4, 384);
+          }
+          for (let k = 0; k < 5; k++) {
+            const y = 4 * s - 1 + k;
+            if (y < 0) continue;
+            const sp = scratch + (<usize>(k * 6)) * 16;
+            const u0 = v128.load(sp);
+            const u1 = v128.load(sp, 16);
+            const u2 = v128.load(sp, 32);
+            const u3 = v128.load(sp, 48);
+            const u4 = v128.load(sp, 64);
+            const u5 = v128.load(sp, 80);
+            const s12 = f32x4.add(u1, u2);
+            const d21 = f32x4.sub(u2, u1);
+            const s34 = f32x4.add(u3, u4);
+            const d43 = f32x4.sub(u4, u3);
+            const row = dx + (<usize>((b * height + y) * width)) * pixel + cb;
+            if (first >= 0) {
+              const at = row + (<usize>first) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
+            }
+            const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
+            const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
+            const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
+            const k4 = f32x4.add(f32x4.add(u0, s12), s34);
+            if (first + 1 < width) {
+              const at = row + (<usize>(first + 1)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k1));
+            }
+            if (first + 2 < width) {
+              const at = row + (<usize>(first + 2)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k2));
+            }
+            if (first + 3 < width) {
+              const at = row + (<usize>(first + 3)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k3));
+            }
+            if (first + 4 < width) {
+              const at = row + (<usize>(first + 4)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k4));
+            }
+            if (first + 5 < width) {
+              const at = row + (<usize>(first + 5)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), u5));
+            }
+          }
+        }
+      }
+}
+
+/**
+ * dst[j] = Σ_k coef[j, k] · src[k] over blocks of `floats` f32 (a multiple of 4) — the Winograd weight
+ * transforms (a layer's taps to its points, and the gradient back): coef [nOut, nIn] f32, blocks
+ * contiguous in src and dst.
+ */
+export function mixBlocks(src: usize, dst: usize, coef: usize, nIn: i32, nOut: i32, floats: i32): void {
+  const bytes = (<usize>floats) << 2;
+  for (let j = 0; j < nOut; j++) {
+    const out = dst + (<usize>j) * bytes;
+    memory.fill(out, 0, bytes);
+    for (let k = 0; k < nIn; k++) {
+      const c = load<f32>(coef + ((<usize>(j * nIn + k)) << 2));
+      if (c == 0) continue;
+      const cv = f32x4.splat(c);
+      const from = src + (<usize>k) * bytes;
+      for (let f: usize = 0; f < bytes; f += 16) v128.store(out + f, madd(cv, v128.load(from + f), v128.load(out + f)));
     }
   }
 }
