@@ -9,7 +9,9 @@
 // last one alone).
 //
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
-// (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
+// (tap, 16 outputs, channel pair) — outputs outside the channels, so that the 16 columns of g the
+// pairs share stay in L1 (with 256 outputs, g's whole rows would not); the 2×16 tile of dk lives in
+// eight f32x4 registers meanwhile.
 
 // a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
 // src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
@@ -50,11 +52,12 @@ export function causalConvWeightGrad(
         if (xHi <= xLo || y1 <= yLo) continue;
         const run = xHi - xLo;
         const pairs = inC & ~1;
-        for (let c = 0; c < pairs; c += 2) {
-          const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
-          const dk1 = dk0 + gStride;
-          for (let o = 0; o < outC; o += 16) {
-            const oBytes = (<usize>o) << 2;
+        // outputs outermost: the block's 16 columns of g and its x rows stay in L1 across every channel pair
+        for (let o = 0; o < outC; o += 16) {
+          const oBytes = (<usize>o) << 2;
+          for (let c = 0; c < pairs; c += 2) {
+            const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
+            const dk1 = dk0 + gStride;
             let a0 = v128.load(dk0 + oBytes);
             let a1 = v128.load(dk0 + oBytes, 16);
             let a2 = v128.load(dk0 + oBytes, 32);
@@ -425,10 +428,9 @@ export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32
 // Transformed maps are stored ξ-major, [6][B][H + 2][T][C], with a zero row above and below each
 // image so that "the row above" and "the row below" need no bounds checks. Needs C % 4 == 0.
 
-/** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero) from x [B, H, W, C]: the six transformed columns of each tile of four. */
-export function winogradInput(x: usize, u: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+/** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero; `plane` bytes from one ξ to the next) from x [B, H, W, C]: the six transformed columns of each tile of four. */
+export function winogradInput(x: usize, u: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
   const pixel = (<usize>inC) << 2;
-  const plane = (<usize>(batch * (height + 2) * tiles)) * pixel;
   const zero = f32x4.splat(0);
   const four = f32x4.splat(4);
   const five = f32x4.splat(5);
@@ -472,10 +474,9 @@ export function winogradInput(x: usize, u: usize, batch: i32, height: i32, width
   }
 }
 
-/** y [B, H, W, O] = bias + Aᵀ M, from M [6][B][H][T][O] (unpadded): four output columns per tile. */
-export function winogradOutput(m: usize, bias: usize, hasBias: i32, y: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+/** y [B, H, W, O] = Aᵀ M (mode 0), bias + Aᵀ M (1) or y + Aᵀ M (2), from M [6][B][H][T][O] (unpadded, `plane` bytes per ξ): four output columns per tile. */
+export function winogradOutput(m: usize, plane: usize, bias: usize, mode: i32, y: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
   const pixel = (<usize>outC) << 2;
-  const plane = (<usize>(batch * height * tiles)) * pixel;
   const zero = f32x4.splat(0);
   const two = f32x4.splat(2);
   const four = f32x4.splat(4);
@@ -488,7 +489,7 @@ export function winogradOutput(m: usize, bias: usize, hasBias: i32, y: usize, ba
       const to = row + (<usize>col) * pixel;
       for (let c = 0; c < outC; c += 4) {
         const cb = (<usize>c) << 2;
-        const base = hasBias ? v128.load(bias + cb) : zero;
+        const base = mode == 1 ? v128.load(bias + cb) : zero;
         const m0 = v128.load(from + cb);
         const m1 = v128.load(from + cb + plane);
         const m2 = v128.load(from + cb + 2 * plane);
@@ -500,20 +501,21 @@ export function winogradOutput(m: usize, bias: usize, hasBias: i32, y: usize, ba
         const d12 = f32x4.sub(m1, m2);
         const s34 = f32x4.add(m3, m4);
         const d34 = f32x4.sub(m3, m4);
-        v128.store(to + cb, f32x4.add(base, f32x4.add(f32x4.add(m0, s12), s34)));
-        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(base, f32x4.add(d12, f32x4.mul(two, d34))));
-        if (col + 2 < width) v128.store(to + 2 * pixel + cb, f32x4.add(base, f32x4.add(s12, f32x4.mul(four, s34))));
-        if (col + 3 < width) v128.store(to + 3 * pixel + cb, f32x4.add(base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
+        const acc = mode == 2;
+        v128.store(to + cb, f32x4.add(acc ? v128.load(to + cb) : base, f32x4.add(f32x4.add(m0, s12), s34)));
+        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(acc ? v128.load(to + pixel + cb) : base, f32x4.add(d12, f32x4.mul(two, d34))));
+        if (col + 2 < width) v128.store(to + 2 * pixel + cb, f32x4.add(acc ? v128.load(to + 2 * pixel + cb) : base, f32x4.add(s12, f32x4.mul(four, s34))));
+        if (col + 3 < width)
+          v128.store(to + 3 * pixel + cb, f32x4.add(acc ? v128.load(to + 3 * pixel + cb) : base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
       }
     }
   }
 }
 
-/** dM [6][B][H + 2][T][O] (rows 0 and H + 1 zero) = A · dy, the transpose of winogradOutput; db [O] = Σ dy. */
-export function winogradOutputGrad(dy: usize, dm: usize, db: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+/** dM [6][B][H + 2][T][O] (rows 0 and H + 1 zero, `plane` bytes per ξ) = A · dy, the transpose of winogradOutput; db [O] = Σ dy. */
+export function winogradOutputGrad(dy: usize, dm: usize, plane: usize, db: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
   const pixel = (<usize>outC) << 2;
   const paddedRow = (<usize>tiles) * pixel;
-  const plane = (<usize>(batch * (height + 2) * tiles)) * pixel;
   const zero = f32x4.splat(0);
   const two = f32x4.splat(2);
   const four = f32x4.splat(4);
@@ -554,14 +556,13 @@ export function winogradOutputGrad(dy: usize, dm: usize, db: usize, batch: i32, 
   }
 }
 
-/** dx [B, H, W, C] = B · dU, the transpose of winogradInput (tiles overlap by two columns: summed), from dU [6][B][H][T][C] (unpadded). */
-export function winogradInputGrad(du: usize, dx: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+/** dx [B, H, W, C] (+)= B · dU, the transpose of winogradInput (tiles overlap by two columns: summed), from dU [6][B][H][T][C] (unpadded, `plane` bytes per ξ); accumulate: add to dx. */
+export function winogradInputGrad(du: usize, plane: usize, dx: usize, accumulate: i32, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
   const pixel = (<usize>inC) << 2;
-  const plane = (<usize>(batch * height * tiles)) * pixel;
   const two = f32x4.splat(2);
   const four = f32x4.splat(4);
   const five = f32x4.splat(5);
-  memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
+  if (!accumulate) memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
   for (let r = 0; r < batch * height; r++) {
     const row = dx + (<usize>(r * width)) * pixel;
     for (let t = 0; t < tiles; t++) {
@@ -818,59 +819,6 @@ export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: us
       }
 }
 
-/** y [B, H, W, O] = bias + the inverse transform of M [5][6][B][S][T][O]: each tile's 4×4 outputs (columns past W dropped). */
-export function winogradPlaneOutput(m: usize, bias: usize, hasBias: i32, y: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
-  const pixel = (<usize>outC) << 2;
-  const tileRows = height >> 2;
-  const zero = f32x4.splat(0);
-  const two = f32x4.splat(2);
-  const four = f32x4.splat(4);
-  const eight = f32x4.splat(8);
-  for (let b = 0; b < batch; b++)
-    for (let s = 0; s < tileRows; s++)
-      for (let t = 0; t < tiles; t++) {
-        const col = 4 * t;
-        const from = m + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
-        for (let c = 0; c < outC; c += 4) {
-          const cb = (<usize>c) << 2;
-          for (let xi = 0; xi < 6; xi++) {
-            const p = from + cb + (<usize>xi) * plane;
-            const m0 = v128.load(p);
-            const m1 = v128.load(p + 6 * plane);
-            const m2 = v128.load(p + 12 * plane);
-            const m3 = v128.load(p + 18 * plane);
-            const m4 = v128.load(p + 24 * plane);
-            const s12 = f32x4.add(m1, m2);
-            const d12 = f32x4.sub(m1, m2);
-            const sp = scratch + (<usize>xi) * 16;
-            v128.store(sp, f32x4.add(f32x4.add(m0, s12), m3));
-            v128.store(sp, f32x4.add(d12, f32x4.mul(two, m3)), 96);
-            v128.store(sp, f32x4.add(s12, f32x4.mul(four, m3)), 192);
-            v128.store(sp, f32x4.add(f32x4.add(d12, f32x4.mul(eight, m3)), m4), 288);
-          }
-          const base = hasBias ? v128.load(bias + cb) : zero;
-          for (let i = 0; i < 4; i++) {
-            const sp = scratch + (<usize>(i * 6)) * 16;
-            const m0 = v128.load(sp);
-            const m1 = v128.load(sp, 16);
-            const m2 = v128.load(sp, 32);
-            const m3 = v128.load(sp, 48);
-            const m4 = v128.load(sp, 64);
-            const m5 = v128.load(sp, 80);
-            const s12 = f32x4.add(m1, m2);
-            const d12 = f32x4.sub(m1, m2);
-            const s34 = f32x4.add(m3, m4);
-            const d34 = f32x4.sub(m3, m4);
-            const to = y + (<usize>((b * height + 4 * s + i) * width + col)) * pixel + cb;
-            v128.store(to, f32x4.add(base, f32x4.add(f32x4.add(m0, s12), s34)));
-            if (col + 1 < width) v128.store(to + pixel, f32x4.add(base, f32x4.add(d12, f32x4.mul(two, d34))));
-            if (col + 2 < width) v128.store(to + 2 * pixel, f32x4.add(base, f32x4.add(s12, f32x4.mul(four, s34))));
-            if (col + 3 < width) v128.store(to + 3 * pixel, f32x4.add(base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
-          }
-        }
-      }
-}
-
 /** dM [5][6][B][S][T][O] from dy [B, H, W, O]: the transpose of winogradPlaneOutput; db [O] = Σ dy. */
 export function winogradPlaneOutputGrad(dy: usize, dm: usize, db: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
   const pixel = (<usize>outC) << 2;
@@ -929,84 +877,6 @@ export function winogradPlaneOutputGrad(dy: usize, dm: usize, db: usize, scratch
       }
 }
 
-/** dx [B, H, W, C] from dU [5][6][B][S][T][C]: the transpose of winogradPlaneInput (tiles overlap by one row and two columns: summed; row −1 dropped). */
-export function winogradPlaneInputGrad(du: usize, dx: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
-  const pixel = (<usize>inC) << 2;
-  const tileRows = height >> 2;
-  const two = f32x4.splat(2);
-  const three = f32x4.splat(3);
-  const four = f32x4.splat(4);
-  const five = f32x4.splat(5);
-  memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
-  for (let b = 0; b < batch; b++)
-    for (let s = 0; s < tileRows; s++)
-      for (let t = 0; t < tiles; t++) {
-        const first = 4 * t - 1;
-        const from = du + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
-        for (let c = 0; c < inC; c += 4) {
-          const cb = (<usize>c) << 2;
-          for (let xi = 0; xi < 6; xi++) {
-            const p = from + cb + (<usize>xi) * plane;
-            const u0 = v128.load(p);
-            const u1 = v128.load(p + 6 * plane);
-            const u2 = v128.load(p + 12 * plane);
-            const u3 = v128.load(p + 18 * plane);
-            const u4 = v128.load(p + 24 * plane);
-            const sp = scratch + (<usize>xi) * 16;
-            const tu4 = f32x4.mul(two, u4);
-            v128.store(sp, f32x4.mul(two, u0));
-            v128.store(sp, f32x4.add(f32x4.sub(f32x4.mul(two, f32x4.sub(u2, u1)), f32x4.add(u0, u3)), tu4), 96);
-            v128.store(sp, f32x4.neg(f32x4.add(f32x4.add(f32x4.mul(two, u0), u1), f32x4.add(f32x4.mul(three, u2), u4))), 192);
-            v128.store(sp, f32x4.sub(f32x4.add(f32x4.add(u0, u1), f32x4.add(u2, u3)), tu4), 288);
-            v128.store(sp, u4, 384);
-          }
-          for (let k = 0; k < 5; k++) {
-            const y = 4 * s - 1 + k;
-            if (y < 0) continue;
-            const sp = scratch + (<usize>(k * 6)) * 16;
-            const u0 = v128.load(sp);
-            const u1 = v128.load(sp, 16);
-            const u2 = v128.load(sp, 32);
-            const u3 = v128.load(sp, 48);
-            const u4 = v128.load(sp, 64);
-            const u5 = v128.load(sp, 80);
-            const s12 = f32x4.add(u1, u2);
-            const d21 = f32x4.sub(u2, u1);
-            const s34 = f32x4.add(u3, u4);
-            const d43 = f32x4.sub(u4, u3);
-            const row = dx + (<usize>((b * height + y) * width)) * pixel + cb;
-            if (first >= 0) {
-              const at = row + (<usize>first) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
-            }
-            const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
-            const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
-            const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
-            const k4 = f32x4.add(f32x4.add(u0, s12), s34);
-            if (first + 1 < width) {
-              const at = row + (<usize>(first + 1)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k1));
-            }
-            if (first + 2 < width) {
-              const at = row + (<usize>(first + 2)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k2));
-            }
-            if (first + 3 < width) {
-              const at = row + (<usize>(first + 3)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k3));
-            }
-            if (first + 4 < width) {
-              const at = row + (<usize>(first + 4)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k4));
-            }
-            if (first + 5 < width) {
-              const at = row + (<usize>(first + 5)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), u5));
-            }
-          }
-        }
-      }
-}
 
 /**
  * dst[j] = Σ_k coef[j, k] · src[k] over blocks of `floats` f32 (a multiple of 4) — the Winograd weight

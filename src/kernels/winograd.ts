@@ -15,7 +15,7 @@
 
 import type { Arena, KernelModule } from './module.js';
 
-export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutput' | 'winogradPlaneOutputGrad' | 'winogradPlaneInputGrad' | 'mixBlocks';
+export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks';
 type Shape4 = readonly [number, number, number, number];
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
@@ -52,7 +52,7 @@ export const setWinograd = (on: boolean): void => {
 export const winogradOn = (): boolean => enabled;
 
 let plane = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_WINOGRAD'] !== '1d';
-/** The 2-D transform (F(4, 2) along y as well) on (default) or off — along x only — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=1d turns it off at load. */
+/** The weight gradient's 2-D transform (F(4, 2) along y as well) on (default) or off — along x only — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=1d turns it off at load. */
 export const setWinogradPlane = (on: boolean): void => {
   plane = on;
 };
@@ -110,59 +110,111 @@ const weightGradFromPoints = (k: KernelModule<WinogradFunctions>, arena: Arena, 
 
 const tilesOf = (width: number) => Math.ceil(width / 4);
 
-/** The 1-D transform (along x only): y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at w; bias 0: none. */
-const rowsForwardAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: number, y: number): void => {
-  const t = tilesOf(w);
-  const padded = (h + 2) * t;
-  const v = transformWeights(k, arena, weights, rowsCoefficients(taps), c, outC, false);
-  const u = arena.alloc(POINTS * b * padded * c * 4);
-  const m = arena.alloc(POINTS * b * h * t * outC * 4);
-  k.winogradInput(x, u, b, h, w, c, t);
-  const block = c * outC * 4;
-  for (let xi = 0; xi < POINTS; xi++) {
-    const vTop = v + xi * 2 * block;
-    k.rowPairGemm(u + xi * b * padded * c * 4, padded, 0, t, vTop, vTop + block, 2, m + xi * b * h * t * outC * 4, h * t, b, h * t, c, outC);
-  }
-  k.winogradOutput(m, bias, bias ? 1 : 0, y, b, h, w, outC, t);
-};
+/** Bytes from one point's [rows, width] matrix to the next: kept 192 bytes off a multiple of 4 KiB (winogradPlane* in kernels/causalConv.ts says why). */
+const planeBytes = (rows: number, width: number): number => rows * width * 4 + (((4096 - ((rows * width * 4) % 4096)) % 4096) + 192);
+/** Room for `points` matrices [rows, width], starting `skew` bytes into the block: the arrays of one call start at different offsets within 4 KiB. */
+const pointsAlloc = (arena: Arena, points: number, rows: number, width: number, skew: number): number => arena.alloc(points * planeBytes(rows, width) + 4096) + skew;
 
-/** The gradients of rowsForwardAt given dy [B, H, W, O]: dx [B, H, W, C] at dx (0: not wanted), dW [taps·C, O] at dW, db [O] at db. */
-const rowsGradAt = (
+/** coef [6, taps]: point ξ's weights for the row above = Σ_k G[ξ, k] · tap k's (the own row's taps get 0). */
+const aboveCoefficients = (taps: number): number[][] =>
+  Array.from({ length: POINTS }, (_, xi) => Array.from({ length: taps }, (_, tap) => (tap < 3 ? WINOGRAD_G[xi]![tap]! : 0)));
+
+/**
+ * How a layer's own row is computed when it cannot go through the transform: the direct kernels on
+ * its two taps (left, centre; weights [2, C, O] at the pointer given). A mask-B layer's own row holds
+ * pixels after the output's; F(4, 3) would mix them into it at rounding level (the transforms cancel
+ * them exactly only in exact arithmetic) and the causality laws (props/) would see it. The row
+ * above is all past, so mixing its columns is harmless; so is a 6-tap (down-shifted) layer's own
+ * row, whose input is shifted down a row.
+ */
+export interface OwnRowDirect {
+  /** y = bias + the own row's conv of x (bias 0: none). */
+  readonly forward: (ownRowWeights: number, bias: number, y: number) => void;
+  /** dx = the own row's part of the input gradient. */
+  readonly inputGrad: (ownRowWeights: number, dx: number) => void;
+}
+
+/** Which rows of taps go through the transform: both (6 taps, a down-shifted layer) or only the row above (5, mask B). */
+const rowsThrough = (taps: number) => (taps === 6 ? 2 : 1);
+const rowCoefficients = (taps: number) => (taps === 6 ? rowsCoefficients(6) : aboveCoefficients(taps));
+
+/** y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at `weights`; bias 0: none. */
+export const winogradForwardAt = (
   k: KernelModule<WinogradFunctions>,
   arena: Arena,
   x: number,
+  [b, h, w, c]: Shape4,
+  weights: number,
+  bias: number,
+  outC: number,
+  taps: number,
+  y: number,
+  direct: OwnRowDirect,
+): void => {
+  const t = tilesOf(w);
+  const padded = (h + 2) * t;
+  const through = rowsThrough(taps);
+  const block = c * outC * 4;
+  if (through === 1) direct.forward(weights + 3 * block, bias, y);
+  const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
+  const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * h * t, outC)];
+  const u = pointsAlloc(arena, POINTS, b * padded, c, 0);
+  const m = pointsAlloc(arena, POINTS, b * h * t, outC, 1088);
+  k.winogradInput(x, u, uPlane, b, h, w, c, t);
+  for (let xi = 0; xi < POINTS; xi++) {
+    const vx = v + xi * through * block;
+    k.rowPairGemm(u + xi * uPlane, padded, 0, t, vx, vx + block, through, m + xi * mPlane, h * t, b, h * t, c, outC);
+  }
+  k.winogradOutput(m, mPlane, bias, through === 1 ? 2 : bias ? 1 : 0, y, b, h, w, outC, t);
+};
+
+/** dx [B, H, W, C] at dx of winogradForwardAt's conv, given dy [B, H, W, O]: the same passes transposed. */
+export const winogradInputGradAt = (
+  k: KernelModule<WinogradFunctions>,
+  arena: Arena,
   dy: number,
   [b, h, w, c]: Shape4,
   weights: number,
   outC: number,
   taps: number,
   dx: number,
-  dW: number,
-  db: number,
+  direct: OwnRowDirect,
 ): void => {
   const t = tilesOf(w);
   const padded = (h + 2) * t;
+  const through = rowsThrough(taps);
   const block = c * outC * 4;
-  const dm = arena.alloc(POINTS * b * padded * outC * 4);
-  k.winogradOutputGrad(dy, dm, db, b, h, w, outC, t);
-  const dmPlane = b * padded * outC * 4;
-  if (dx) {
-    const vT = transformWeights(k, arena, weights, rowsCoefficients(taps), c, outC, true);
-    const du = arena.alloc(POINTS * b * h * t * c * 4);
-    for (let xi = 0; xi < POINTS; xi++) {
-      const vTopT = vT + xi * 2 * block;
-      // the own row's output, then the row below's (through the row-above taps)
-      k.rowPairGemm(dm + xi * dmPlane, padded, t, 2 * t, vTopT + block, vTopT, 2, du + xi * b * h * t * c * 4, h * t, b, h * t, outC, c);
-    }
-    k.winogradInputGrad(du, dx, b, h, w, c, t);
-  }
-  const u = arena.alloc(POINTS * b * padded * c * 4);
-  const dv = arena.alloc(POINTS * 2 * c * outC * 4);
-  k.winogradInput(x, u, b, h, w, c, t);
-  arena.f32().fill(0, dv / 4, dv / 4 + POINTS * 2 * c * outC);
+  if (through === 1) direct.inputGrad(weights + 3 * block, dx);
+  const [uPlane, mPlane] = [planeBytes(b * h * t, c), planeBytes(b * padded, outC)];
+  const dm = pointsAlloc(arena, POINTS, b * padded, outC, 1088);
+  const db = arena.alloc(outC * 4);
+  k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
+  const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
+  const du = pointsAlloc(arena, POINTS, b * h * t, c, 0);
   for (let xi = 0; xi < POINTS; xi++) {
-    const dvTop = dv + xi * 2 * block;
-    k.rowPairWeightGrad(u + xi * b * padded * c * 4, padded, 0, t, dm + xi * dmPlane + t * outC * 4, padded, dvTop, dvTop + block, 2, b, h * t, c, outC);
+    const vx = vT + xi * through * block;
+    // input row y feeds output row y + 1 through the row-above taps, and (6 taps) output row y through the own row's
+    if (through === 2) k.rowPairGemm(dm + xi * mPlane, padded, t, 2 * t, vx + block, vx, 2, du + xi * uPlane, h * t, b, h * t, outC, c);
+    else k.rowPairGemm(dm + xi * mPlane, padded, 2 * t, 0, vx, 0, 1, du + xi * uPlane, h * t, b, h * t, outC, c);
+  }
+  k.winogradInputGrad(du, uPlane, dx, through === 1 ? 1 : 0, b, h, w, c, t);
+};
+
+/** dW [taps·C, O] and db [O] along x only (maps whose height is not a multiple of 4): both rows of taps through F(4, 3). */
+const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number): void => {
+  const t = tilesOf(w);
+  const padded = (h + 2) * t;
+  const block = c * outC * 4;
+  const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * padded, outC)];
+  const dm = pointsAlloc(arena, POINTS, b * padded, outC, 1088);
+  k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
+  const u = pointsAlloc(arena, POINTS, b * padded, c, 0);
+  const dv = arena.alloc(POINTS * 2 * block);
+  k.winogradInput(x, u, uPlane, b, h, w, c, t);
+  arena.f32().fill(0, dv / 4, dv / 4 + (POINTS * 2 * block) / 4);
+  for (let xi = 0; xi < POINTS; xi++) {
+    const dvx = dv + xi * 2 * block;
+    k.rowPairWeightGrad(u + xi * uPlane, padded, 0, t, dm + xi * mPlane + t * outC * 4, padded, dvx, dvx + block, 2, b, h * t, c, outC);
   }
   weightGradFromPoints(k, arena, dv, rowsCoefficients(taps), c, outC, dW);
 };
@@ -171,51 +223,29 @@ const rowsGradAt = (
 
 const POINTS_2D = POINTS_Y * POINTS;
 const SCRATCH = POINTS_2D * 16; // one tile's 30 points, four channels
-/** Bytes from one point's [rows, width] matrix to the next: kept 192 bytes off a multiple of 4 KiB (winogradPlane* in kernels/causalConv.ts says why). */
-const planeBytes = (rows: number, width: number): number => rows * width * 4 + (((4096 - ((rows * width * 4) % 4096)) % 4096) + 192);
-/** Room for the 30 points, starting `skew` bytes into the block: the arrays of one call start at different offsets within 4 KiB. */
-const points2d = (arena: Arena, rows: number, width: number, skew: number): number => arena.alloc(POINTS_2D * planeBytes(rows, width) + 4096) + skew;
 
-const planeForwardAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: number, y: number): void => {
+/**
+ * dW [taps·C, O] and db [O] through the 2-D transform (maps whose height is a multiple of 4): the
+ * weight gradient is a sum over every pixel, so mixing rows and columns within tiles is harmless here
+ * (it is what the forward pass and the input gradient must not do) — 1.875 products per pixel and tap
+ * row pair instead of 3.
+ */
+const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number): void => {
   const t = tilesOf(w);
   const rows = b * (h / 4) * t; // tiles of 4×4 outputs: the rows of each point's product
-  const block = c * outC;
-  const v2 = transformWeights(k, arena, weights, planeCoefficients(taps), c, outC, false);
-  const [uPlane, mPlane] = [planeBytes(rows, c), planeBytes(rows, outC)];
-  const u = points2d(arena, rows, c, 0);
-  const m = points2d(arena, rows, outC, 1088);
-  const scratch = arena.alloc(SCRATCH);
-  k.winogradPlaneInput(x, u, scratch, uPlane, b, h, w, c, t);
-  for (let p = 0; p < POINTS_2D; p++) k.rowPairGemm(u + p * uPlane, 0, 0, 0, v2 + p * block * 4, 0, 1, m + p * mPlane, 0, 1, rows, c, outC);
-  k.winogradPlaneOutput(m, bias, bias ? 1 : 0, y, scratch, mPlane, b, h, w, outC, t);
-};
-
-const planeGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, weights: number, outC: number, taps: number, dx: number, dW: number, db: number): void => {
-  const t = tilesOf(w);
-  const rows = b * (h / 4) * t;
-  const block = c * outC;
+  const block = c * outC * 4;
   const [uPlane, mPlane] = [planeBytes(rows, c), planeBytes(rows, outC)];
   const scratch = arena.alloc(SCRATCH);
-  const dm = points2d(arena, rows, outC, 1088);
+  const dm = pointsAlloc(arena, POINTS_2D, rows, outC, 1088);
+  const u = pointsAlloc(arena, POINTS_2D, rows, c, 2176);
+  const dv = arena.alloc(POINTS_2D * block);
   k.winogradPlaneOutputGrad(dy, dm, db, scratch, mPlane, b, h, w, outC, t);
-  if (dx) {
-    const v2 = transformWeights(k, arena, weights, planeCoefficients(taps), c, outC, true);
-    const du = points2d(arena, rows, c, 0);
-    for (let p = 0; p < POINTS_2D; p++) k.rowPairGemm(dm + p * mPlane, 0, 0, 0, v2 + p * block * 4, 0, 1, du + p * uPlane, 0, 1, rows, outC, c);
-    k.winogradPlaneInputGrad(du, dx, scratch, uPlane, b, h, w, c, t);
-  }
-  const u = points2d(arena, rows, c, 2176);
-  const dv2 = arena.alloc(POINTS_2D * block * 4);
   k.winogradPlaneInput(x, u, scratch, uPlane, b, h, w, c, t);
-  arena.f32().fill(0, dv2 / 4, dv2 / 4 + POINTS_2D * block);
-  for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv2 + p * block * 4, 0, 1, 1, rows, c, outC);
-  weightGradFromPoints(k, arena, dv2, planeCoefficients(taps), c, outC, dW);
+  arena.f32().fill(0, dv / 4, dv / 4 + (POINTS_2D * block) / 4);
+  for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, rows, c, outC);
+  weightGradFromPoints(k, arena, dv, planeCoefficients(taps), c, outC, dW);
 };
 
-/** y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at w; bias 0: none. The 2-D transform where H % 4 = 0, else the 1-D one. */
-export const winogradForwardAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, shape: Shape4, weights: number, bias: number, outC: number, taps: number, y: number): void =>
-  (shape[1] % 4 === 0 && plane ? planeForwardAt : rowsForwardAt)(k, arena, x, shape, weights, bias, outC, taps, y);
-
-/** The gradients given dy [B, H, W, O]: dx [B, H, W, C] at dx (0: not wanted), dW [taps·C, O] at dW, db [O] at db. */
-export const winogradGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, shape: Shape4, weights: number, outC: number, taps: number, dx: number, dW: number, db: number): void =>
-  (shape[1] % 4 === 0 && plane ? planeGradAt : rowsGradAt)(k, arena, x, dy, shape, weights, outC, taps, dx, dW, db);
+/** dW [taps·C, O] at dW and db [O] at db of the layer, given x [B, H, W, C] and dy [B, H, W, O]. The 2-D transform where H % 4 = 0, else along x only. */
+export const winogradWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, shape: Shape4, outC: number, taps: number, dW: number, db: number): void =>
+  (shape[1] % 4 === 0 && plane ? planeWeightGradAt : rowsWeightGradAt)(k, arena, x, dy, shape, outC, taps, dW, db);
