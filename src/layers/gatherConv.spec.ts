@@ -55,7 +55,9 @@ const close = (a: Float32Array, b: Float32Array) => {
   expect(a.length).toBe(b.length);
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  expect(worst).toBeLessThan(1e-5);
+  // 1e-4: the 2×3-rectangle layers on wasm go through Winograd F(4, 3) (src/kernels/winograd.ts), whose
+  // transforms round more than a direct sum (3e-5 seen); a wrong tap or mask is off by 1e-1 and more
+  expect(worst).toBeLessThan(1e-4);
 };
 
 describe('tap-gather masked conv agrees with dense conv2d', () => {

@@ -1,7 +1,7 @@
 // PixelCNN++'s shifted convolutions (src/layers/shift.ts): the gather path (our wasm kernels where
 // the widths fit, strided = subsampled, transposed = over the zero-spread map) against the dense
 // openai/pixel-cnn formulation (pad + conv2d 'valid', conv2dTranspose 'valid' + crop) with tfjs's
-// own gradients on the cpu backend: values and gradients to 1e-5. And the shifts themselves.
+// own gradients on the cpu backend: values and gradients to 1e-4 (Winograd's rounding on the 2×3 layers). And the shifts themselves.
 import { afterAll, describe, expect, it } from 'vitest';
 import { causalConvKernels } from '../kernels/causalConv.js';
 import { Rng } from '../rng.js';
@@ -50,7 +50,9 @@ const close = (a: Float32Array, b: Float32Array) => {
   expect(a.length).toBe(b.length);
   let worst = 0;
   for (let i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i]! - b[i]!) / Math.max(1, Math.abs(b[i]!)));
-  expect(worst).toBeLessThan(1e-5);
+  // 1e-4: the 2×3-rectangle layers on wasm go through Winograd F(4, 3) (src/kernels/winograd.ts), whose
+  // transforms round more than a direct sum (3e-5 seen); a wrong tap or mask is off by 1e-1 and more
+  expect(worst).toBeLessThan(1e-4);
 };
 
 const conv = (kind: ShiftedConvSpec['kind'], kh: number, kw: number, stride: ShiftedConvSpec['stride'], inF: number, outF: number): ShiftedConvSpec => ({
