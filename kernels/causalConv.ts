@@ -9,9 +9,7 @@
 // last one alone).
 //
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
-// (tap, 16 outputs, channel pair) — outputs outside the channels, so that the 16 columns of g the
-// pairs share stay in L1 (with 256 outputs, g's whole rows would not); the 2×16 tile of dk lives in
-// eight f32x4 registers meanwhile.
+// (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
 
 // a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
 // src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
@@ -52,12 +50,11 @@ export function causalConvWeightGrad(
         if (xHi <= xLo || y1 <= yLo) continue;
         const run = xHi - xLo;
         const pairs = inC & ~1;
-        // outputs outermost: the block's 16 columns of g and its x rows stay in L1 across every channel pair
-        for (let o = 0; o < outC; o += 16) {
-          const oBytes = (<usize>o) << 2;
-          for (let c = 0; c < pairs; c += 2) {
-            const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
-            const dk1 = dk0 + gStride;
+        for (let c = 0; c < pairs; c += 2) {
+          const dk0 = dk + ((<usize>((t * inC + c) * outC)) << 2);
+          const dk1 = dk0 + gStride;
+          for (let o = 0; o < outC; o += 16) {
+            const oBytes = (<usize>o) << 2;
             let a0 = v128.load(dk0 + oBytes);
             let a1 = v128.load(dk0 + oBytes, 16);
             let a2 = v128.load(dk0 + oBytes, 32);
@@ -752,8 +749,7 @@ export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: us
 // Tiles of 4×4 outputs read 5 rows × 6 columns of input; the 30 transformed points of a tile are
 // stored point-major, [5][6][B][S][T][·] (S = H / 4 tile rows; needs H % 4 == 0), so that each point
 // is one dense [B·S·T, C] · [C, O] product (rowPairGemm with one tap); `plane` is the bytes from one
-// point to the next (the caller keeps it off multiples of 4 KiB: 30 streams that far apart would
-// share cache sets, and a load 4 KiB from a recent store waits for it). Each transform works on one
+// point to the next. Each transform works on one
 // tile and four channels at a time, through `scratch` (30 f32x4) between its x and y halves.
 // Bᵀ along y = [2 −1 −2 1 0; 0 −2 −1 1 0; 0 2 −3 1 0; 0 −1 0 1 0; 0 2 −1 −2 1], Aᵀ = [1 1 1 1 0;
 // 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1] (points 0, 1, −1, 2, ∞).

@@ -49,23 +49,8 @@ const weightGradAt = (k: KernelModule<Functions>, arena: Arena, x: number, g: nu
   k.causalConvWeightGrad(x, g, tapsAt, taps.length, dk, db, b, h, w, c, outC);
 };
 
-/**
- * A copy of `bytes` at `from`, placed 2112 bytes (half a page and a line) off `awayFrom` modulo 4 KiB.
- * The forward kernel reads weight rows and writes output pixels at the same stride (O floats); when
- * the two arrays sit a multiple of 4 KiB apart, each weight load looks like it depends on a store
- * just made (x86 compares the low 12 address bits) and waits: a 64→256 1×1 layer ran at 24 GFLOP/s
- * instead of 41 (bench/conv-micro.ts).
- */
-const skewedCopy = (arena: Arena, from: number, bytes: number, awayFrom: number): number => {
-  const raw = arena.alloc(bytes + 4096);
-  const at = raw + ((((awayFrom + 2112 - raw) % 4096) + 4096) % 4096);
-  arena.f32().copyWithin(at / 4, from / 4, (from + bytes) / 4);
-  return at;
-};
-
 /** y [B, H, W, O] at y = bias + Σ_t x shifted by tap t · weights[t], weights [taps, C, O] at w; bias 0: none. */
-const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w, c]: Shape4, given: number, bias: number, outC: number, taps: readonly Tap[], y: number) => {
-  const weights = skewedCopy(arena, given, taps.length * c * outC * 4, y);
+const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: readonly Tap[], y: number) => {
   const padTop = Math.max(0, ...taps.map(([ry]) => -ry));
   const padBottom = Math.max(0, ...taps.map(([ry]) => ry));
   const padLeft = Math.max(0, ...taps.map(([, rx]) => -rx));

@@ -110,10 +110,10 @@ const weightGradFromPoints = (k: KernelModule<WinogradFunctions>, arena: Arena, 
 
 const tilesOf = (width: number) => Math.ceil(width / 4);
 
-/** Bytes from one point's [rows, width] matrix to the next: kept 192 bytes off a multiple of 4 KiB (winogradPlane* in kernels/causalConv.ts says why). */
-const planeBytes = (rows: number, width: number): number => rows * width * 4 + (((4096 - ((rows * width * 4) % 4096)) % 4096) + 192);
-/** Room for `points` matrices [rows, width], starting `skew` bytes into the block: the arrays of one call start at different offsets within 4 KiB. */
-const pointsAlloc = (arena: Arena, points: number, rows: number, width: number, skew: number): number => arena.alloc(points * planeBytes(rows, width) + 4096) + skew;
+/** Bytes from one point's [rows, width] matrix to the next. */
+const planeBytes = (rows: number, width: number): number => rows * width * 4;
+/** Room for `points` matrices [rows, width]. */
+const pointsAlloc = (arena: Arena, points: number, rows: number, width: number): number => arena.alloc(points * planeBytes(rows, width));
 
 /** coef [6, taps]: point ξ's weights for the row above = Σ_k G[ξ, k] · tap k's (the own row's taps get 0). */
 const aboveCoefficients = (taps: number): number[][] =>
@@ -158,8 +158,8 @@ export const winogradForwardAt = (
   if (through === 1) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
   const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * h * t, outC)];
-  const u = pointsAlloc(arena, POINTS, b * padded, c, 0);
-  const m = pointsAlloc(arena, POINTS, b * h * t, outC, 1088);
+  const u = pointsAlloc(arena, POINTS, b * padded, c);
+  const m = pointsAlloc(arena, POINTS, b * h * t, outC);
   k.winogradInput(x, u, uPlane, b, h, w, c, t);
   for (let xi = 0; xi < POINTS; xi++) {
     const vx = v + xi * through * block;
@@ -186,11 +186,11 @@ export const winogradInputGradAt = (
   const block = c * outC * 4;
   if (through === 1) direct.inputGrad(weights + 3 * block, dx);
   const [uPlane, mPlane] = [planeBytes(b * h * t, c), planeBytes(b * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, b * padded, outC, 1088);
+  const dm = pointsAlloc(arena, POINTS, b * padded, outC);
   const db = arena.alloc(outC * 4);
   k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
-  const du = pointsAlloc(arena, POINTS, b * h * t, c, 0);
+  const du = pointsAlloc(arena, POINTS, b * h * t, c);
   for (let xi = 0; xi < POINTS; xi++) {
     const vx = vT + xi * through * block;
     // input row y feeds output row y + 1 through the row-above taps, and (6 taps) output row y through the own row's
@@ -206,9 +206,9 @@ const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: n
   const padded = (h + 2) * t;
   const block = c * outC * 4;
   const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, b * padded, outC, 1088);
+  const dm = pointsAlloc(arena, POINTS, b * padded, outC);
   k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
-  const u = pointsAlloc(arena, POINTS, b * padded, c, 0);
+  const u = pointsAlloc(arena, POINTS, b * padded, c);
   const dv = arena.alloc(POINTS * 2 * block);
   k.winogradInput(x, u, uPlane, b, h, w, c, t);
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS * 2 * block) / 4);
@@ -236,8 +236,8 @@ const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: 
   const block = c * outC * 4;
   const [uPlane, mPlane] = [planeBytes(rows, c), planeBytes(rows, outC)];
   const scratch = arena.alloc(SCRATCH);
-  const dm = pointsAlloc(arena, POINTS_2D, rows, outC, 1088);
-  const u = pointsAlloc(arena, POINTS_2D, rows, c, 2176);
+  const dm = pointsAlloc(arena, POINTS_2D, rows, outC);
+  const u = pointsAlloc(arena, POINTS_2D, rows, c);
   const dv = arena.alloc(POINTS_2D * block);
   k.winogradPlaneOutputGrad(dy, dm, db, scratch, mPlane, b, h, w, outC, t);
   k.winogradPlaneInput(x, u, scratch, uPlane, b, h, w, c, t);
