@@ -3,13 +3,14 @@
 // CHANGE: 'relaxed' (relaxed-SIMD kernels vs the plain-SIMD fallback, module.ts useKernelBuild),
 // 'cross-entropy' (the fused softmax cross-entropy kernel vs likelihood.ts's tfjs ops), 'winograd'
 // (Winograd 3×3 mask-B layers vs the direct kernels, src/kernels/winograd.ts), 'winograd-plane' (its
-// 2-D transform vs the 1-D one along x only).
+// 2-D transform vs the 1-D one along x only), 'winograd-runs' (its maps transformed a cache-sized run of
+// images at a time vs the whole batch at once).
 // model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm' or 'mnist-diagonal-bilstm'.
 import { selectBackend } from '../src/backend.js';
 import type { RecordBatch } from '../src/data/records.js';
 import { setCrossEntropyKernel } from '../src/kernels/crossEntropy.js';
 import { useKernelBuild } from '../src/kernels/module.js';
-import { setWinograd, setWinogradPlane } from '../src/kernels/winograd.js';
+import { setWinograd, setWinogradPlane, setWinogradRunBytes } from '../src/kernels/winograd.js';
 import { familyOf, presetOrThrow } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { localEngine } from '../src/train/engine.js';
@@ -23,6 +24,7 @@ const changes: Record<string, readonly [string, () => void][]> = {
   'cross-entropy': [['fused kernel', () => setCrossEntropyKernel(true)], ['tfjs ops', () => setCrossEntropyKernel(false)]],
   winograd: [['Winograd', () => setWinograd(true)], ['direct', () => setWinograd(false)]],
   'winograd-plane': [['2-D', () => setWinogradPlane(true)], ['1-D (along x)', () => setWinogradPlane(false)]],
+  'winograd-runs': [['runs of 1.5 MiB', () => setWinogradRunBytes(1.5 * 2 ** 20)], ['whole batch', () => setWinogradRunBytes(Infinity)]],
 };
 const change = process.argv[2] ?? '';
 const builds = changes[change];

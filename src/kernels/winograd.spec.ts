@@ -6,7 +6,7 @@ import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import { causalConv2d } from '../layers/maskedConv.js';
 import { causalConvKernelName, winogradConvGradKernelName, winogradRuns } from './causalConv.js';
-import { setWinograd, setWinogradPlane, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
+import { setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -35,6 +35,7 @@ const worst = (a: Float32Array, b: Float32Array) => {
 afterEach(() => {
   setWinograd(true);
   setWinogradPlane(true);
+  setWinogradRunBytes(1.5 * 2 ** 20);
 });
 
 describe('Winograd F(4, 3) causal conv (wasm)', () => {
@@ -128,6 +129,32 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
       ),
       { numRuns: 30, seed: 41 },
     );
+  });
+
+  it('gives the same values in runs of images as over the whole batch at once, and as the direct kernels (batches split unevenly, both weight-gradient transforms)', () => {
+    if (!onWasm()) return;
+    for (const [b, h, taps] of [
+      [5, 8, 5],
+      [7, 6, 6],
+    ] as const) {
+      const [w, c, o] = [9, 16, 32];
+      const x = tf.tensor4d(random(b * h * w * c, b), [b, h, w, c]);
+      const wt = tf.tensor2d(random(taps * c * o, b + 1, 0.2), [taps * c, o]);
+      const bias = tf.tensor1d(random(o, b + 2));
+      const dy = tf.tensor4d(random(b * h * w * o, b + 3), [b, h, w, o]);
+      setWinogradRunBytes(1); // one image a run
+      const oneByOne = forwardAndGrads(x, wt, bias, dy);
+      setWinogradRunBytes(Infinity);
+      const whole = forwardAndGrads(x, wt, bias, dy);
+      setWinograd(false);
+      const direct = forwardAndGrads(x, wt, bias, dy);
+      setWinograd(true);
+      oneByOne.forEach((v, i) => {
+        expect(worst(v, whole[i]!)).toBeLessThan(1e-5);
+        expect(worst(v, direct[i]!)).toBeLessThan(2e-4);
+      });
+      tf.dispose([x, wt, bias, dy]);
+    }
   });
 
   it('is the path a wide mask-B layer trains on: its forward kernel and one gradient kernel, no tensors left behind', async () => {

@@ -115,6 +115,21 @@ const planeBytes = (rows: number, width: number): number => rows * width * 4;
 /** Room for `points` matrices [rows, width]. */
 const pointsAlloc = (arena: Arena, points: number, rows: number, width: number): number => arena.alloc(points * planeBytes(rows, width));
 
+/**
+ * The batch in runs of images whose transformed maps (`perImage` bytes each) fit in about 1.5 MiB —
+ * within one core's L2 here — so that each transform's output is still in cache when the products
+ * read it: [first image, count] pairs.
+ */
+let runBytes = 1.5 * 2 ** 20;
+/** The bytes of transformed maps a run of images may take (default 1.5 MiB; Infinity: the whole batch at once) — for A/B benchmarks and tests. */
+export const setWinogradRunBytes = (bytes: number): void => {
+  runBytes = bytes;
+};
+const imageRuns = (batch: number, perImage: number): [number, number][] => {
+  const per = Math.min(batch, Math.max(1, Math.floor(runBytes / perImage)));
+  return Array.from({ length: Math.ceil(batch / per) }, (_, i) => [i * per, Math.min(per, batch - i * per)]);
+};
+
 /** coef [6, taps]: point ξ's weights for the row above = Σ_k G[ξ, k] · tap k's (the own row's taps get 0). */
 const aboveCoefficients = (taps: number): number[][] =>
   Array.from({ length: POINTS }, (_, xi) => Array.from({ length: taps }, (_, tap) => (tap < 3 ? WINOGRAD_G[xi]![tap]! : 0)));
@@ -157,15 +172,19 @@ export const winogradForwardAt = (
   const block = c * outC * 4;
   if (through === 1) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
-  const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * h * t, outC)];
-  const u = pointsAlloc(arena, POINTS, b * padded, c);
-  const m = pointsAlloc(arena, POINTS, b * h * t, outC);
-  k.winogradInput(x, u, uPlane, b, h, w, c, t);
-  for (let xi = 0; xi < POINTS; xi++) {
-    const vx = v + xi * through * block;
-    k.rowPairGemm(u + xi * uPlane, padded, 0, t, vx, vx + block, through, m + xi * mPlane, h * t, b, h * t, c, outC);
+  const runs = imageRuns(b, POINTS * (planeBytes(padded, c) + planeBytes(h * t, outC)));
+  const most = runs[0]![1];
+  const [uPlane, mPlane] = [planeBytes(most * padded, c), planeBytes(most * h * t, outC)];
+  const u = pointsAlloc(arena, POINTS, most * padded, c);
+  const m = pointsAlloc(arena, POINTS, most * h * t, outC);
+  for (const [first, n] of runs) {
+    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t);
+    for (let xi = 0; xi < POINTS; xi++) {
+      const vx = v + xi * through * block;
+      k.rowPairGemm(u + xi * uPlane, padded, 0, t, vx, vx + block, through, m + xi * mPlane, h * t, n, h * t, c, outC);
+    }
+    k.winogradOutput(m, mPlane, bias, through === 1 ? 2 : bias ? 1 : 0, y + first * h * w * outC * 4, n, h, w, outC, t);
   }
-  k.winogradOutput(m, mPlane, bias, through === 1 ? 2 : bias ? 1 : 0, y, b, h, w, outC, t);
 };
 
 /** dx [B, H, W, C] at dx of winogradForwardAt's conv, given dy [B, H, W, O]: the same passes transposed. */
@@ -185,19 +204,33 @@ export const winogradInputGradAt = (
   const through = rowsThrough(taps);
   const block = c * outC * 4;
   if (through === 1) direct.inputGrad(weights + 3 * block, dx);
-  const [uPlane, mPlane] = [planeBytes(b * h * t, c), planeBytes(b * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, b * padded, outC);
-  const db = arena.alloc(outC * 4);
-  k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
-  const du = pointsAlloc(arena, POINTS, b * h * t, c);
-  for (let xi = 0; xi < POINTS; xi++) {
-    const vx = vT + xi * through * block;
-    // input row y feeds output row y + 1 through the row-above taps, and (6 taps) output row y through the own row's
-    if (through === 2) k.rowPairGemm(dm + xi * mPlane, padded, t, 2 * t, vx + block, vx, 2, du + xi * uPlane, h * t, b, h * t, outC, c);
-    else k.rowPairGemm(dm + xi * mPlane, padded, 2 * t, 0, vx, 0, 1, du + xi * uPlane, h * t, b, h * t, outC, c);
+  const runs = imageRuns(b, POINTS * (planeBytes(h * t, c) + planeBytes(padded, outC)));
+  const most = runs[0]![1];
+  const [uPlane, mPlane] = [planeBytes(most * h * t, c), planeBytes(most * padded, outC)];
+  const dm = pointsAlloc(arena, POINTS, most * padded, outC);
+  const du = pointsAlloc(arena, POINTS, most * h * t, c);
+  const db = arena.alloc(outC * 4); // (not wanted here)
+  for (const [first, n] of runs) {
+    k.winogradOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, db, n, h, w, outC, t);
+    for (let xi = 0; xi < POINTS; xi++) {
+      const vx = vT + xi * through * block;
+      // input row y feeds output row y + 1 through the row-above taps, and (6 taps) output row y through the own row's
+      if (through === 2) k.rowPairGemm(dm + xi * mPlane, padded, t, 2 * t, vx + block, vx, 2, du + xi * uPlane, h * t, n, h * t, outC, c);
+      else k.rowPairGemm(dm + xi * mPlane, padded, 2 * t, 0, vx, 0, 1, du + xi * uPlane, h * t, n, h * t, outC, c);
+    }
+    k.winogradInputGrad(du, uPlane, dx + first * h * w * c * 4, through === 1 ? 1 : 0, n, h, w, c, t);
   }
-  k.winogradInputGrad(du, uPlane, dx, through === 1 ? 1 : 0, b, h, w, c, t);
+};
+
+/** db [O] at db = Σ of the runs' partial sums [runs][O] at partial. */
+const sumRuns = (arena: Arena, partial: number, runs: number, outC: number, db: number): void => {
+  const f32 = arena.f32();
+  for (let o = 0; o < outC; o++) {
+    let s = 0;
+    for (let r = 0; r < runs; r++) s += f32[partial / 4 + r * outC + o]!;
+    f32[db / 4 + o] = s;
+  }
 };
 
 /** dW [taps·C, O] and db [O] along x only (maps whose height is not a multiple of 4): both rows of taps through F(4, 3). */
@@ -205,17 +238,23 @@ const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: n
   const t = tilesOf(w);
   const padded = (h + 2) * t;
   const block = c * outC * 4;
-  const [uPlane, mPlane] = [planeBytes(b * padded, c), planeBytes(b * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, b * padded, outC);
-  k.winogradOutputGrad(dy, dm, mPlane, db, b, h, w, outC, t);
-  const u = pointsAlloc(arena, POINTS, b * padded, c);
+  const runs = imageRuns(b, POINTS * (planeBytes(padded, c) + planeBytes(padded, outC)));
+  const most = runs[0]![1];
+  const [uPlane, mPlane] = [planeBytes(most * padded, c), planeBytes(most * padded, outC)];
+  const dm = pointsAlloc(arena, POINTS, most * padded, outC);
+  const u = pointsAlloc(arena, POINTS, most * padded, c);
   const dv = arena.alloc(POINTS * 2 * block);
-  k.winogradInput(x, u, uPlane, b, h, w, c, t);
+  const partial = arena.alloc(runs.length * outC * 4);
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS * 2 * block) / 4);
-  for (let xi = 0; xi < POINTS; xi++) {
-    const dvx = dv + xi * 2 * block;
-    k.rowPairWeightGrad(u + xi * uPlane, padded, 0, t, dm + xi * mPlane + t * outC * 4, padded, dvx, dvx + block, 2, b, h * t, c, outC);
-  }
+  runs.forEach(([first, n], r) => {
+    k.winogradOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, partial + r * outC * 4, n, h, w, outC, t);
+    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t);
+    for (let xi = 0; xi < POINTS; xi++) {
+      const dvx = dv + xi * 2 * block;
+      k.rowPairWeightGrad(u + xi * uPlane, padded, 0, t, dm + xi * mPlane + t * outC * 4, padded, dvx, dvx + block, 2, n, h * t, c, outC);
+    }
+  });
+  sumRuns(arena, partial, runs.length, outC, db);
   weightGradFromPoints(k, arena, dv, rowsCoefficients(taps), c, outC, dW);
 };
 
@@ -232,17 +271,23 @@ const SCRATCH = POINTS_2D * 16; // one tile's 30 points, four channels
  */
 const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number): void => {
   const t = tilesOf(w);
-  const rows = b * (h / 4) * t; // tiles of 4×4 outputs: the rows of each point's product
+  const tilesPerImage = (h / 4) * t; // tiles of 4×4 outputs: the rows of each point's product
   const block = c * outC * 4;
-  const [uPlane, mPlane] = [planeBytes(rows, c), planeBytes(rows, outC)];
+  const runs = imageRuns(b, POINTS_2D * (planeBytes(tilesPerImage, c) + planeBytes(tilesPerImage, outC)));
+  const most = runs[0]![1];
+  const [uPlane, mPlane] = [planeBytes(most * tilesPerImage, c), planeBytes(most * tilesPerImage, outC)];
   const scratch = arena.alloc(SCRATCH);
-  const dm = pointsAlloc(arena, POINTS_2D, rows, outC);
-  const u = pointsAlloc(arena, POINTS_2D, rows, c);
+  const dm = pointsAlloc(arena, POINTS_2D, most * tilesPerImage, outC);
+  const u = pointsAlloc(arena, POINTS_2D, most * tilesPerImage, c);
   const dv = arena.alloc(POINTS_2D * block);
-  k.winogradPlaneOutputGrad(dy, dm, db, scratch, mPlane, b, h, w, outC, t);
-  k.winogradPlaneInput(x, u, scratch, uPlane, b, h, w, c, t);
+  const partial = arena.alloc(runs.length * outC * 4);
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS_2D * block) / 4);
-  for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, rows, c, outC);
+  runs.forEach(([first, n], r) => {
+    k.winogradPlaneOutputGrad(dy + first * h * w * outC * 4, dm, partial + r * outC * 4, scratch, mPlane, n, h, w, outC, t);
+    k.winogradPlaneInput(x + first * h * w * c * 4, u, scratch, uPlane, n, h, w, c, t);
+    for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, n * tilesPerImage, c, outC);
+  });
+  sumRuns(arena, partial, runs.length, outC, db);
   weightGradFromPoints(k, arena, dv, planeCoefficients(taps), c, outC, dW);
 };
 
