@@ -413,16 +413,18 @@ export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32
   }
 }
 
-// ---- Winograd F(4, 3) along the row: a 3×3 mask-B layer (or a 2×3 down-shifted one) in 0.6 the multiplies ----
+// ---- Winograd F(4, 3) along the row, for a 3×3 mask-B layer and a 2×3 down-shifted one ----
 //
 // A layer whose taps are the three of the row above (dx = −1, 0, +1) and two or three of its own row
 // is, per row of taps, a 1-D correlation along x, so four outputs of a row come from six input
 // columns with six products instead of twelve (Lavin & Gray 2016, F(4, 3)):
 //   y[4t + i] = Σ_ξ Aᵀ[i, ξ] · M[t, ξ],  M[t, ξ] = Σ_rows U_row[t, ξ] · V_row[ξ],  U[t, ξ] = Σ_k Bᵀ[ξ, k] · x[4t − 1 + k]
-// where V_row[ξ] = Σ_k G[ξ, k] · w_row[k] is the row's weights transformed (src/kernels/causalConv.ts
-// does that). Each ξ is then a dense product over channels of a map of tiles [B, H, T, C] with a
-// two-tap kernel (the tile above, the tile itself): rowPairGemm, and for the weights rowPairWeightGrad.
-// Transformed maps are stored ξ-major, [6][B][H + 2][T][C], with a zero row above and below each
+// where V_row[ξ] = Σ_k G[ξ, k] · w_row[k] is the row's weights transformed (src/kernels/winograd.ts,
+// with mixBlocks below). Each ξ is then a dense product over channels of a map of tiles [B, H, T, C]
+// with a one- or two-tap kernel (the tile above, the tile itself): rowPairGemm, and for the weights
+// rowPairWeightGrad. Which rows of taps go through the transform, and why a mask-B layer's own row
+// does not (exact causality), is winograd.ts's business. Transformed maps are stored ξ-major,
+// [6][B][H + 2][T][C] (`plane` bytes from one ξ to the next), with a zero row above and below each
 // image so that "the row above" and "the row below" need no bounds checks. Needs C % 4 == 0.
 
 /** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero; `plane` bytes from one ξ to the next) from x [B, H, W, C]: the six transformed columns of each tile of four. */

@@ -6,6 +6,8 @@
 //   - forward:        y = bias + Σ_t x shifted by tap t · w_t;
 //   - input gradient: the same kernel with the taps negated and each w_t transposed;
 //   - weight and bias gradient: Σ over pixels of (x shifted by tap t)ᵀ · dy, and Σ dy.
+// A 3×3 mask-B or 2×3 down-shifted layer with widths in sixteens runs as Winograd F(4, 3) along
+// the row instead (winograd.ts): its forward kernel, and one kernel for all its gradients.
 // tfjs-wasm runs conv2d through XNNPACK, which has no Conv2DBackpropFilter; these beat its conv2d
 // and matMul on the same work (bench/kernels-ab.ts times a training step both ways).
 //

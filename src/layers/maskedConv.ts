@@ -128,7 +128,9 @@ const rectangleKernel = (weights: Tensor2D, cy: number, kw: number, cin: number)
  * of a [cy+1, kw] rectangle whose last row is the centre row — plus a bias: output (y, x) reads input
  * rows y−cy..y and columns x−cx..x+kw−1−cx (zeros outside).
  * On wasm it runs as our own SIMD kernels over exactly those taps (kernels/causalConv.ts): forward,
- * input gradient (the same kernel, taps negated) and weight gradient. Elsewhere, or for widths
+ * input gradient (the same kernel, taps negated) and weight gradient — or, for the 2×3 rectangle
+ * (a 3×3 mask B, a down-shifted 2×3), Winograd F(4, 3) along the row, exactly causal
+ * (src/kernels/winograd.ts), every gradient in one kernel. Elsewhere, or for widths
  * those kernels do not take, it is a conv2d over the rectangle with a gradient made of forward
  * conv2d calls only (tfjs-wasm has no Conv2DBackpropFilter and a naive Conv2DBackpropInput):
  *   dx = conv2d(dy, kernel flipped in space with in/out swapped), padded the other way;
