@@ -72,8 +72,9 @@ export const checkRunFolder = (dir: string): E.Either<Error, RunFolderState> => 
   if (!isDir(dir)) return E.left(new Error(`--out ${dir}: expected a run folder, found a file`));
   const w = checkWritable(dir, '--out');
   if (E.isLeft(w)) return w;
-  // The lock and its temporary siblings are ours whoever holds them (the lock itself is checked when taken).
-  const entries = readdirSync(dir).filter((n) => n !== LOCK_FILE && !n.startsWith(`.${LOCK_FILE}.`));
+  // The lock and its temporary siblings are ours whoever holds them (the lock itself is checked when
+  // taken), and so is a run manifest being written: another train that has just taken the lock.
+  const entries = readdirSync(dir).filter((n) => n !== LOCK_FILE && !n.startsWith(`.${LOCK_FILE}.`) && !n.startsWith(`.${RUN_MANIFEST}.tmp-`));
   if (entries.length === 0) return E.right('empty');
   if (isOurRunFolder(dir)) return E.right('ours');
   const shown = entries.slice(0, 5).join(', ') + (entries.length > 5 ? ', …' : '');

@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './cliInProcess.js';
-import { acquireLock, LOCK_FILE, RUN_MANIFEST } from '../pipelines/runFolder.js';
+import * as E from 'fp-ts/lib/Either.js';
+import { acquireLock, checkRunFolder, LOCK_FILE, RUN_MANIFEST } from '../pipelines/runFolder.js';
 import { familyNames, presetNames } from '../src/models/registry.js';
 import { idxImages, pngFile } from './fixtures/data.js';
 
@@ -144,6 +145,18 @@ describe('one writer per run folder', () => {
     expect(refused.stderr).toMatch(/in use by another pixelstreams process \(pid \d+|already holds checkpoints/);
     console.log(`concurrent writers: exit codes ${codes.join(', ')}; refused with: ${refused.stderr.split('\n').find((l) => l.startsWith('error:'))}`);
   }, 120_000);
+
+  it('a folder whose run manifest another train is writing right now is not taken for a stranger\'s folder: the lock decides', () => {
+    // (the race above once lost this way: the second process saw the first one's manifest temporary)
+    const dir = join(root, 'being-set-up');
+    mkdirSync(dir);
+    writeFileSync(join(dir, `.${RUN_MANIFEST}.tmp-12345-0`), '{');
+    const r = checkRunFolder(dir);
+    expect(E.isRight(r) ? r.right : r.left.message).toBe('empty');
+    // negative control: any other file still makes it a stranger's folder
+    writeFileSync(join(dir, `.${RUN_MANIFEST}.bak`), '{');
+    expect(E.isLeft(checkRunFolder(dir))).toBe(true);
+  });
 
   it("a dead process's lock is stale and taken over", async () => {
     const dir = join(root, 'stale');
