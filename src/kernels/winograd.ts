@@ -1,17 +1,19 @@
 // Winograd F(4, 3) along the row for the causal convolutions whose taps are the 2×3 rectangle's
 // "row above, three taps; own row, the first two or all three" — a 3×3 mask-B layer (5 taps) and
 // PixelCNN++'s down-shifted 2×3 conv (6). Each row of taps is a 1-D correlation along x, so four
-// outputs of a row take six products per row of taps instead of twelve: 3 products per output
-// pixel instead of 5 (mask B) or 6 (Lavin & Gray, "Fast Algorithms for Convolutional Neural
-// Networks", 2016). In the transformed domain each of the six points ξ is a dense two-tap product
-// over channels on a map of tiles [B, H, T = ⌈W/4⌉, C] (kernels/causalConv.ts: rowPairGemm,
-// rowPairWeightGrad); the transforms are kernels too (winogradInput, winogradOutput and their
-// transposes). Here: which layers qualify, the weight transform V = G·w and its transpose, and the
-// three passes on pointers into an arena.
-//   forward:  U = Bᵀx (tiles), M_ξ = U_ξ(row above)·Vtop_ξ + U_ξ(row)·Vmid_ξ, y = bias + Aᵀ M;
-//   backward: dM = A dy, dU_ξ = dM_ξ(row)·Vmidᵀ_ξ + dM_ξ(row below)·Vtopᵀ_ξ, dx = B dU;
-//             dVtop_ξ = Σ U_ξ(row above)ᵀ dM_ξ, dVmid_ξ = Σ U_ξ(row)ᵀ dM_ξ, dw = Gᵀ dV.
-// The results equal the direct kernels' up to float rounding (causalConv.spec.ts checks both ways).
+// outputs of a row take six products per row of taps instead of twelve (Lavin & Gray, "Fast
+// Algorithms for Convolutional Neural Networks", 2016). In the transformed domain each of the six
+// points ξ is a dense product over channels on a map of tiles [B, H, T = ⌈W/4⌉, C]
+// (kernels/causalConv.ts: rowPairGemm, rowPairWeightGrad); the transforms are kernels too.
+//   forward:  U = Bᵀx (tiles), M_ξ = U_ξ(row above)·Vtop_ξ [+ U_ξ(row)·Vown_ξ], y = bias + Aᵀ M [+ own row, direct];
+//   input gradient: the same, transposed;
+//   weight gradient: dV_ξ = Σ U_ξᵀ dM_ξ, dw = Gᵀ dV — through the 2-D transform (F(4, 2) along y too) where H % 4 = 0.
+// Exact causality decides which rows go through the transform in the forward pass and the input
+// gradient (OwnRowDirect below): a mask-B layer's own row runs on the direct kernels, 1.5 + 2
+// products per output instead of 5; a down-shifted layer, whose rows are all past, 3 instead of 6.
+// Here: which layers qualify, the weight transforms (as coefficient tables for mixBlocks), and the
+// passes on pointers into an arena. The results equal the direct kernels' up to float rounding
+// (winograd.spec.ts).
 
 import type { Arena, KernelModule } from './module.js';
 
@@ -44,14 +46,15 @@ export const WINOGRAD_GY: readonly (readonly [number, number])[] = [
 ];
 const POINTS_Y = 5;
 
-let enabled = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_WINOGRAD'] !== '0';
+/** PIXELSTREAMS_WINOGRAD where there is a process (not in a browser page). */
+const setting = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_WINOGRAD'];
+let enabled = setting !== '0';
 /** Winograd on (default) or off — the direct kernels for every layer — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=0 turns it off at load. */
 export const setWinograd = (on: boolean): void => {
   enabled = on;
 };
-export const winogradOn = (): boolean => enabled;
 
-let plane = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_WINOGRAD'] !== '1d';
+let plane = setting !== '1d';
 /** The weight gradient's 2-D transform (F(4, 2) along y as well) on (default) or off — along x only — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=1d turns it off at load. */
 export const setWinogradPlane = (on: boolean): void => {
   plane = on;
