@@ -343,52 +343,61 @@ export function lstmScanBackward(
         if (src >= 0) memory.copy(dPre + (<usize>src) * gBytes, dp, gBytes);
       }
     }
-    // dW_k += Σ_lanes h_prev(l + off_k) ⊗ dPreStep(l): a 2 × 16 tile of dW in registers over the lanes
-    for (let k = 0; k < taps; k++) {
-      const off = load<i32>(offsets + ((<usize>k) << 2));
-      for (let i = 0; i < hidden; i += 2) {
-        const dw0 = dW + (<usize>(k * hidden + i)) * gBytes;
-        const dw1 = dw0 + gBytes;
-        for (let v = 0; v < g4; v += 16) {
-          const vb = (<usize>v) << 2;
-          let a0 = v128.load(dw0 + vb);
-          let a1 = v128.load(dw0 + vb, 16);
-          let a2 = v128.load(dw0 + vb, 32);
-          let a3 = v128.load(dw0 + vb, 48);
-          let b0 = v128.load(dw1 + vb);
-          let b1 = v128.load(dw1 + vb, 16);
-          let b2 = v128.load(dw1 + vb, 32);
-          let b3 = v128.load(dw1 + vb, 48);
-          for (let b = 0; b < batch; b++) {
+    // dW_k += Σ_lanes h_prev(l + off_k) ⊗ dPreStep(l): a 2 × 16 tile of dW in registers over the
+    // lanes of a block of images (about 64 lanes: their h and dPreStep rows stay in L1 meanwhile)
+    const imagesPerBlock = max(1, 64 / line);
+    for (let bLo = 0; bLo < batch; bLo += imagesPerBlock) {
+      const bHi = min(batch, bLo + imagesPerBlock);
+      for (let k = 0; k < taps; k++) {
+        const off = load<i32>(offsets + ((<usize>k) << 2));
+        for (let i = 0; i < hidden; i += 2) {
+          const dw0 = dW + (<usize>(k * hidden + i)) * gBytes;
+          const dw1 = dw0 + gBytes;
+          for (let v = 0; v < g4; v += 16) {
+            const vb = (<usize>v) << 2;
+            let a0 = v128.load(dw0 + vb);
+            let a1 = v128.load(dw0 + vb, 16);
+            let a2 = v128.load(dw0 + vb, 32);
+            let a3 = v128.load(dw0 + vb, 48);
+            let b0 = v128.load(dw1 + vb);
+            let b1 = v128.load(dw1 + vb, 16);
+            let b2 = v128.load(dw1 + vb, 32);
+            let b3 = v128.load(dw1 + vb, 48);
             const lLo = max(0, -off);
             const lHi = min(line, line - off);
-            for (let l = lLo; l < lHi; l++) {
-              const hp = (n == 0 ? h0 : tape + (<usize>((b * steps + tPrev) * line + l + off)) * tBytes + 6 * hBytes) + ((<usize>i) << 2);
-              const s0 = v128.load32_splat(hp);
-              const s1 = v128.load32_splat(hp, 4);
-              const dp = dPreStep + (<usize>(b * line + l)) * gBytes + vb;
-              const d0 = v128.load(dp);
-              const d1 = v128.load(dp, 16);
-              const d2 = v128.load(dp, 32);
-              const d3 = v128.load(dp, 48);
-              a0 = madd(s0, d0, a0);
-              a1 = madd(s0, d1, a1);
-              a2 = madd(s0, d2, a2);
-              a3 = madd(s0, d3, a3);
-              b0 = madd(s1, d0, b0);
-              b1 = madd(s1, d1, b1);
-              b2 = madd(s1, d2, b2);
-              b3 = madd(s1, d3, b3);
+            // h at step t − 1 (h0 at the first step: the same vector for every lane) and dPreStep, by pointer steps
+            const hStep: usize = n == 0 ? 0 : tBytes;
+            for (let b = bLo; b < bHi; b++) {
+              let hp = (n == 0 ? h0 : tape + (<usize>((b * steps + tPrev) * line + lLo + off)) * tBytes + 6 * hBytes) + ((<usize>i) << 2);
+              let dp = dPreStep + (<usize>(b * line + lLo)) * gBytes + vb;
+              for (let l = lLo; l < lHi; l++) {
+                const s0 = v128.load32_splat(hp);
+                const s1 = v128.load32_splat(hp, 4);
+                const d0 = v128.load(dp);
+                const d1 = v128.load(dp, 16);
+                const d2 = v128.load(dp, 32);
+                const d3 = v128.load(dp, 48);
+                hp += hStep;
+                dp += gBytes;
+                a0 = madd(s0, d0, a0);
+                a1 = madd(s0, d1, a1);
+                a2 = madd(s0, d2, a2);
+                a3 = madd(s0, d3, a3);
+                b0 = madd(s1, d0, b0);
+                b1 = madd(s1, d1, b1);
+                b2 = madd(s1, d2, b2);
+                b3 = madd(s1, d3, b3);
+              }
             }
+            v128.store(dw0 + vb, a0);
+            v128.store(dw0 + vb, a1, 16);
+            v128.store(dw0 + vb, a2, 32);
+            v128.store(dw0 + vb, a3, 48);
+            v128.store(dw1 + vb, b0);
+            v128.store(dw1 + vb, b1, 16);
+            v128.store(dw1 + vb, b2, 32);
+            v128.store(dw1 + vb, b3, 48);
           }
-          v128.store(dw0 + vb, a0);
-          v128.store(dw0 + vb, a1, 16);
-          v128.store(dw0 + vb, a2, 32);
-          v128.store(dw0 + vb, a3, 48);
-          v128.store(dw1 + vb, b0);
-          v128.store(dw1 + vb, b1, 16);
-          v128.store(dw1 + vb, b2, 32);
-          v128.store(dw1 + vb, b3, 48);
         }
       }
     }
