@@ -4,13 +4,14 @@
 // 'cross-entropy' (the fused softmax cross-entropy kernel vs likelihood.ts's tfjs ops), 'winograd'
 // (Winograd 3×3 mask-B layers vs the direct kernels, src/kernels/winograd.ts), 'winograd-plane' (its
 // 2-D transform vs the 1-D one along x only), 'winograd-runs' (its maps transformed a cache-sized run of
-// images at a time vs the whole batch at once).
+// images at a time vs the whole batch at once), 'own-row-pairs' (a mask-B layer's own row in pairs of
+// outputs, three products for two, vs the direct kernels).
 // model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm' or 'mnist-diagonal-bilstm'.
 import { selectBackend } from '../src/backend.js';
 import type { RecordBatch } from '../src/data/records.js';
 import { setCrossEntropyKernel } from '../src/kernels/crossEntropy.js';
 import { useKernelBuild } from '../src/kernels/module.js';
-import { setWinograd, setWinogradPlane, setWinogradRunBytes } from '../src/kernels/winograd.js';
+import { setOwnRowPairs, setWinograd, setWinogradPlane, setWinogradRunBytes } from '../src/kernels/winograd.js';
 import { familyOf, presetOrThrow } from '../src/models/registry.js';
 import { Rng } from '../src/rng.js';
 import { localEngine } from '../src/train/engine.js';
@@ -25,6 +26,7 @@ const changes: Record<string, readonly [string, () => void][]> = {
   winograd: [['Winograd', () => setWinograd(true)], ['direct', () => setWinograd(false)]],
   'winograd-plane': [['2-D', () => setWinogradPlane(true)], ['1-D (along x)', () => setWinogradPlane(false)]],
   'winograd-runs': [['runs of 1.5 MiB', () => setWinogradRunBytes(1.5 * 2 ** 20)], ['whole batch', () => setWinogradRunBytes(Infinity)]],
+  'own-row-pairs': [['own row in pairs', () => setOwnRowPairs(true)], ['own row direct', () => setOwnRowPairs(false)]],
 };
 const change = process.argv[2] ?? '';
 const builds = changes[change];

@@ -895,3 +895,101 @@ export function mixBlocks(src: usize, dst: usize, coef: usize, nIn: i32, nOut: i
     }
   }
 }
+
+// ---- a mask-B layer's own row (taps left and centre) in pairs of outputs, exactly causal ----
+// y[2t] = d[2t−1]·Wl + d[2t]·Wc and y[2t+1] = d[2t]·Wl + d[2t+1]·Wc share m = d[2t]·(Wl + Wc):
+//   y[2t] = m + (d[2t−1] − d[2t])·Wl,   y[2t+1] = m + (d[2t+1] − d[2t])·Wc
+// — three products for two outputs instead of four, and each output still reads only its own two
+// inputs (so no later pixel enters it, not even at rounding level: Winograd's tiles would). The
+// three operands P0 = d[2t], P1 = d[2t−1] − d[2t], P2 = d[2t+1] − d[2t] are stored [3][rows·T2][C]
+// (T2 = ⌈W/2⌉ pairs a row, `plane` bytes from one to the next); each is one product (rowPairGemm).
+
+/** P [3][rows·T2][C] from x [rows, W, C]: the pair operands (columns outside the row read 0). */
+export function pairInput(x: usize, p: usize, plane: usize, rows: i32, width: i32, inC: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const pairs = (width + 1) >> 1;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = x + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < pairs; t++) {
+      const col = 2 * t;
+      const out = p + (<usize>(r * pairs + t)) * pixel;
+      for (let c = 0; c < inC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const here = row + (<usize>col) * pixel + cb;
+        const d0 = v128.load(here);
+        const left = col > 0 ? v128.load(here - pixel) : zero;
+        const right = col + 1 < width ? v128.load(here + pixel) : zero;
+        v128.store(out + cb, d0);
+        v128.store(out + plane + cb, f32x4.sub(left, d0));
+        v128.store(out + 2 * plane + cb, f32x4.sub(right, d0));
+      }
+    }
+  }
+}
+
+/** y [rows, W, O] += the pairs' outputs from M [3][rows·T2][O]: y[2t] += M0 + M1, y[2t+1] += M0 + M2. */
+export function pairOutput(m: usize, plane: usize, y: usize, rows: i32, width: i32, outC: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const pairs = (width + 1) >> 1;
+  for (let r = 0; r < rows; r++) {
+    const row = y + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < pairs; t++) {
+      const col = 2 * t;
+      const from = m + (<usize>(r * pairs + t)) * pixel;
+      const to = row + (<usize>col) * pixel;
+      for (let c = 0; c < outC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const m0 = v128.load(from + cb);
+        v128.store(to + cb, f32x4.add(v128.load(to + cb), f32x4.add(m0, v128.load(from + plane + cb))));
+        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(v128.load(to + pixel + cb), f32x4.add(m0, v128.load(from + 2 * plane + cb))));
+      }
+    }
+  }
+}
+
+/** dM [3][rows·T2][O] from dy [rows, W, O]: the transpose of pairOutput (dM0 = dy[2t] + dy[2t+1], dM1 = dy[2t], dM2 = dy[2t+1]). */
+export function pairOutputGrad(dy: usize, dm: usize, plane: usize, rows: i32, width: i32, outC: i32): void {
+  const pixel = (<usize>outC) << 2;
+  const pairs = (width + 1) >> 1;
+  const zero = f32x4.splat(0);
+  for (let r = 0; r < rows; r++) {
+    const row = dy + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < pairs; t++) {
+      const col = 2 * t;
+      const from = row + (<usize>col) * pixel;
+      const to = dm + (<usize>(r * pairs + t)) * pixel;
+      for (let c = 0; c < outC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const g0 = v128.load(from + cb);
+        const g1 = col + 1 < width ? v128.load(from + pixel + cb) : zero;
+        v128.store(to + cb, f32x4.add(g0, g1));
+        v128.store(to + plane + cb, g0);
+        v128.store(to + 2 * plane + cb, g1);
+      }
+    }
+  }
+}
+
+/** dx [rows, W, C] += the transpose of pairInput from dP [3][rows·T2][C]: dx[2t] += dP0 − dP1 − dP2, dx[2t−1] += dP1, dx[2t+1] += dP2. */
+export function pairInputGrad(dp: usize, plane: usize, dx: usize, rows: i32, width: i32, inC: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const pairs = (width + 1) >> 1;
+  for (let r = 0; r < rows; r++) {
+    const row = dx + (<usize>(r * width)) * pixel;
+    for (let t = 0; t < pairs; t++) {
+      const col = 2 * t;
+      const from = dp + (<usize>(r * pairs + t)) * pixel;
+      const here = row + (<usize>col) * pixel;
+      for (let c = 0; c < inC; c += 4) {
+        const cb = (<usize>c) << 2;
+        const p0 = v128.load(from + cb);
+        const p1 = v128.load(from + plane + cb);
+        const p2 = v128.load(from + 2 * plane + cb);
+        v128.store(here + cb, f32x4.add(v128.load(here + cb), f32x4.sub(f32x4.sub(p0, p1), p2)));
+        if (col > 0) v128.store(here - pixel + cb, f32x4.add(v128.load(here - pixel + cb), p1));
+        if (col + 1 < width) v128.store(here + pixel + cb, f32x4.add(v128.load(here + pixel + cb), p2));
+      }
+    }
+  }
+}

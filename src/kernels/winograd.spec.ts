@@ -6,7 +6,7 @@ import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import { causalConv2d } from '../layers/maskedConv.js';
 import { causalConvKernelName, winogradConvGradKernelName, winogradRuns } from './causalConv.js';
-import { setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
+import { setOwnRowPairs, setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -36,6 +36,7 @@ afterEach(() => {
   setWinograd(true);
   setWinogradPlane(true);
   setWinogradRunBytes(1.5 * 2 ** 20);
+  setOwnRowPairs(true);
 });
 
 describe('Winograd F(4, 3) causal conv (wasm)', () => {
@@ -96,7 +97,7 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
     expect(Math.max(...check(BT, AT, broken, 3))).toBeGreaterThan(1e-3);
   });
 
-  it('forward pass and every gradient equal the direct kernels for any image size (heights by 4 or not, widths by 4 or not), 5 or 6 taps, both weight-gradient transforms', () => {
+  it('forward pass and every gradient equal the direct kernels for any image size (heights by 4 or not, widths by 4 or not), 5 or 6 taps, both weight-gradient transforms, the own row in pairs or direct', () => {
     if (!onWasm()) return;
     fc.assert(
       fc.property(
@@ -108,15 +109,17 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
           o: fc.constantFrom(16, 32),
           taps: fc.constantFrom(5, 6),
           plane: fc.boolean(),
+          pairs: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
-        ({ b, h, w, c, o, taps, plane, seed }) => {
+        ({ b, h, w, c, o, taps, plane, pairs, seed }) => {
           const x = tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]);
           const wt = tf.tensor2d(random(taps * c * o, seed + 1, 0.2), [taps * c, o]);
           const bias = tf.tensor1d(random(o, seed + 2));
           const dy = tf.tensor4d(random(b * h * w * o, seed + 3), [b, h, w, o]);
           try {
             setWinogradPlane(plane);
+            setOwnRowPairs(pairs);
             setWinograd(true);
             const fast = forwardAndGrads(x, wt, bias, dy);
             setWinograd(false);
@@ -201,20 +204,23 @@ describe('Winograd causal conv: exact causality', () => {
     return dy > 0 || (dy === 0 && dx > 0);
   };
 
-  it('a mask-B layer on the Winograd path depends on its five taps and on nothing after the output — not even at rounding level — at every column of a tile', () => {
+  it('a mask-B layer on the Winograd path depends on its five taps and on nothing after the output — not even at rounding level — at every column of a tile, its own row in pairs or direct', () => {
     if (!onWasm()) return;
     expect(winogradRuns([1, 1, 3, 5], 16, 16)).toBe(true);
     const weights = random(5 * 16 * 16, 3, 0.2);
-    for (const x0 of [0, 1, 2, 3, 4, 7, 11])
-      for (const y0 of [0, 3, 4, 7]) {
-        const deps = seen(5, weights, y0, x0);
-        const inside = maskB.filter((t) => {
-          const [dy, dx] = t.split(',').map(Number) as [number, number];
-          return y0 + dy >= 0 && x0 + dx >= 0 && x0 + dx < 12;
-        });
-        for (const t of inside) expect(deps).toContain(t);
-        expect(deps.filter(future)).toEqual([]); // (the row above is all past: its other columns may mix in through the transform)
-      }
+    for (const pairs of [true, false]) {
+      setOwnRowPairs(pairs);
+      for (const x0 of [0, 1, 2, 3, 4, 7, 11])
+        for (const y0 of [0, 3, 4, 7]) {
+          const deps = seen(5, weights, y0, x0);
+          const inside = maskB.filter((t) => {
+            const [dy, dx] = t.split(',').map(Number) as [number, number];
+            return y0 + dy >= 0 && x0 + dx >= 0 && x0 + dx < 12;
+          });
+          for (const t of inside) expect(deps).toContain(t);
+          expect(deps.filter(future)).toEqual([]); // (the row above is all past: its other columns may mix in through the transform)
+        }
+    }
   });
 
   it('negative control: the same layer sent through the transform with its own row (6 taps, the third zero) depends on later pixels of its row at rounding level, and the check sees it', () => {

@@ -9,15 +9,16 @@
 //   input gradient: the same, transposed;
 //   weight gradient: dV_ξ = Σ U_ξᵀ dM_ξ, dw = Gᵀ dV — through the 2-D transform (F(4, 2) along y too) where H % 4 = 0.
 // Exact causality decides which rows go through the transform in the forward pass and the input
-// gradient (OwnRowDirect below): a mask-B layer's own row runs on the direct kernels, 1.5 + 2
-// products per output instead of 5; a down-shifted layer, whose rows are all past, 3 instead of 6.
+// gradient (OwnRowDirect below): a mask-B layer's own row runs in pairs of outputs that share one
+// product (ownRowForwardPairs: exactly causal too), 1.5 + 1.5 products per output instead of 5, or
+// on the direct kernels; a down-shifted layer, whose rows are all past, 3 instead of 6.
 // Here: which layers qualify, the weight transforms (as coefficient tables for mixBlocks), and the
 // passes on pointers into an arena. The results equal the direct kernels' up to float rounding
 // (winograd.spec.ts).
 
 import type { Arena, KernelModule } from './module.js';
 
-export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks';
+export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad';
 type Shape4 = readonly [number, number, number, number];
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
@@ -55,6 +56,11 @@ export const setWinograd = (on: boolean): void => {
 };
 
 let plane = setting !== '1d';
+let pairs = setting !== 'direct-row';
+/** A mask-B layer's own row in pairs of outputs (three products for two, exactly causal: kernels/causalConv.ts pairInput …) on (default), or on the direct kernels — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=direct-row turns it off at load. */
+export const setOwnRowPairs = (on: boolean): void => {
+  pairs = on;
+};
 /** The weight gradient's 2-D transform (F(4, 2) along y as well) on (default) or off — along x only — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=1d turns it off at load. */
 export const setWinogradPlane = (on: boolean): void => {
   plane = on;
@@ -138,8 +144,9 @@ const aboveCoefficients = (taps: number): number[][] =>
   Array.from({ length: POINTS }, (_, xi) => Array.from({ length: taps }, (_, tap) => (tap < 3 ? WINOGRAD_G[xi]![tap]! : 0)));
 
 /**
- * How a layer's own row is computed when it cannot go through the transform: the direct kernels on
- * its two taps (left, centre; weights [2, C, O] at the pointer given). A mask-B layer's own row holds
+ * How a layer's own row is computed when it cannot go through the transform and pairs are off
+ * (setOwnRowPairs): the direct kernels on its two taps (left, centre; weights [2, C, O] at the
+ * pointer given). A mask-B layer's own row holds
  * pixels after the output's; F(4, 3) would mix them into it at rounding level (the transforms cancel
  * them exactly only in exact arithmetic) and the causality laws (props/) would see it. The row
  * above is all past, so mixing its columns is harmless; so is a 6-tap (down-shifted) layer's own
@@ -155,6 +162,45 @@ export interface OwnRowDirect {
 /** Which rows of taps go through the transform: both (6 taps, a down-shifted layer) or only the row above (5, mask B). */
 const rowsThrough = (taps: number) => (taps === 6 ? 2 : 1);
 const rowCoefficients = (taps: number) => (taps === 6 ? rowsCoefficients(6) : aboveCoefficients(taps));
+
+/** Wl + Wc, Wl, Wc: the pair products' weights from the own row's two taps. */
+const PAIR_COEFFICIENTS = [
+  [1, 1],
+  [1, 0],
+  [0, 1],
+];
+
+/** y [B, H, W, O] += a mask-B layer's own row (taps left and centre, weights [2, C, O] at ownRow), in pairs of outputs. */
+const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, y: number): void => {
+  const pairsPerRow = Math.ceil(w / 2);
+  const v = transformWeights(k, arena, ownRow, PAIR_COEFFICIENTS, c, outC, false); // [3][C][O]
+  const runs = imageRuns(b, 3 * (planeBytes(h * pairsPerRow, c) + planeBytes(h * pairsPerRow, outC)));
+  const most = runs[0]![1];
+  const [pPlane, mPlane] = [planeBytes(most * h * pairsPerRow, c), planeBytes(most * h * pairsPerRow, outC)];
+  const p = pointsAlloc(arena, 3, most * h * pairsPerRow, c);
+  const m = pointsAlloc(arena, 3, most * h * pairsPerRow, outC);
+  for (const [first, n] of runs) {
+    k.pairInput(x + first * h * w * c * 4, p, pPlane, n * h, w, c);
+    for (let j = 0; j < 3; j++) k.rowPairGemm(p + j * pPlane, 0, 0, 0, v + j * c * outC * 4, 0, 1, m + j * mPlane, 0, 1, n * h * pairsPerRow, c, outC);
+    k.pairOutput(m, mPlane, y + first * h * w * outC * 4, n * h, w, outC);
+  }
+};
+
+/** dx [B, H, W, C] += the own row's part of the input gradient, given dy [B, H, W, O]: ownRowForwardPairs transposed. */
+const ownRowInputGradPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, dy: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, dx: number): void => {
+  const pairsPerRow = Math.ceil(w / 2);
+  const vT = transformWeights(k, arena, ownRow, PAIR_COEFFICIENTS, c, outC, true); // [3][O][C]
+  const runs = imageRuns(b, 3 * (planeBytes(h * pairsPerRow, c) + planeBytes(h * pairsPerRow, outC)));
+  const most = runs[0]![1];
+  const [pPlane, mPlane] = [planeBytes(most * h * pairsPerRow, c), planeBytes(most * h * pairsPerRow, outC)];
+  const dm = pointsAlloc(arena, 3, most * h * pairsPerRow, outC);
+  const dp = pointsAlloc(arena, 3, most * h * pairsPerRow, c);
+  for (const [first, n] of runs) {
+    k.pairOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, n * h, w, outC);
+    for (let j = 0; j < 3; j++) k.rowPairGemm(dm + j * mPlane, 0, 0, 0, vT + j * c * outC * 4, 0, 1, dp + j * pPlane, 0, 1, n * h * pairsPerRow, outC, c);
+    k.pairInputGrad(dp, pPlane, dx + first * h * w * c * 4, n * h, w, c);
+  }
+};
 
 /** y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at `weights`; bias 0: none. */
 export const winogradForwardAt = (
@@ -173,7 +219,8 @@ export const winogradForwardAt = (
   const padded = (h + 2) * t;
   const through = rowsThrough(taps);
   const block = c * outC * 4;
-  if (through === 1) direct.forward(weights + 3 * block, bias, y);
+  const ownDirect = through === 1 && !pairs;
+  if (ownDirect) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
   const runs = imageRuns(b, POINTS * (planeBytes(padded, c) + planeBytes(h * t, outC)));
   const most = runs[0]![1];
@@ -186,8 +233,9 @@ export const winogradForwardAt = (
       const vx = v + xi * through * block;
       k.rowPairGemm(u + xi * uPlane, padded, 0, t, vx, vx + block, through, m + xi * mPlane, h * t, n, h * t, c, outC);
     }
-    k.winogradOutput(m, mPlane, bias, through === 1 ? 2 : bias ? 1 : 0, y + first * h * w * outC * 4, n, h, w, outC, t);
+    k.winogradOutput(m, mPlane, bias, ownDirect ? 2 : bias ? 1 : 0, y + first * h * w * outC * 4, n, h, w, outC, t);
   }
+  if (through === 1 && pairs) ownRowForwardPairs(k, arena, x, [b, h, w, c], weights + 3 * block, outC, y);
 };
 
 /** dx [B, H, W, C] at dx of winogradForwardAt's conv, given dy [B, H, W, O]: the same passes transposed. */
@@ -206,7 +254,8 @@ export const winogradInputGradAt = (
   const padded = (h + 2) * t;
   const through = rowsThrough(taps);
   const block = c * outC * 4;
-  if (through === 1) direct.inputGrad(weights + 3 * block, dx);
+  const ownDirect = through === 1 && !pairs;
+  if (ownDirect) direct.inputGrad(weights + 3 * block, dx);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
   const runs = imageRuns(b, POINTS * (planeBytes(h * t, c) + planeBytes(padded, outC)));
   const most = runs[0]![1];
@@ -222,8 +271,9 @@ export const winogradInputGradAt = (
       if (through === 2) k.rowPairGemm(dm + xi * mPlane, padded, t, 2 * t, vx + block, vx, 2, du + xi * uPlane, h * t, n, h * t, outC, c);
       else k.rowPairGemm(dm + xi * mPlane, padded, 2 * t, 0, vx, 0, 1, du + xi * uPlane, h * t, n, h * t, outC, c);
     }
-    k.winogradInputGrad(du, uPlane, dx + first * h * w * c * 4, through === 1 ? 1 : 0, n, h, w, c, t);
+    k.winogradInputGrad(du, uPlane, dx + first * h * w * c * 4, ownDirect ? 1 : 0, n, h, w, c, t);
   }
+  if (through === 1 && pairs) ownRowInputGradPairs(k, arena, dy, [b, h, w, c], weights + 3 * block, outC, dx);
 };
 
 /** db [O] at db = Σ of the runs' partial sums [runs][O] at partial. */
