@@ -124,16 +124,16 @@ const planeBytes = (rows: number, width: number): number => rows * width * 4;
 /** Room for `points` matrices [rows, width]. */
 const pointsAlloc = (arena: Arena, points: number, rows: number, width: number): number => arena.alloc(points * planeBytes(rows, width));
 
-/**
- * The batch in runs of images whose transformed maps (`perImage` bytes each) fit in about 1.5 MiB —
- * within one core's L2 here — so that each transform's output is still in cache when the products
- * read it: [first image, count] pairs.
- */
 let runBytes = 1.5 * 2 ** 20;
 /** The bytes of transformed maps a run of images may take (default 1.5 MiB; Infinity: the whole batch at once) — for A/B benchmarks and tests. */
 export const setWinogradRunBytes = (bytes: number): void => {
   runBytes = bytes;
 };
+/**
+ * The batch in runs of images whose transformed maps (`perImage` bytes each) fit in about 1.5 MiB —
+ * within one core's L2 here — so that each transform's output is still in cache when the products
+ * read it: [first image, count] pairs.
+ */
 const imageRuns = (batch: number, perImage: number): [number, number][] => {
   const per = Math.min(batch, Math.max(1, Math.floor(runBytes / perImage)));
   return Array.from({ length: Math.ceil(batch / per) }, (_, i) => [i * per, Math.min(per, batch - i * per)]);
@@ -146,11 +146,10 @@ const aboveCoefficients = (taps: number): number[][] =>
 /**
  * How a layer's own row is computed when it cannot go through the transform and pairs are off
  * (setOwnRowPairs): the direct kernels on its two taps (left, centre; weights [2, C, O] at the
- * pointer given). A mask-B layer's own row holds
- * pixels after the output's; F(4, 3) would mix them into it at rounding level (the transforms cancel
- * them exactly only in exact arithmetic) and the causality laws (props/) would see it. The row
- * above is all past, so mixing its columns is harmless; so is a 6-tap (down-shifted) layer's own
- * row, whose input is shifted down a row.
+ * pointer given). A mask-B layer's own row holds pixels after the output's; F(4, 3) would mix them
+ * into it at rounding level (the transforms cancel them exactly only in exact arithmetic) and the
+ * causality laws (props/) would see it. The row above is all past, so mixing its columns is
+ * harmless; so is a 6-tap (down-shifted) layer's own row, whose input is shifted down a row.
  */
 export interface OwnRowDirect {
   /** y = bias + the own row's conv of x (bias 0: none). */
