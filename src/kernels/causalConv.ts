@@ -17,6 +17,7 @@
 
 import { tf } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
+import { transposeTaps } from './taps.js';
 import { winogradForwardAt, winogradInputGradAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
@@ -63,13 +64,6 @@ const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w
   const tapPointers = arena.alloc(taps.length * 4);
   arena.i32().set(taps.flat(), tapsAt / 4);
   k.causalConvForward(x, weights, bias, bias ? 1 : 0, tapsAt, taps.length, y, b, h, w, padTop, padBottom, padLeft, padRight, c, outC, ring, tapPointers);
-};
-
-/** Per tap, [C, O] → [O, C]: the weights of the input gradient. */
-const transposeTaps = (from: Float32Array, fromAt: number, to: Float32Array, toAt: number, taps: number, inC: number, outC: number): void => {
-  for (let k = 0; k < taps; k++)
-    for (let i = 0; i < inC; i++)
-      for (let o = 0; o < outC; o++) to[toAt + (k * outC + o) * inC + i] = from[fromAt + (k * inC + i) * outC + o]!;
 };
 
 /** dx [B, H, W, C] at dx of y = causal conv(x), given dy [B, H, W, O] at dy: the forward kernel, taps negated, weights transposed. */

@@ -17,6 +17,7 @@
 // (winograd.spec.ts).
 
 import type { Arena, KernelModule } from './module.js';
+import { transposeTaps } from './taps.js';
 
 export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad';
 type Shape4 = readonly [number, number, number, number];
@@ -104,9 +105,7 @@ const transformWeights = (k: KernelModule<WinogradFunctions>, arena: Arena, w: n
   if (transposed) {
     source = arena.alloc(taps * block * 4);
     const f32 = arena.f32();
-    for (let t = 0; t < taps; t++)
-      for (let i = 0; i < inC; i++)
-        for (let o = 0; o < outC; o++) f32[source / 4 + t * block + o * inC + i] = f32[w / 4 + t * block + i * outC + o]!;
+    transposeTaps(f32, w / 4, f32, source / 4, taps, inC, outC);
   }
   const v = arena.alloc(coef.length * block * 4);
   k.mixBlocks(source, v, table(arena, coef), taps, coef.length, block);
@@ -121,8 +120,6 @@ const tilesOf = (width: number) => Math.ceil(width / 4);
 
 /** Bytes from one point's [rows, width] matrix to the next. */
 const planeBytes = (rows: number, width: number): number => rows * width * 4;
-/** Room for `points` matrices [rows, width]. */
-const pointsAlloc = (arena: Arena, points: number, rows: number, width: number): number => arena.alloc(points * planeBytes(rows, width));
 
 let runBytes = 1.5 * 2 ** 20;
 /** The bytes of transformed maps a run of images may take (default 1.5 MiB; Infinity: the whole batch at once) — for A/B benchmarks and tests. */
@@ -137,6 +134,18 @@ export const setWinogradRunBytes = (bytes: number): void => {
 const imageRuns = (batch: number, perImage: number): [number, number][] => {
   const per = Math.min(batch, Math.max(1, Math.floor(runBytes / perImage)));
   return Array.from({ length: Math.ceil(batch / per) }, (_, i) => [i * per, Math.min(per, batch - i * per)]);
+};
+
+/**
+ * A pass's runs of images and its two point-major arrays — `points` matrices each, of rowsA (rowsB)
+ * rows per image and widthA (widthB) floats a row — allocated for the largest run: their starts
+ * (a, b) and the bytes from one point to the next (planeA, planeB).
+ */
+const runPlan = (arena: Arena, batch: number, points: number, [rowsA, widthA]: readonly [number, number], [rowsB, widthB]: readonly [number, number]) => {
+  const runs = imageRuns(batch, points * (planeBytes(rowsA, widthA) + planeBytes(rowsB, widthB)));
+  const most = runs[0]![1];
+  const [planeA, planeB] = [planeBytes(most * rowsA, widthA), planeBytes(most * rowsB, widthB)];
+  return { runs, planeA, planeB, a: arena.alloc(points * planeA), b: arena.alloc(points * planeB) };
 };
 
 /** coef [6, taps]: point ξ's weights for the row above = Σ_k G[ξ, k] · tap k's (the own row's taps get 0). */
@@ -173,11 +182,7 @@ const PAIR_COEFFICIENTS = [
 const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, y: number): void => {
   const pairsPerRow = Math.ceil(w / 2);
   const v = transformWeights(k, arena, ownRow, PAIR_COEFFICIENTS, c, outC, false); // [3][C][O]
-  const runs = imageRuns(b, 3 * (planeBytes(h * pairsPerRow, c) + planeBytes(h * pairsPerRow, outC)));
-  const most = runs[0]![1];
-  const [pPlane, mPlane] = [planeBytes(most * h * pairsPerRow, c), planeBytes(most * h * pairsPerRow, outC)];
-  const p = pointsAlloc(arena, 3, most * h * pairsPerRow, c);
-  const m = pointsAlloc(arena, 3, most * h * pairsPerRow, outC);
+  const { runs, a: p, planeA: pPlane, b: m, planeB: mPlane } = runPlan(arena, b, 3, [h * pairsPerRow, c], [h * pairsPerRow, outC]);
   for (const [first, n] of runs) {
     k.pairInput(x + first * h * w * c * 4, p, pPlane, n * h, w, c);
     for (let j = 0; j < 3; j++) k.rowPairGemm(p + j * pPlane, 0, 0, 0, v + j * c * outC * 4, 0, 1, m + j * mPlane, 0, 1, n * h * pairsPerRow, c, outC);
@@ -189,11 +194,7 @@ const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x:
 const ownRowInputGradPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, dy: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, dx: number): void => {
   const pairsPerRow = Math.ceil(w / 2);
   const vT = transformWeights(k, arena, ownRow, PAIR_COEFFICIENTS, c, outC, true); // [3][O][C]
-  const runs = imageRuns(b, 3 * (planeBytes(h * pairsPerRow, c) + planeBytes(h * pairsPerRow, outC)));
-  const most = runs[0]![1];
-  const [pPlane, mPlane] = [planeBytes(most * h * pairsPerRow, c), planeBytes(most * h * pairsPerRow, outC)];
-  const dm = pointsAlloc(arena, 3, most * h * pairsPerRow, outC);
-  const dp = pointsAlloc(arena, 3, most * h * pairsPerRow, c);
+  const { runs, a: dp, planeA: pPlane, b: dm, planeB: mPlane } = runPlan(arena, b, 3, [h * pairsPerRow, c], [h * pairsPerRow, outC]);
   for (const [first, n] of runs) {
     k.pairOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, n * h, w, outC);
     for (let j = 0; j < 3; j++) k.rowPairGemm(dm + j * mPlane, 0, 0, 0, vT + j * c * outC * 4, 0, 1, dp + j * pPlane, 0, 1, n * h * pairsPerRow, outC, c);
@@ -221,11 +222,7 @@ export const winogradForwardAt = (
   const ownDirect = through === 1 && !pairs;
   if (ownDirect) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
-  const runs = imageRuns(b, POINTS * (planeBytes(padded, c) + planeBytes(h * t, outC)));
-  const most = runs[0]![1];
-  const [uPlane, mPlane] = [planeBytes(most * padded, c), planeBytes(most * h * t, outC)];
-  const u = pointsAlloc(arena, POINTS, most * padded, c);
-  const m = pointsAlloc(arena, POINTS, most * h * t, outC);
+  const { runs, a: u, planeA: uPlane, b: m, planeB: mPlane } = runPlan(arena, b, POINTS, [padded, c], [h * t, outC]);
   for (const [first, n] of runs) {
     k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t);
     for (let xi = 0; xi < POINTS; xi++) {
@@ -256,11 +253,7 @@ export const winogradInputGradAt = (
   const ownDirect = through === 1 && !pairs;
   if (ownDirect) direct.inputGrad(weights + 3 * block, dx);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
-  const runs = imageRuns(b, POINTS * (planeBytes(h * t, c) + planeBytes(padded, outC)));
-  const most = runs[0]![1];
-  const [uPlane, mPlane] = [planeBytes(most * h * t, c), planeBytes(most * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, most * padded, outC);
-  const du = pointsAlloc(arena, POINTS, most * h * t, c);
+  const { runs, a: du, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS, [h * t, c], [padded, outC]);
   const db = arena.alloc(outC * 4); // (not wanted here)
   for (const [first, n] of runs) {
     k.winogradOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, db, n, h, w, outC, t);
@@ -290,11 +283,7 @@ const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: n
   const t = tilesOf(w);
   const padded = (h + 2) * t;
   const block = c * outC * 4;
-  const runs = imageRuns(b, POINTS * (planeBytes(padded, c) + planeBytes(padded, outC)));
-  const most = runs[0]![1];
-  const [uPlane, mPlane] = [planeBytes(most * padded, c), planeBytes(most * padded, outC)];
-  const dm = pointsAlloc(arena, POINTS, most * padded, outC);
-  const u = pointsAlloc(arena, POINTS, most * padded, c);
+  const { runs, a: u, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS, [padded, c], [padded, outC]);
   const dv = arena.alloc(POINTS * 2 * block);
   const partial = arena.alloc(runs.length * outC * 4);
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS * 2 * block) / 4);
@@ -325,12 +314,8 @@ const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: 
   const t = tilesOf(w);
   const tilesPerImage = (h / 4) * t; // tiles of 4×4 outputs: the rows of each point's product
   const block = c * outC * 4;
-  const runs = imageRuns(b, POINTS_2D * (planeBytes(tilesPerImage, c) + planeBytes(tilesPerImage, outC)));
-  const most = runs[0]![1];
-  const [uPlane, mPlane] = [planeBytes(most * tilesPerImage, c), planeBytes(most * tilesPerImage, outC)];
+  const { runs, a: u, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS_2D, [tilesPerImage, c], [tilesPerImage, outC]);
   const scratch = arena.alloc(SCRATCH);
-  const dm = pointsAlloc(arena, POINTS_2D, most * tilesPerImage, outC);
-  const u = pointsAlloc(arena, POINTS_2D, most * tilesPerImage, c);
   const dv = arena.alloc(POINTS_2D * block);
   const partial = arena.alloc(runs.length * outC * 4);
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS_2D * block) / 4);
