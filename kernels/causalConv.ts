@@ -427,10 +427,20 @@ export function streamRelu(sum: usize, stream: usize, out: usize, M: i32, N: i32
 // [6][B][H + 2][T][C] (`plane` bytes from one ξ to the next), with a zero row above and below each
 // image so that "the row above" and "the row below" need no bounds checks. Needs C % 4 == 0.
 
-/** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero; `plane` bytes from one ξ to the next) from x [B, H, W, C]: the six transformed columns of each tile of four. */
-export function winogradInput(x: usize, u: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+/**
+ * What the transforms' loads are raised to, lane by lane (f32x4.pmax, one maxps on x86): 0 with
+ * relu set — the input is read as relu(x), for a residual layer conv(relu(h)) that never stores
+ * relu(h) — and −∞ (the value itself) without.
+ */
+@inline function reluFloor(relu: i32): v128 {
+  return f32x4.splat(relu ? <f32>0 : -Infinity);
+}
+
+/** U [6][B][H + 2][T][C] (rows 0 and H + 1 zero; `plane` bytes from one ξ to the next) from x [B, H, W, C] (read as relu(x) with relu set): the six transformed columns of each tile of four. */
+export function winogradInput(x: usize, u: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32, relu: i32): void {
   const pixel = (<usize>inC) << 2;
   const zero = f32x4.splat(0);
+  const floor = reluFloor(relu);
   const four = f32x4.splat(4);
   const five = f32x4.splat(5);
   const two = f32x4.splat(2);
@@ -448,12 +458,12 @@ export function winogradInput(x: usize, u: usize, plane: usize, batch: i32, heig
         const out = image + (<usize>((y + 1) * tiles + t)) * pixel;
         for (let c = 0; c < inC; c += 4) {
           const at = row + ((<usize>c) << 2);
-          const d0 = first >= 0 ? v128.load(at + <usize>(first * inC * 4)) : zero;
-          const d1 = first + 1 < width ? v128.load(at + <usize>((first + 1) * inC * 4)) : zero;
-          const d2 = first + 2 < width ? v128.load(at + <usize>((first + 2) * inC * 4)) : zero;
-          const d3 = first + 3 < width ? v128.load(at + <usize>((first + 3) * inC * 4)) : zero;
-          const d4 = first + 4 < width ? v128.load(at + <usize>((first + 4) * inC * 4)) : zero;
-          const d5 = first + 5 < width ? v128.load(at + <usize>((first + 5) * inC * 4)) : zero;
+          const d0 = first >= 0 ? f32x4.pmax(v128.load(at + <usize>(first * inC * 4)), floor) : zero;
+          const d1 = first + 1 < width ? f32x4.pmax(v128.load(at + <usize>((first + 1) * inC * 4)), floor) : zero;
+          const d2 = first + 2 < width ? f32x4.pmax(v128.load(at + <usize>((first + 2) * inC * 4)), floor) : zero;
+          const d3 = first + 3 < width ? f32x4.pmax(v128.load(at + <usize>((first + 3) * inC * 4)), floor) : zero;
+          const d4 = first + 4 < width ? f32x4.pmax(v128.load(at + <usize>((first + 4) * inC * 4)), floor) : zero;
+          const d5 = first + 5 < width ? f32x4.pmax(v128.load(at + <usize>((first + 5) * inC * 4)), floor) : zero;
           const o = out + ((<usize>c) << 2);
           // Bᵀ = [4 0 −5 0 1 0; 0 −4 −4 1 1 0; 0 4 −4 −1 1 0; 0 −2 −1 2 1 0; 0 2 −1 −2 1 0; 0 4 0 −5 0 1]
           const d34 = f32x4.add(d3, d4);
@@ -473,8 +483,18 @@ export function winogradInput(x: usize, u: usize, plane: usize, batch: i32, heig
   }
 }
 
-/** y [B, H, W, O] = Aᵀ M (mode 0), bias + Aᵀ M (1) or y + Aᵀ M (2), from M [6][B][H][T][O] (unpadded, `plane` bytes per ξ): four output columns per tile. */
-export function winogradOutput(m: usize, plane: usize, bias: usize, mode: i32, y: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
+/** What an output column starts from before Aᵀ M is added: y itself (acc), or the base (bias or 0) plus the residual map's value when there is one. */
+@inline function outputStart(acc: bool, at: usize, residual: usize, resAt: usize, base: v128): v128 {
+  if (acc) return v128.load(at);
+  return residual ? f32x4.add(v128.load(resAt), base) : base;
+}
+
+/**
+ * y [B, H, W, O] = Aᵀ M (mode 0), bias + Aᵀ M (1) or y + Aᵀ M (2), from M [6][B][H][T][O] (unpadded,
+ * `plane` bytes per ξ): four output columns per tile. With residual ≠ 0 (mode 0 or 1), the map
+ * there [B, H, W, O] is added too: y = residual + bias + Aᵀ M, a residual layer's h + conv.
+ */
+export function winogradOutput(m: usize, plane: usize, bias: usize, mode: i32, y: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32, residual: usize): void {
   const pixel = (<usize>outC) << 2;
   const zero = f32x4.splat(0);
   const two = f32x4.splat(2);
@@ -486,6 +506,7 @@ export function winogradOutput(m: usize, plane: usize, bias: usize, mode: i32, y
       const from = m + (<usize>(r * tiles + t)) * pixel;
       const col = 4 * t;
       const to = row + (<usize>col) * pixel;
+      const res = residual + (<usize>(r * width + col)) * pixel;
       for (let c = 0; c < outC; c += 4) {
         const cb = (<usize>c) << 2;
         const base = mode == 1 ? v128.load(bias + cb) : zero;
@@ -501,11 +522,11 @@ export function winogradOutput(m: usize, plane: usize, bias: usize, mode: i32, y
         const s34 = f32x4.add(m3, m4);
         const d34 = f32x4.sub(m3, m4);
         const acc = mode == 2;
-        v128.store(to + cb, f32x4.add(acc ? v128.load(to + cb) : base, f32x4.add(f32x4.add(m0, s12), s34)));
-        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(acc ? v128.load(to + pixel + cb) : base, f32x4.add(d12, f32x4.mul(two, d34))));
-        if (col + 2 < width) v128.store(to + 2 * pixel + cb, f32x4.add(acc ? v128.load(to + 2 * pixel + cb) : base, f32x4.add(s12, f32x4.mul(four, s34))));
+        v128.store(to + cb, f32x4.add(outputStart(acc, to + cb, residual, res + cb, base), f32x4.add(f32x4.add(m0, s12), s34)));
+        if (col + 1 < width) v128.store(to + pixel + cb, f32x4.add(outputStart(acc, to + pixel + cb, residual, res + pixel + cb, base), f32x4.add(d12, f32x4.mul(two, d34))));
+        if (col + 2 < width) v128.store(to + 2 * pixel + cb, f32x4.add(outputStart(acc, to + 2 * pixel + cb, residual, res + 2 * pixel + cb, base), f32x4.add(s12, f32x4.mul(four, s34))));
         if (col + 3 < width)
-          v128.store(to + 3 * pixel + cb, f32x4.add(acc ? v128.load(to + 3 * pixel + cb) : base, f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
+          v128.store(to + 3 * pixel + cb, f32x4.add(outputStart(acc, to + 3 * pixel + cb, residual, res + 3 * pixel + cb, base), f32x4.add(f32x4.add(d12, f32x4.mul(eight, d34)), m5)));
       }
     }
   }
@@ -757,10 +778,11 @@ export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: us
 // 0 1 −1 2 0; 0 1 1 4 0; 0 1 −1 8 1] (points 0, 1, −1, 2, ∞).
 
 /** U [5][6][B][S][T][C] from x [B, H, W, C]: the 30 transformed points of each tile (rows 4s − 1 .. 4s + 3, columns 4t − 1 .. 4t + 4). */
-export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32, relu: i32): void {
   const pixel = (<usize>inC) << 2;
   const tileRows = height >> 2;
   const zero = f32x4.splat(0);
+  const floor = reluFloor(relu);
   const two = f32x4.splat(2);
   const three = f32x4.splat(3);
   const four = f32x4.splat(4);
@@ -780,12 +802,12 @@ export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: us
               continue;
             }
             const at = x + (<usize>((b * height + y) * width)) * pixel + cb;
-            const d0 = first >= 0 ? v128.load(at + <usize>(first * inC * 4)) : zero;
-            const d1 = first + 1 < width ? v128.load(at + <usize>((first + 1) * inC * 4)) : zero;
-            const d2 = first + 2 < width ? v128.load(at + <usize>((first + 2) * inC * 4)) : zero;
-            const d3 = first + 3 < width ? v128.load(at + <usize>((first + 3) * inC * 4)) : zero;
-            const d4 = first + 4 < width ? v128.load(at + <usize>((first + 4) * inC * 4)) : zero;
-            const d5 = first + 5 < width ? v128.load(at + <usize>((first + 5) * inC * 4)) : zero;
+            const d0 = first >= 0 ? f32x4.pmax(v128.load(at + <usize>(first * inC * 4)), floor) : zero;
+            const d1 = first + 1 < width ? f32x4.pmax(v128.load(at + <usize>((first + 1) * inC * 4)), floor) : zero;
+            const d2 = first + 2 < width ? f32x4.pmax(v128.load(at + <usize>((first + 2) * inC * 4)), floor) : zero;
+            const d3 = first + 3 < width ? f32x4.pmax(v128.load(at + <usize>((first + 3) * inC * 4)), floor) : zero;
+            const d4 = first + 4 < width ? f32x4.pmax(v128.load(at + <usize>((first + 4) * inC * 4)), floor) : zero;
+            const d5 = first + 5 < width ? f32x4.pmax(v128.load(at + <usize>((first + 5) * inC * 4)), floor) : zero;
             const d34 = f32x4.add(d3, d4);
             const d4m2 = f32x4.sub(d4, d2);
             const d12 = f32x4.mul(four, f32x4.add(d1, d2));
@@ -904,11 +926,12 @@ export function mixBlocks(src: usize, dst: usize, coef: usize, nIn: i32, nOut: i
 // three operands P0 = d[2t], P1 = d[2t−1] − d[2t], P2 = d[2t+1] − d[2t] are stored [3][rows·T2][C]
 // (T2 = ⌈W/2⌉ pairs a row, `plane` bytes from one to the next); each is one product (rowPairGemm).
 
-/** P [3][rows·T2][C] from x [rows, W, C]: the pair operands (columns outside the row read 0). */
-export function pairInput(x: usize, p: usize, plane: usize, rows: i32, width: i32, inC: i32): void {
+/** P [3][rows·T2][C] from x [rows, W, C] (read as relu(x) with relu set): the pair operands (columns outside the row read 0). */
+export function pairInput(x: usize, p: usize, plane: usize, rows: i32, width: i32, inC: i32, relu: i32): void {
   const pixel = (<usize>inC) << 2;
   const pairs = (width + 1) >> 1;
   const zero = f32x4.splat(0);
+  const floor = reluFloor(relu);
   for (let r = 0; r < rows; r++) {
     const row = x + (<usize>(r * width)) * pixel;
     for (let t = 0; t < pairs; t++) {
@@ -917,9 +940,9 @@ export function pairInput(x: usize, p: usize, plane: usize, rows: i32, width: i3
       for (let c = 0; c < inC; c += 4) {
         const cb = (<usize>c) << 2;
         const here = row + (<usize>col) * pixel + cb;
-        const d0 = v128.load(here);
-        const left = col > 0 ? v128.load(here - pixel) : zero;
-        const right = col + 1 < width ? v128.load(here + pixel) : zero;
+        const d0 = f32x4.pmax(v128.load(here), floor);
+        const left = col > 0 ? f32x4.pmax(v128.load(here - pixel), floor) : zero;
+        const right = col + 1 < width ? f32x4.pmax(v128.load(here + pixel), floor) : zero;
         v128.store(out + cb, d0);
         v128.store(out + plane + cb, f32x4.sub(left, d0));
         v128.store(out + 2 * plane + cb, f32x4.sub(right, d0));
@@ -991,5 +1014,17 @@ export function pairInputGrad(dp: usize, plane: usize, dx: usize, rows: i32, wid
         if (col + 1 < width) v128.store(here + pixel + cb, f32x4.add(v128.load(here + pixel + cb), p2));
       }
     }
+  }
+}
+
+// ---- a residual layer's gradient: h + conv(relu(h)) ----
+
+/** dx = dy + (h > 0 ? dx : 0) over n floats (n % 4 == 0): the conv's input gradient dx through relu(h), plus the residual's dy. */
+export function reluGateResidual(dx: usize, h: usize, dy: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  const bytes = (<usize>n) << 2;
+  for (let i: usize = 0; i < bytes; i += 16) {
+    const open = f32x4.gt(v128.load(h + i), zero);
+    v128.store(dx + i, f32x4.add(v128.load(dy + i), v128.and(v128.load(dx + i), open)));
   }
 }

@@ -7,7 +7,9 @@
 //   - input gradient: the same kernel with the taps negated and each w_t transposed;
 //   - weight and bias gradient: Σ over pixels of (x shifted by tap t)ᵀ · dy, and Σ dy.
 // A 3×3 mask-B or 2×3 down-shifted layer with widths in sixteens runs as Winograd F(4, 3) along
-// the row instead (winograd.ts): its forward kernel, and one kernel for all its gradients.
+// the row instead (winograd.ts): its forward kernel, and one kernel for all its gradients — and, as
+// a PixelCNN residual layer h + conv(relu(h)), with the ReLU, the residual sum and their gradients
+// inside those two kernels (no relu(h) map, no separate ReLU, Add, Step or Multiply passes).
 // tfjs-wasm runs conv2d through XNNPACK, which has no Conv2DBackpropFilter; these beat its conv2d
 // and matMul on the same work (bench/kernels-ab.ts times a training step both ways).
 //
@@ -18,7 +20,7 @@
 import { tf } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 import { transposeTaps } from './taps.js';
-import { winogradForwardAt, winogradInputGradAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
+import { residualSupported, winogradForwardAt, winogradInputGradAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
@@ -146,6 +148,8 @@ interface ConvAttrs {
   readonly taps: number;
   /** 'forward': inputs x, w [taps·in, out], bias; 'input-gradient': inputs dy, w → dx. */
   readonly mode: 'forward' | 'input-gradient';
+  /** A Winograd layer as a residual layer x + conv(relu(x)) (forward, and its gradient kernel). */
+  readonly residual?: boolean;
 }
 
 let registered = false;
@@ -161,7 +165,7 @@ export const registerCausalConvKernels = (): void => {
       const heap = backend as unknown as WasmHeap;
       const x = inputs['x'] as tf.TensorInfo;
       const w = inputs['w'] as tf.TensorInfo;
-      const { cy, cx, kw, taps, mode } = attrs as unknown as ConvAttrs;
+      const { cy, cx, kw, taps, mode, residual } = attrs as unknown as ConvAttrs;
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const rect = rectangleTaps(cy, cx, kw, taps);
       const inC = mode === 'input-gradient' ? w.shape[0]! / taps : c;
@@ -170,8 +174,8 @@ export const registerCausalConvKernels = (): void => {
         if (mode === 'input-gradient') inputGradAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), inC, rect, pointer(heap, out));
         else if (winogradSupports([cy, cx, kw, taps], c, w.shape[1]!)) {
           const direct = ownRowDirect(module, arena, pointer(heap, x), [b, h, wd, c], w.shape[1]!);
-          winogradForwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, taps, pointer(heap, out), direct);
-        }
+          winogradForwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, taps, pointer(heap, out), direct, residual === true);
+        } else if (residual) throw new Error(`${causalConvKernelName}: a residual layer runs only on the Winograd path`);
         else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
       });
       return out;
@@ -203,7 +207,7 @@ export const registerCausalConvKernels = (): void => {
       const x = inputs['x'] as tf.TensorInfo;
       const dy = inputs['dy'] as tf.TensorInfo;
       const w = inputs['w'] as tf.TensorInfo;
-      const { taps, inputGradient } = attrs as unknown as ConvAttrs & { inputGradient: boolean };
+      const { taps, inputGradient, residual } = attrs as unknown as ConvAttrs & { inputGradient: boolean };
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
       const dx = inputGradient ? heapOutput(heap, [b, h, wd, c], 'causalConv.wasm') : null;
@@ -211,8 +215,9 @@ export const registerCausalConvKernels = (): void => {
       const db = heapOutput(heap, [outC], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         const shape = [b, h, wd, c] as const;
-        if (dx) winogradInputGradAt(module, arena, pointer(heap, dy), shape, pointer(heap, w), outC, taps, pointer(heap, dx), ownRowDirect(module, arena, pointer(heap, dy), shape, outC));
-        winogradWeightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), shape, outC, taps, pointer(heap, dW), pointer(heap, db));
+        const direct = ownRowDirect(module, arena, pointer(heap, dy), shape, outC);
+        if (dx) winogradInputGradAt(module, arena, pointer(heap, dy), shape, pointer(heap, w), outC, taps, pointer(heap, dx), direct, residual ? pointer(heap, x) : 0);
+        winogradWeightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), shape, outC, taps, pointer(heap, dW), pointer(heap, db), residual === true);
       });
       return dx ? [dx, dW, db] : [dW, db];
     },
@@ -241,9 +246,9 @@ export const causalConvKernels = (inC: number, outC: number) => ({
 
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
-/** y [B, H, W, O] through the registered forward kernel. */
-export const causalConvKernel = (x: tf.Tensor4D, w: tf.Tensor2D, bias: tf.Tensor1D, [cy, cx, kw, taps]: Rect): tf.Tensor4D =>
-  tf.engine().runKernel(causalConvKernelName, { x, w, bias }, { cy, cx, kw, taps, mode: 'forward' } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+/** y [B, H, W, O] through the registered forward kernel; with `residual` (winogradResidualRuns), x + bias + conv(relu(x)). */
+export const causalConvKernel = (x: tf.Tensor4D, w: tf.Tensor2D, bias: tf.Tensor1D, [cy, cx, kw, taps]: Rect, residual = false): tf.Tensor4D =>
+  tf.engine().runKernel(causalConvKernelName, { x, w, bias }, { cy, cx, kw, taps, mode: 'forward', residual } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
 
 /** dx [B, H, W, in] through the registered kernel. */
 export const causalConvInputGradKernel = (dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect): tf.Tensor4D =>
@@ -252,9 +257,15 @@ export const causalConvInputGradKernel = (dy: tf.Tensor4D, w: tf.Tensor2D, [cy, 
 /** Whether a layer with this rectangle and widths runs as Winograd F(4, 3) here (winograd.ts): forward, and all gradients in one winogradConvGradKernel call. */
 export const winogradRuns = (rect: Rect, inC: number, outC: number): boolean => onWasm() && winogradSupports(rect, inC, outC);
 
-/** dx [B, H, W, in] (null when inputGradient is false), dW [taps·in, out] and db [out] of a Winograd layer through the registered kernel. */
-export const winogradConvGradKernel = (x: tf.Tensor4D, dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect, inputGradient: boolean): [tf.Tensor4D | null, tf.Tensor2D, tf.Tensor1D] => {
-  const out = tf.engine().runKernel(winogradConvGradKernelName, { x, dy, w }, { cy, cx, kw, taps, inputGradient } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+/** Whether a layer runs here as a Winograd residual layer x + conv(relu(x)), forward and gradients in one kernel each (winograd.ts residualSupported). */
+export const winogradResidualRuns = (rect: Rect, inC: number, outC: number): boolean => winogradRuns(rect, inC, outC) && residualSupported(rect[3], inC, outC);
+
+/**
+ * dx [B, H, W, in] (null when inputGradient is false), dW [taps·in, out] and db [out] of a Winograd
+ * layer through the registered kernel; with `residual`, of the residual layer x + conv(relu(x)).
+ */
+export const winogradConvGradKernel = (x: tf.Tensor4D, dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect, inputGradient: boolean, residual = false): [tf.Tensor4D | null, tf.Tensor2D, tf.Tensor1D] => {
+  const out = tf.engine().runKernel(winogradConvGradKernelName, { x, dy, w }, { cy, cx, kw, taps, inputGradient, residual } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
   return inputGradient ? (out as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D]) : [null, out[0] as tf.Tensor2D, out[1] as tf.Tensor1D];
 };
 

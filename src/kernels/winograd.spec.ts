@@ -4,8 +4,8 @@ import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
-import { causalConv2d } from '../layers/maskedConv.js';
-import { causalConvKernelName, winogradConvGradKernelName, winogradRuns } from './causalConv.js';
+import { causalConv2d, residualMaskedConv, squareConv } from '../layers/maskedConv.js';
+import { causalConvKernelName, winogradConvGradKernelName, winogradResidualRuns, winogradRuns } from './causalConv.js';
 import { setOwnRowPairs, setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
@@ -179,17 +179,98 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
   });
 });
 
+describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
+  /** h + conv(relu(h)) [and its gradients for h, w, b of Σ y·dy]: fused as residualMaskedConv runs it, or `unfused` from relu, the conv and an add (`relu` false: a broken layer without the ReLU). */
+  const residualAndGrads = (h: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D, dy: tf.Tensor4D, how: 'fused' | 'unfused' | 'no-relu') =>
+    tf.tidy(() => {
+      const c = h.shape[3];
+      const spec = squareConv(1)('res', 3, 'B', c, c);
+      const layer = (hh: tf.Tensor4D, ww: tf.Tensor2D, bb: tf.Tensor1D): tf.Tensor4D => {
+        if (how === 'fused') return residualMaskedConv('gather')(spec, { 'res.w': ww, 'res.b': bb }, hh);
+        const conv = causalConv2d(1, 1, 3, true);
+        return tf.add(hh, conv(how === 'unfused' ? tf.relu(hh) : hh, ww, bb));
+      };
+      const y = layer(h, w, b);
+      const grads = tf.grads((hh: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(layer(hh as tf.Tensor4D, ww as tf.Tensor2D, bb as tf.Tensor1D), dy)))([h, w, b]);
+      return [y, ...grads].map((t) => t.dataSync().slice() as Float32Array);
+    });
+
+  it('takes a 3×3 mask-B layer with in = out in sixteens, its own row in pairs; not otherwise', () => {
+    if (!onWasm()) return;
+    expect(winogradResidualRuns([1, 1, 3, 5], 64, 64)).toBe(true);
+    expect(winogradResidualRuns([1, 1, 3, 5], 32, 64)).toBe(false);
+    setOwnRowPairs(false);
+    expect(winogradResidualRuns([1, 1, 3, 5], 64, 64)).toBe(false);
+  });
+
+  it('equals relu, the conv and an add — value and every gradient, any image size, both weight-gradient transforms — and a layer without the ReLU does not', () => {
+    if (!onWasm()) return;
+    let brokenSeen = 0;
+    fc.assert(
+      fc.property(
+        fc.record({
+          b: fc.integer({ min: 1, max: 2 }),
+          h: fc.integer({ min: 1, max: 9 }),
+          w: fc.integer({ min: 1, max: 13 }),
+          c: fc.constantFrom(16, 32),
+          plane: fc.boolean(),
+          seed: fc.integer({ min: 0, max: 1000 }),
+        }),
+        ({ b, h, w, c, plane, seed }) => {
+          const x = tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]);
+          const wt = tf.tensor2d(random(5 * c * c, seed + 1, 0.2), [5 * c, c]);
+          const bias = tf.tensor1d(random(c, seed + 2));
+          const dy = tf.tensor4d(random(b * h * w * c, seed + 3), [b, h, w, c]);
+          try {
+            setWinogradPlane(plane);
+            const before = tf.memory().numTensors;
+            const fused = residualAndGrads(x, wt, bias, dy, 'fused');
+            expect(tf.memory().numTensors).toBe(before);
+            const unfused = residualAndGrads(x, wt, bias, dy, 'unfused');
+            const broken = residualAndGrads(x, wt, bias, dy, 'no-relu');
+            if (!fused.every((v, i) => worst(v, broken[i]!) < 2e-4)) brokenSeen++;
+            return fused.every((v, i) => worst(v, unfused[i]!) < 2e-4);
+          } finally {
+            tf.dispose([x, wt, bias, dy]);
+          }
+        },
+      ),
+      { numRuns: 25, seed: 43 },
+    );
+    expect(brokenSeen).toBe(25); // negative control: the check tells the layer without its ReLU apart every time
+  });
+
+  it('runs as one forward and one gradient kernel, no ReLU, Add, Step or Multiply over the maps', async () => {
+    if (!onWasm()) return;
+    const [b, h, w, c] = [2, 8, 8, 16];
+    const x = tf.tensor4d(random(b * h * w * c, 1), [b, h, w, c]);
+    const params = { 'res.w': tf.tensor2d(random(5 * c * c, 2, 0.2), [5 * c, c]), 'res.b': tf.zeros([c]) };
+    const spec = squareConv(1)('res', 3, 'B', c, c);
+    const dy = tf.onesLike(x);
+    const info = await tf.profile(() => {
+      const g = tf.grads((xx: tf.Tensor) => residualMaskedConv('gather')(spec, params, xx as tf.Tensor4D))([x], dy);
+      tf.dispose(g);
+    });
+    const names = info.kernels.map((k) => k.name);
+    expect(names.filter((n) => n === causalConvKernelName)).toHaveLength(1);
+    expect(names.filter((n) => n === winogradConvGradKernelName)).toHaveLength(1);
+    for (const op of ['Relu', 'Step', 'Multiply', 'Add']) expect(names).not.toContain(op);
+    tf.dispose([x, dy, ...Object.values(params)]);
+  });
+});
+
 describe('Winograd causal conv: exact causality', () => {
   /**
    * Where the gradient of output (y0, x0) (Σ over its channels) into x is not exactly zero, as
    * [dy, dx] offsets from the output — through the layer's forward pass and input gradient.
    */
-  const seen = (taps: number, weights: Float32Array, y0: number, x0: number): string[] => {
+  const seen = (taps: number, weights: Float32Array, y0: number, x0: number, residual = false): string[] => {
     const [b, h, w, c, o] = [1, 8, 12, 16, 16];
     const x = tf.tensor4d(random(b * h * w * c, 7), [b, h, w, c]);
     const wt = tf.tensor2d(weights, [taps * c, o]);
     const bias = tf.zeros([o]) as tf.Tensor1D;
-    const g = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(causalConv2d(1, 1, 3, true)(xx as tf.Tensor4D, wt, bias), [0, y0, x0, 0], [1, 1, 1, o])))(x).dataSync());
+    const layer = (xx: tf.Tensor4D) => (residual ? residualMaskedConv('gather')(squareConv(1)('res', 3, 'B', c, o), { 'res.w': wt, 'res.b': bias }, xx) : causalConv2d(1, 1, 3, true)(xx, wt, bias));
+    const g = tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(layer(xx as tf.Tensor4D), [0, y0, x0, 0], [1, 1, 1, o])))(x).dataSync());
     tf.dispose([x, wt, bias]);
     const out = new Set<string>();
     for (let yy = 0; yy < h; yy++)
@@ -204,15 +285,20 @@ describe('Winograd causal conv: exact causality', () => {
     return dy > 0 || (dy === 0 && dx > 0);
   };
 
-  it('a mask-B layer on the Winograd path depends on its five taps and on nothing after the output — not even at rounding level — at every column of a tile, its own row in pairs or direct', () => {
+  it('a mask-B layer on the Winograd path depends on its five taps and on nothing after the output — not even at rounding level — at every column of a tile, its own row in pairs or direct, and as a fused residual layer', () => {
     if (!onWasm()) return;
     expect(winogradRuns([1, 1, 3, 5], 16, 16)).toBe(true);
     const weights = random(5 * 16 * 16, 3, 0.2);
-    for (const pairs of [true, false]) {
+    for (const [pairs, residual] of [
+      [true, false],
+      [false, false],
+      [true, true],
+    ] as const) {
       setOwnRowPairs(pairs);
+      if (residual) expect(winogradResidualRuns([1, 1, 3, 5], 16, 16)).toBe(true);
       for (const x0 of [0, 1, 2, 3, 4, 7, 11])
         for (const y0 of [0, 3, 4, 7]) {
-          const deps = seen(5, weights, y0, x0);
+          const deps = seen(5, weights, y0, x0, residual);
           const inside = maskB.filter((t) => {
             const [dy, dx] = t.split(',').map(Number) as [number, number];
             return y0 + dy >= 0 && x0 + dx >= 0 && x0 + dx < 12;

@@ -19,7 +19,7 @@
 import type { Arena, KernelModule } from './module.js';
 import { transposeTaps } from './taps.js';
 
-export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad';
+export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad' | 'reluGateResidual';
 type Shape4 = readonly [number, number, number, number];
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
@@ -70,6 +70,19 @@ export const setWinogradPlane = (on: boolean): void => {
 /** Whether a layer with this rectangle and widths runs as Winograd: the 2×3 rectangle with 5 or 6 taps, in % 16 and out % 16 (both are a product's output width in one pass or another). */
 export const winogradSupports = ([cy, cx, kw, taps]: Rect, inC: number, outC: number): boolean =>
   enabled && cy === 1 && cx === 1 && kw === 3 && (taps === 5 || taps === 6) && inC % 16 === 0 && outC % 16 === 0;
+
+/**
+ * Whether a layer with these taps and widths can run as a residual layer h + conv(relu(h)) on this
+ * path (winogradForwardAt's `residual`): in = out, and no own row on the direct kernels (which read
+ * x as it is) — a down-shifted layer, or a mask-B one with its own row in pairs.
+ */
+export const residualSupported = (taps: number, inC: number, outC: number): boolean => residualFused && inC === outC && (taps === 6 || pairs);
+
+let residualFused = setting !== 'unfused-residual';
+/** Residual layers fused into the Winograd kernels (default) or run as relu, the conv and an add — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=unfused-residual turns it off at load. */
+export const setResidualFusion = (on: boolean): void => {
+  residualFused = on;
+};
 
 /** coef [12, taps]: point ξ's row-r weights (index ξ·2 + r: r = 0 the row above, 1 the own row) = Σ_t coef · tap t's weights. */
 const rowsCoefficients = (taps: number): number[][] =>
@@ -178,13 +191,13 @@ const PAIR_COEFFICIENTS = [
   [0, 1],
 ];
 
-/** y [B, H, W, O] += a mask-B layer's own row (taps left and centre, weights [2, C, O] at ownRow), in pairs of outputs. */
-const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, y: number): void => {
+/** y [B, H, W, O] += a mask-B layer's own row (taps left and centre, weights [2, C, O] at ownRow), in pairs of outputs; of relu(x) with relu 1. */
+const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, y: number, relu: number): void => {
   const pairsPerRow = Math.ceil(w / 2);
   const v = transformWeights(k, arena, ownRow, PAIR_COEFFICIENTS, c, outC, false); // [3][C][O]
   const { runs, a: p, planeA: pPlane, b: m, planeB: mPlane } = runPlan(arena, b, 3, [h * pairsPerRow, c], [h * pairsPerRow, outC]);
   for (const [first, n] of runs) {
-    k.pairInput(x + first * h * w * c * 4, p, pPlane, n * h, w, c);
+    k.pairInput(x + first * h * w * c * 4, p, pPlane, n * h, w, c, relu);
     for (let j = 0; j < 3; j++) k.rowPairGemm(p + j * pPlane, 0, 0, 0, v + j * c * outC * 4, 0, 1, m + j * mPlane, 0, 1, n * h * pairsPerRow, c, outC);
     k.pairOutput(m, mPlane, y + first * h * w * outC * 4, n * h, w, outC);
   }
@@ -202,7 +215,11 @@ const ownRowInputGradPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, 
   }
 };
 
-/** y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at `weights`; bias 0: none. */
+/**
+ * y [B, H, W, O] at y = bias + the layer's conv of x [B, H, W, C]; weights [taps·C, O] at `weights`;
+ * bias 0: none. With `residual` (C = O, and the own row not on the direct kernels: residualSupported),
+ * the residual layer y = x + bias + conv(relu(x)) instead, relu(x) never stored.
+ */
 export const winogradForwardAt = (
   k: KernelModule<WinogradFunctions>,
   arena: Arena,
@@ -214,27 +231,34 @@ export const winogradForwardAt = (
   taps: number,
   y: number,
   direct: OwnRowDirect,
+  residual = false,
 ): void => {
   const t = tilesOf(w);
   const padded = (h + 2) * t;
   const through = rowsThrough(taps);
   const block = c * outC * 4;
   const ownDirect = through === 1 && !pairs;
+  if (residual && !residualSupported(taps, c, outC)) throw new Error('winogradForwardAt: a residual layer needs in = out and its own row in pairs');
+  const relu = residual ? 1 : 0;
   if (ownDirect) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
   const { runs, a: u, planeA: uPlane, b: m, planeB: mPlane } = runPlan(arena, b, POINTS, [padded, c], [h * t, outC]);
   for (const [first, n] of runs) {
-    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t);
+    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t, relu);
     for (let xi = 0; xi < POINTS; xi++) {
       const vx = v + xi * through * block;
       k.rowPairGemm(u + xi * uPlane, padded, 0, t, vx, vx + block, through, m + xi * mPlane, h * t, n, h * t, c, outC);
     }
-    k.winogradOutput(m, mPlane, bias, ownDirect ? 2 : bias ? 1 : 0, y + first * h * w * outC * 4, n, h, w, outC, t);
+    k.winogradOutput(m, mPlane, bias, ownDirect ? 2 : bias ? 1 : 0, y + first * h * w * outC * 4, n, h, w, outC, t, residual ? x + first * h * w * c * 4 : 0);
   }
-  if (through === 1 && pairs) ownRowForwardPairs(k, arena, x, [b, h, w, c], weights + 3 * block, outC, y);
+  if (through === 1 && pairs) ownRowForwardPairs(k, arena, x, [b, h, w, c], weights + 3 * block, outC, y, relu);
 };
 
-/** dx [B, H, W, C] at dx of winogradForwardAt's conv, given dy [B, H, W, O]: the same passes transposed. */
+/**
+ * dx [B, H, W, C] at dx of winogradForwardAt's conv, given dy [B, H, W, O]: the same passes
+ * transposed. With `residualOf` (the residual layer's input h, a pointer; 0: none), the residual
+ * layer's: dx = dy + (h > 0) · the conv's input gradient.
+ */
 export const winogradInputGradAt = (
   k: KernelModule<WinogradFunctions>,
   arena: Arena,
@@ -245,12 +269,14 @@ export const winogradInputGradAt = (
   taps: number,
   dx: number,
   direct: OwnRowDirect,
+  residualOf = 0,
 ): void => {
   const t = tilesOf(w);
   const padded = (h + 2) * t;
   const through = rowsThrough(taps);
   const block = c * outC * 4;
   const ownDirect = through === 1 && !pairs;
+  if (residualOf && !residualSupported(taps, c, outC)) throw new Error('winogradInputGradAt: a residual layer needs in = out and its own row in pairs');
   if (ownDirect) direct.inputGrad(weights + 3 * block, dx);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
   const { runs, a: du, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS, [h * t, c], [padded, outC]);
@@ -266,6 +292,7 @@ export const winogradInputGradAt = (
     k.winogradInputGrad(du, uPlane, dx + first * h * w * c * 4, ownDirect ? 1 : 0, n, h, w, c, t);
   }
   if (through === 1 && pairs) ownRowInputGradPairs(k, arena, dy, [b, h, w, c], weights + 3 * block, outC, dx);
+  if (residualOf) k.reluGateResidual(dx, residualOf, dy, b * h * w * c);
 };
 
 /** db [O] at db = Σ of the runs' partial sums [runs][O] at partial. */
@@ -279,7 +306,7 @@ const sumRuns = (arena: Arena, partial: number, runs: number, outC: number, db: 
 };
 
 /** dW [taps·C, O] and db [O] along x only (maps whose height is not a multiple of 4): both rows of taps through F(4, 3). */
-const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number): void => {
+const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number, relu: number): void => {
   const t = tilesOf(w);
   const padded = (h + 2) * t;
   const block = c * outC * 4;
@@ -289,7 +316,7 @@ const rowsWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: n
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS * 2 * block) / 4);
   runs.forEach(([first, n], r) => {
     k.winogradOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, partial + r * outC * 4, n, h, w, outC, t);
-    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t);
+    k.winogradInput(x + first * h * w * c * 4, u, uPlane, n, h, w, c, t, relu);
     for (let xi = 0; xi < POINTS; xi++) {
       const dvx = dv + xi * 2 * block;
       k.rowPairWeightGrad(u + xi * uPlane, padded, 0, t, dm + xi * mPlane + t * outC * 4, padded, dvx, dvx + block, 2, n, h * t, c, outC);
@@ -310,7 +337,7 @@ const SCRATCH = POINTS_2D * 16; // one tile's 30 points, four channels
  * (it is what the forward pass and the input gradient must not do) — 1.875 products per pixel and tap
  * row pair instead of 3.
  */
-const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number): void => {
+const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, taps: number, dW: number, db: number, relu: number): void => {
   const t = tilesOf(w);
   const tilesPerImage = (h / 4) * t; // tiles of 4×4 outputs: the rows of each point's product
   const block = c * outC * 4;
@@ -321,13 +348,16 @@ const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: 
   arena.f32().fill(0, dv / 4, dv / 4 + (POINTS_2D * block) / 4);
   runs.forEach(([first, n], r) => {
     k.winogradPlaneOutputGrad(dy + first * h * w * outC * 4, dm, partial + r * outC * 4, scratch, mPlane, n, h, w, outC, t);
-    k.winogradPlaneInput(x + first * h * w * c * 4, u, scratch, uPlane, n, h, w, c, t);
+    k.winogradPlaneInput(x + first * h * w * c * 4, u, scratch, uPlane, n, h, w, c, t, relu);
     for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, n * tilesPerImage, c, outC);
   });
   sumRuns(arena, partial, runs.length, outC, db);
   weightGradFromPoints(k, arena, dv, planeCoefficients(taps), c, outC, dW);
 };
 
-/** dW [taps·C, O] at dW and db [O] at db of the layer, given x [B, H, W, C] and dy [B, H, W, O]. The 2-D transform where H % 4 = 0, else along x only. */
-export const winogradWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, shape: Shape4, outC: number, taps: number, dW: number, db: number): void =>
-  (shape[1] % 4 === 0 && plane ? planeWeightGradAt : rowsWeightGradAt)(k, arena, x, dy, shape, outC, taps, dW, db);
+/**
+ * dW [taps·C, O] at dW and db [O] at db of the layer, given x [B, H, W, C] and dy [B, H, W, O] (the
+ * conv of relu(x) with `relu`: a residual layer's). The 2-D transform where H % 4 = 0, else along x only.
+ */
+export const winogradWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, shape: Shape4, outC: number, taps: number, dW: number, db: number, relu = false): void =>
+  (shape[1] % 4 === 0 && plane ? planeWeightGradAt : rowsWeightGradAt)(k, arena, x, dy, shape, outC, taps, dW, db, relu ? 1 : 0);

@@ -8,7 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
-import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels, winogradConvGradKernel, winogradRuns } from '../kernels/causalConv.js';
+import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels, winogradConvGradKernel, winogradResidualRuns, winogradRuns } from '../kernels/causalConv.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
@@ -251,6 +251,53 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, option
   }
   return causalConv2d(cy, cx, s.kw, inputGradient)(x, weights, bias); // [B, H, W, out]
 };
+
+const residualConvs = new Map<string, CausalConv>();
+
+/**
+ * The residual layer h + causal conv(relu(h)) + bias as one op on the Winograd kernels (callers check
+ * winogradResidualRuns): the forward kernel reads h as relu(h) and adds h to its output; the gradient
+ * kernel gives dh = dy + (h > 0) · convᵀ(dy) and the weight gradient of relu(h)'s conv. relu(h) is
+ * never stored, and no ReLU, Add, Step or Multiply pass runs over the maps.
+ */
+const residualWinograd = (cy: number, cx: number, kw: number): CausalConv => {
+  const key = `${cy},${cx},${kw}`;
+  const hit = residualConvs.get(key);
+  if (hit) return hit;
+  const op = tf.customGrad(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ((h: Tensor4D, weights: Tensor2D, bias: Tensor1D, save: tf.GradSaveFunc) => {
+      const rect = [cy, cx, kw, weights.shape[0] / h.shape[3]] as const;
+      save([h, weights]);
+      return {
+        value: causalConvKernel(h, weights, bias, rect, true), //                              [B, H, W, h]
+        gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
+          const [sh, sw] = saved as [Tensor4D, Tensor2D];
+          const [dh, dW, db] = winogradConvGradKernel(sh, dy, sw, rect, true, true); //        [B, H, W, h], [taps·h, h], [h]
+          return [dh!, dW, db];
+        },
+      };
+    }) as any,
+  ) as unknown as CausalConv;
+  residualConvs.set(key, op);
+  return op;
+};
+
+/**
+ * A residual layer: h + the masked conv of relu(h), [B, H, W, out] with out = in — PixelCNN's
+ * residual stack. One fused op where our Winograd kernels take the layer (tap-gather on wasm, a 3×3
+ * mask B with widths in sixteens), else relu, the conv and an add.
+ */
+export const residualMaskedConv =
+  (impl: ConvImpl) =>
+  (s: MaskedConvSpec, params: NamedTensors, h: Tensor4D): Tensor4D => {
+    const cy = Math.floor(s.kh / 2);
+    const cx = Math.floor(s.kw / 2);
+    const rect = [cy, cx, s.kw, convLayout(s).taps.length] as const;
+    if (impl === 'gather' && s.inFeatures === s.outFeatures && winogradResidualRuns(rect, s.inFeatures, s.outFeatures))
+      return residualWinograd(cy, cx, s.kw)(h, maskedWeights(s, params), params[`${s.name}.b`]! as Tensor1D); // [B, H, W, h]
+    return tf.add(h, maskedConv(impl)(s, params, tf.relu(h))); //                                            [B, H, W, h]
+  };
 
 const placements = new Map<string, Float32Array>();
 

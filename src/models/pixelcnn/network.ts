@@ -8,7 +8,7 @@
 // holding channel c's block. Class-conditional (spec.classes): every layer adds a learned vector of
 // its label, E_l[y] (a bias per class, as Gated PixelCNN's V·h with h one-hot).
 
-import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, residualMaskedConv, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import { classBiasName, classesOf, initClassBias, labelBias } from '../../conditioning.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
 import type { ForwardOptions, Labels } from '../../model.js';
@@ -63,13 +63,15 @@ export const initPixelCnn = (s: PixelCnnSpec, seed: number): NamedTensors => {
 export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
   tf.tidy(() => {
     const masked = maskedConv(options.convImpl);
-    /** The masked convolution, plus its label's bias E_l[y] when conditional. */
-    const conv: typeof masked = (layer, p, input, o) => {
-      const y = masked(layer, p, input, o); //                                [B, H, W, out]
+    const residual = residualMaskedConv(options.convImpl);
+    /** A layer's output plus its label's bias E_l[y] when conditional. */
+    const labelled = (layer: MaskedConvSpec, y: Tensor4D): Tensor4D => {
       if (!labels) return y;
       const [b, , , out] = y.shape;
-      return tf.add(y, tf.reshape(labelBias(p, classBiasName(layer.name), labels), [b, 1, 1, out])) as Tensor4D; // [B, H, W, out]
+      return tf.add(y, tf.reshape(labelBias(params, classBiasName(layer.name), labels), [b, 1, 1, out])) as Tensor4D; // [B, H, W, out]
     };
+    /** The masked convolution, plus its label's bias when conditional. */
+    const conv: typeof masked = (layer, p, input, o) => labelled(layer, masked(layer, p, input, o)); // [B, H, W, out]
     const layers = pixelCnnLayers(s);
     const of = (role: PixelCnnRole) => layers.filter((l) => l.role === role).map((l) => l.conv);
     const [input] = of('input');
@@ -79,7 +81,7 @@ export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor
     const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
     let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
     for (const layer of of('residual'))
-      features = tf.add(features, conv(layer, params, tf.relu(features))); // [B, H, W, h]   3×3 mask B, residual
+      features = labelled(layer, residual(layer, params, features)); //       [B, H, W, h]   h + 3×3 mask B of ReLU(h)
     const hidden = conv(head0!, params, tf.relu(features)); //               [B, H, W, h']  1×1 mask B
     return conv(head1!, params, tf.relu(hidden)); //                          [B, H, W, C·F] 1×1 mask B
   });
