@@ -839,6 +839,92 @@ export function winogradPlaneInput(x: usize, u: usize, scratch: usize, plane: us
       }
 }
 
+/**
+ * dx [B, H, W, C] = the transpose of winogradPlaneInput applied to dU [5][6][B][S][T][C] (tiles
+ * overlap by a row and two columns: summed) — an input gradient through the 2-D transform. Exact
+ * only in exact arithmetic: rounding reaches pixels after an output's (a training step's hidden
+ * layers may take it; winograd.ts says when).
+ */
+export function winogradPlaneInputGrad(du: usize, dx: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
+  const tileRows = height >> 2;
+  const two = f32x4.splat(2);
+  const three = f32x4.splat(3);
+  const four = f32x4.splat(4);
+  const five = f32x4.splat(5);
+  memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
+  for (let b = 0; b < batch; b++)
+    for (let s = 0; s < tileRows; s++)
+      for (let t = 0; t < tiles; t++) {
+        const first = 4 * t - 1;
+        const from = du + (<usize>((b * tileRows + s) * tiles + t)) * pixel;
+        for (let c = 0; c < inC; c += 4) {
+          const cb = (<usize>c) << 2;
+          // along y: row r of the tile gets Σ_ξy BYᵀ[ξy, r] · dU[ξy]
+          for (let xi = 0; xi < 6; xi++) {
+            const o = from + cb + (<usize>xi) * plane;
+            const g0 = v128.load(o);
+            const g1 = v128.load(o + 6 * plane);
+            const g2 = v128.load(o + 12 * plane);
+            const g3 = v128.load(o + 18 * plane);
+            const g4 = v128.load(o + 24 * plane);
+            const tg4 = f32x4.mul(two, g4);
+            const sp = scratch + (<usize>xi) * 16;
+            v128.store(sp, f32x4.mul(two, g0));
+            v128.store(sp, f32x4.add(f32x4.sub(f32x4.sub(f32x4.mul(two, f32x4.sub(g2, g1)), g0), g3), tg4), 96);
+            v128.store(sp, f32x4.neg(f32x4.add(f32x4.add(f32x4.mul(two, g0), g1), f32x4.add(f32x4.mul(three, g2), g4))), 192);
+            v128.store(sp, f32x4.sub(f32x4.add(f32x4.add(g0, g1), f32x4.add(g2, g3)), tg4), 288);
+            v128.store(sp, g4, 384);
+          }
+          // along x: column k gets Σ_ξ Bᵀ[ξ, k] · (row r's point ξ), as winogradInputGrad
+          for (let r = 0; r < 5; r++) {
+            const y = 4 * s - 1 + r;
+            if (y < 0) continue;
+            const sp = scratch + (<usize>(r * 6)) * 16;
+            const u0 = v128.load(sp);
+            const u1 = v128.load(sp, 16);
+            const u2 = v128.load(sp, 32);
+            const u3 = v128.load(sp, 48);
+            const u4 = v128.load(sp, 64);
+            const u5 = v128.load(sp, 80);
+            const s12 = f32x4.add(u1, u2);
+            const d21 = f32x4.sub(u2, u1);
+            const s34 = f32x4.add(u3, u4);
+            const d43 = f32x4.sub(u4, u3);
+            const row = dx + (<usize>((b * height + y) * width)) * pixel + cb;
+            if (first >= 0) {
+              const at = row + (<usize>first) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
+            }
+            const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
+            const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
+            const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
+            const k4 = f32x4.add(f32x4.add(u0, s12), s34);
+            if (first + 1 < width) {
+              const at = row + (<usize>(first + 1)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k1));
+            }
+            if (first + 2 < width) {
+              const at = row + (<usize>(first + 2)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k2));
+            }
+            if (first + 3 < width) {
+              const at = row + (<usize>(first + 3)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k3));
+            }
+            if (first + 4 < width) {
+              const at = row + (<usize>(first + 4)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), k4));
+            }
+            if (first + 5 < width) {
+              const at = row + (<usize>(first + 5)) * pixel;
+              v128.store(at, f32x4.add(v128.load(at), u5));
+            }
+          }
+        }
+      }
+}
+
 /** dM [5][6][B][S][T][O] from dy [B, H, W, O]: the transpose of winogradPlaneOutput; db [O] = Σ dy. */
 export function winogradPlaneOutputGrad(dy: usize, dm: usize, db: usize, scratch: usize, plane: usize, batch: i32, height: i32, width: i32, outC: i32, tiles: i32): void {
   const pixel = (<usize>outC) << 2;

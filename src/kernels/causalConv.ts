@@ -20,7 +20,7 @@
 import { tf } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 import { transposeTaps } from './taps.js';
-import { residualSupported, winogradForwardAt, winogradInputGradAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
+import { planeGradsSupported, residualSupported, winogradForwardAt, winogradInputGradAt, winogradPlaneGradsAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
@@ -207,7 +207,7 @@ export const registerCausalConvKernels = (): void => {
       const x = inputs['x'] as tf.TensorInfo;
       const dy = inputs['dy'] as tf.TensorInfo;
       const w = inputs['w'] as tf.TensorInfo;
-      const { taps, inputGradient, residual } = attrs as unknown as ConvAttrs & { inputGradient: boolean };
+      const { taps, inputGradient, residual, exactInputGradient } = attrs as unknown as ConvAttrs & { inputGradient: boolean; exactInputGradient: boolean };
       const [b, h, wd, c] = x.shape as [number, number, number, number];
       const outC = dy.shape[3]!;
       const dx = inputGradient ? heapOutput(heap, [b, h, wd, c], 'causalConv.wasm') : null;
@@ -215,6 +215,8 @@ export const registerCausalConvKernels = (): void => {
       const db = heapOutput(heap, [outC], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
         const shape = [b, h, wd, c] as const;
+        if (dx && !exactInputGradient && planeGradsSupported(h))
+          return winogradPlaneGradsAt(module, arena, pointer(heap, x), pointer(heap, dy), shape, pointer(heap, w), outC, taps, pointer(heap, dx), pointer(heap, dW), pointer(heap, db), residual === true, residual ? pointer(heap, x) : 0);
         const direct = ownRowDirect(module, arena, pointer(heap, dy), shape, outC);
         if (dx) winogradInputGradAt(module, arena, pointer(heap, dy), shape, pointer(heap, w), outC, taps, pointer(heap, dx), direct, residual ? pointer(heap, x) : 0);
         winogradWeightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), shape, outC, taps, pointer(heap, dW), pointer(heap, db), residual === true);
@@ -263,9 +265,19 @@ export const winogradResidualRuns = (rect: Rect, inC: number, outC: number): boo
 /**
  * dx [B, H, W, in] (null when inputGradient is false), dW [taps·in, out] and db [out] of a Winograd
  * layer through the registered kernel; with `residual`, of the residual layer x + conv(relu(x)).
+ * exactInputGradient false lets dx take the 2-D transform (winograd.ts winogradPlaneGradsAt: fewer
+ * products, rounding that reaches later pixels) — for a training step's hidden layers only.
  */
-export const winogradConvGradKernel = (x: tf.Tensor4D, dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect, inputGradient: boolean, residual = false): [tf.Tensor4D | null, tf.Tensor2D, tf.Tensor1D] => {
-  const out = tf.engine().runKernel(winogradConvGradKernelName, { x, dy, w }, { cy, cx, kw, taps, inputGradient, residual } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
+export const winogradConvGradKernel = (
+  x: tf.Tensor4D,
+  dy: tf.Tensor4D,
+  w: tf.Tensor2D,
+  [cy, cx, kw, taps]: Rect,
+  inputGradient: boolean,
+  residual = false,
+  exactInputGradient = true,
+): [tf.Tensor4D | null, tf.Tensor2D, tf.Tensor1D] => {
+  const out = tf.engine().runKernel(winogradConvGradKernelName, { x, dy, w }, { cy, cx, kw, taps, inputGradient, residual, exactInputGradient } as unknown as tf.NamedAttrMap) as unknown as tf.Tensor[];
   return inputGradient ? (out as [tf.Tensor4D, tf.Tensor2D, tf.Tensor1D]) : [null, out[0] as tf.Tensor2D, out[1] as tf.Tensor1D];
 };
 

@@ -181,12 +181,12 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
 
 describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
   /** h + conv(relu(h)) [and its gradients for h, w, b of Σ y·dy]: fused as residualMaskedConv runs it, or `unfused` from relu, the conv and an add (`relu` false: a broken layer without the ReLU). */
-  const residualAndGrads = (h: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D, dy: tf.Tensor4D, how: 'fused' | 'unfused' | 'no-relu') =>
+  const residualAndGrads = (h: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D, dy: tf.Tensor4D, how: 'fused' | 'fused-training' | 'unfused' | 'no-relu') =>
     tf.tidy(() => {
       const c = h.shape[3];
       const spec = squareConv(1)('res', 3, 'B', c, c);
       const layer = (hh: tf.Tensor4D, ww: tf.Tensor2D, bb: tf.Tensor1D): tf.Tensor4D => {
-        if (how === 'fused') return residualMaskedConv('gather')(spec, { 'res.w': ww, 'res.b': bb }, hh);
+        if (how === 'fused' || how === 'fused-training') return residualMaskedConv('gather')(spec, { 'res.w': ww, 'res.b': bb }, hh, { exactInputGradient: how === 'fused' });
         const conv = causalConv2d(1, 1, 3, true);
         return tf.add(hh, conv(how === 'unfused' ? tf.relu(hh) : hh, ww, bb));
       };
@@ -203,7 +203,7 @@ describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
     expect(winogradResidualRuns([1, 1, 3, 5], 64, 64)).toBe(false);
   });
 
-  it('equals relu, the conv and an add — value and every gradient, any image size, both weight-gradient transforms — and a layer without the ReLU does not', () => {
+  it('equals relu, the conv and an add — value and every gradient, any image size, both weight-gradient transforms, exact or training input gradients — and a layer without the ReLU does not', () => {
     if (!onWasm()) return;
     let brokenSeen = 0;
     fc.assert(
@@ -214,9 +214,10 @@ describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
           w: fc.integer({ min: 1, max: 13 }),
           c: fc.constantFrom(16, 32),
           plane: fc.boolean(),
+          training: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
-        ({ b, h, w, c, plane, seed }) => {
+        ({ b, h, w, c, plane, training, seed }) => {
           const x = tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]);
           const wt = tf.tensor2d(random(5 * c * c, seed + 1, 0.2), [5 * c, c]);
           const bias = tf.tensor1d(random(c, seed + 2));
@@ -224,7 +225,7 @@ describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
           try {
             setWinogradPlane(plane);
             const before = tf.memory().numTensors;
-            const fused = residualAndGrads(x, wt, bias, dy, 'fused');
+            const fused = residualAndGrads(x, wt, bias, dy, training ? 'fused-training' : 'fused');
             expect(tf.memory().numTensors).toBe(before);
             const unfused = residualAndGrads(x, wt, bias, dy, 'unfused');
             const broken = residualAndGrads(x, wt, bias, dy, 'no-relu');
@@ -307,6 +308,34 @@ describe('Winograd causal conv: exact causality', () => {
           expect(deps.filter(future)).toEqual([]); // (the row above is all past: its other columns may mix in through the transform)
         }
     }
+  });
+
+  it('a training step\'s input gradient (exactInputGradient false: the 2-D transform) reaches later pixels at rounding level only — which is why analyses get the exact one', () => {
+    if (!onWasm()) return;
+    const [b, h, w, c] = [1, 8, 12, 16];
+    const x = tf.tensor4d(random(b * h * w * c, 7), [b, h, w, c]);
+    const params = { 'res.w': tf.tensor2d(random(5 * c * c, 3, 0.2), [5 * c, c]), 'res.b': tf.zeros([c]) };
+    const spec = squareConv(1)('res', 3, 'B', c, c);
+    const [y0, x0] = [2, 4];
+    const gradOf = (exactInputGradient: boolean) =>
+      tf.tidy(() => tf.grad((xx: tf.Tensor) => tf.sum(tf.slice(residualMaskedConv('gather')(spec, params, xx as tf.Tensor4D, { exactInputGradient }), [0, y0, x0, 0], [1, 1, 1, c])))(x).dataSync());
+    const exact = gradOf(true);
+    const training = gradOf(false);
+    let later = 0;
+    let largest = 0;
+    for (let i = 0; i < exact.length; i++) {
+      largest = Math.max(largest, Math.abs(exact[i]!));
+      const pixel = Math.floor(i / c);
+      const [py, px] = [Math.floor(pixel / w), pixel % w];
+      const after = py > y0 || (py === y0 && px > x0);
+      if (after) {
+        expect(exact[i]).toBe(0);
+        later = Math.max(later, Math.abs(training[i]!));
+      } else expect(Math.abs(training[i]! - exact[i]!)).toBeLessThan(1e-4 * (1 + Math.abs(exact[i]!)));
+    }
+    expect(later).toBeGreaterThan(0); // rounding does reach later pixels through the 2-D transform …
+    expect(later).toBeLessThan(1e-5 * largest); // … at rounding level
+    tf.dispose([x, ...Object.values(params)]);
   });
 
   it('negative control: the same layer sent through the transform with its own row (6 taps, the third zero) depends on later pixels of its row at rounding level, and the check sees it', () => {

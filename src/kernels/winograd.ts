@@ -19,7 +19,7 @@
 import type { Arena, KernelModule } from './module.js';
 import { transposeTaps } from './taps.js';
 
-export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad' | 'reluGateResidual';
+export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad' | 'reluGateResidual' | 'winogradPlaneInputGrad';
 type Shape4 = readonly [number, number, number, number];
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
@@ -353,6 +353,63 @@ const planeWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: 
   });
   sumRuns(arena, partial, runs.length, outC, db);
   weightGradFromPoints(k, arena, dv, planeCoefficients(taps), c, outC, dW);
+};
+
+/**
+ * Every gradient through the 2-D transform (maps whose height is a multiple of 4: planeGradsSupported),
+ * dy's transform shared: dx [B, H, W, C] at dx, dW [taps·C, O] at dW, db [O] at db — the conv of relu(x)
+ * with relu, and with residualOf ≠ 0 (x's pointer) the residual layer's dx = dy + (x > 0) · convᵀ(dy).
+ * dx is exact only in exact arithmetic: its rounding reaches pixels after an output's (at the level of
+ * float32 rounding of the gradient), so only a training step's hidden layers take it — the forward pass,
+ * and any input gradient asked for exactly (the property laws), stay on the exactly causal path.
+ */
+export const winogradPlaneGradsAt = (
+  k: KernelModule<WinogradFunctions>,
+  arena: Arena,
+  x: number,
+  dy: number,
+  [b, h, w, c]: Shape4,
+  weights: number,
+  outC: number,
+  taps: number,
+  dx: number,
+  dW: number,
+  db: number,
+  relu: boolean,
+  residualOf = 0,
+): void => {
+  if (!planeGradsSupported(h)) throw new Error('winogradPlaneGradsAt: needs a height that is a multiple of 4');
+  const t = tilesOf(w);
+  const tilesPerImage = (h / 4) * t;
+  const block = c * outC * 4;
+  const coef = planeCoefficients(taps);
+  const vT = transformWeights(k, arena, weights, coef, c, outC, true); // [30][O][C]
+  const { runs, a: u, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS_2D, [tilesPerImage, c], [tilesPerImage, outC]);
+  const du = u; // dU, scattered into dx before U is made: one array for both
+  const scratch = arena.alloc(SCRATCH);
+  const dv = arena.alloc(POINTS_2D * block);
+  const partial = arena.alloc(runs.length * outC * 4);
+  arena.f32().fill(0, dv / 4, dv / 4 + (POINTS_2D * block) / 4);
+  runs.forEach(([first, n], r) => {
+    const pixels = n * tilesPerImage;
+    k.winogradPlaneOutputGrad(dy + first * h * w * outC * 4, dm, partial + r * outC * 4, scratch, mPlane, n, h, w, outC, t);
+    for (let p = 0; p < POINTS_2D; p++) k.rowPairGemm(dm + p * mPlane, 0, 0, 0, vT + p * block, 0, 1, du + p * uPlane, 0, 1, pixels, outC, c);
+    k.winogradPlaneInputGrad(du, dx + first * h * w * c * 4, scratch, uPlane, n, h, w, c, t);
+    k.winogradPlaneInput(x + first * h * w * c * 4, u, scratch, uPlane, n, h, w, c, t, relu ? 1 : 0);
+    for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, pixels, c, outC);
+  });
+  sumRuns(arena, partial, runs.length, outC, db);
+  weightGradFromPoints(k, arena, dv, coef, c, outC, dW);
+  if (residualOf) k.reluGateResidual(dx, residualOf, dy, b * h * w * c);
+};
+
+/** Whether winogradPlaneGradsAt takes maps of this height (and it and the 2-D transform are on: setTrainingPlaneGrads, setWinogradPlane). */
+export const planeGradsSupported = (height: number): boolean => plane && trainingPlaneGrads && height % 4 === 0;
+
+let trainingPlaneGrads = setting !== 'exact-training-grads';
+/** A training step's hidden input gradients through the 2-D transform (default), or exactly causal as everywhere else — for A/B benchmarks and tests. PIXELSTREAMS_WINOGRAD=exact-training-grads turns it off at load. */
+export const setTrainingPlaneGrads = (on: boolean): void => {
+  trainingPlaneGrads = on;
 };
 
 /**

@@ -219,6 +219,12 @@ export const denseBias: (x: Tensor2D, w: Tensor2D, bias: Tensor1D) => Tensor2D =
 export interface ConvOptions {
   /** False when x is data (no gradient flows into it): its gradient is not computed. Default true. */
   readonly inputGradient?: boolean;
+  /**
+   * False lets x's gradient take a faster transform whose float rounding reaches pixels after an
+   * output's (a training step's hidden layers: residualMaskedConv). Default true: exactly causal
+   * gradients, as the property laws measure dependence with.
+   */
+  readonly exactInputGradient?: boolean;
 }
 
 /**
@@ -260,8 +266,8 @@ const residualConvs = new Map<string, CausalConv>();
  * kernel gives dh = dy + (h > 0) · convᵀ(dy) and the weight gradient of relu(h)'s conv. relu(h) is
  * never stored, and no ReLU, Add, Step or Multiply pass runs over the maps.
  */
-const residualWinograd = (cy: number, cx: number, kw: number): CausalConv => {
-  const key = `${cy},${cx},${kw}`;
+const residualWinograd = (cy: number, cx: number, kw: number, exactInputGradient: boolean): CausalConv => {
+  const key = `${cy},${cx},${kw},${exactInputGradient}`;
   const hit = residualConvs.get(key);
   if (hit) return hit;
   const op = tf.customGrad(
@@ -273,7 +279,7 @@ const residualWinograd = (cy: number, cx: number, kw: number): CausalConv => {
         value: causalConvKernel(h, weights, bias, rect, true), //                              [B, H, W, h]
         gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
           const [sh, sw] = saved as [Tensor4D, Tensor2D];
-          const [dh, dW, db] = winogradConvGradKernel(sh, dy, sw, rect, true, true); //        [B, H, W, h], [taps·h, h], [h]
+          const [dh, dW, db] = winogradConvGradKernel(sh, dy, sw, rect, true, true, exactInputGradient); // [B, H, W, h], [taps·h, h], [h]
           return [dh!, dW, db];
         },
       };
@@ -286,16 +292,19 @@ const residualWinograd = (cy: number, cx: number, kw: number): CausalConv => {
 /**
  * A residual layer: h + the masked conv of relu(h), [B, H, W, out] with out = in — PixelCNN's
  * residual stack. One fused op where our Winograd kernels take the layer (tap-gather on wasm, a 3×3
- * mask B with widths in sixteens), else relu, the conv and an add.
+ * mask B with widths in sixteens), else relu, the conv and an add. With exactInputGradient false (a
+ * training step), the fused op's gradient into h may take the 2-D transform: fewer products, and
+ * float rounding that reaches pixels after an output's — harmless to training, but not what an analysis
+ * of the model's dependence through gradients (the property laws) should see, so the default is exact.
  */
 export const residualMaskedConv =
   (impl: ConvImpl) =>
-  (s: MaskedConvSpec, params: NamedTensors, h: Tensor4D): Tensor4D => {
+  (s: MaskedConvSpec, params: NamedTensors, h: Tensor4D, options: Pick<ConvOptions, 'exactInputGradient'> = {}): Tensor4D => {
     const cy = Math.floor(s.kh / 2);
     const cx = Math.floor(s.kw / 2);
     const rect = [cy, cx, s.kw, convLayout(s).taps.length] as const;
     if (impl === 'gather' && s.inFeatures === s.outFeatures && winogradResidualRuns(rect, s.inFeatures, s.outFeatures))
-      return residualWinograd(cy, cx, s.kw)(h, maskedWeights(s, params), params[`${s.name}.b`]! as Tensor1D); // [B, H, W, h]
+      return residualWinograd(cy, cx, s.kw, options.exactInputGradient ?? true)(h, maskedWeights(s, params), params[`${s.name}.b`]! as Tensor1D); // [B, H, W, h]
     return tf.add(h, maskedConv(impl)(s, params, tf.relu(h))); //                                            [B, H, W, h]
   };
 

@@ -78,10 +78,12 @@ export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor
     const [head0] = of('head0');
     const [head1] = of('head1');
 
+    // a training step's hidden gradients may round across pixels (faster); analyses get exact ones
+    const exactInputGradient = options.training === undefined;
     const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
     let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
     for (const layer of of('residual'))
-      features = labelled(layer, residual(layer, params, features)); //       [B, H, W, h]   h + 3×3 mask B of ReLU(h)
+      features = labelled(layer, residual(layer, params, features, { exactInputGradient })); // [B, H, W, h]  h + 3×3 mask B of ReLU(h)
     const hidden = conv(head0!, params, tf.relu(features)); //               [B, H, W, h']  1×1 mask B
     return conv(head1!, params, tf.relu(hidden)); //                          [B, H, W, C·F] 1×1 mask B
   });
