@@ -394,13 +394,14 @@ export const winogradPlaneGradsAt = (
     const pixels = n * tilesPerImage;
     k.winogradPlaneOutputGrad(dy + first * h * w * outC * 4, dm, partial + r * outC * 4, scratch, mPlane, n, h, w, outC, t);
     for (let p = 0; p < POINTS_2D; p++) k.rowPairGemm(dm + p * mPlane, 0, 0, 0, vT + p * block, 0, 1, du + p * uPlane, 0, 1, pixels, outC, c);
-    k.winogradPlaneInputGrad(du, dx + first * h * w * c * 4, scratch, uPlane, n, h, w, c, t);
+    const at = first * h * w * c * 4;
+    k.winogradPlaneInputGrad(du, dx + at, scratch, uPlane, n, h, w, c, t);
+    if (residualOf) k.reluGateResidual(dx + at, residualOf + at, dy + at, n * h * w * c); // this run's dx, still in cache
     k.winogradPlaneInput(x + first * h * w * c * 4, u, scratch, uPlane, n, h, w, c, t, relu ? 1 : 0);
     for (let p = 0; p < POINTS_2D; p++) k.rowPairWeightGrad(u + p * uPlane, 0, 0, 0, dm + p * mPlane, 0, dv + p * block, 0, 1, 1, pixels, c, outC);
   });
   sumRuns(arena, partial, runs.length, outC, db);
   weightGradFromPoints(k, arena, dv, coef, c, outC, dW);
-  if (residualOf) k.reluGateResidual(dx, residualOf, dy, b * h * w * c);
 };
 
 /** Whether winogradPlaneGradsAt takes maps of this height (and it and the 2-D transform are on: setTrainingPlaneGrads, setWinogradPlane). */
