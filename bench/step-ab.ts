@@ -7,11 +7,13 @@
 // images at a time vs the whole batch at once), 'own-row-pairs' (a mask-B layer's own row in pairs of
 // outputs, three products for two, vs the direct kernels), 'residual-fused' (a residual layer h + conv(relu(h))
 // with its ReLU, residual sum and their gradients inside the Winograd kernels vs relu, conv and add ops),
-// 'training-plane-grads' (a training step's hidden input gradients through the 2-D transform vs exactly causal).
+// 'training-plane-grads' (a training step's hidden input gradients through the 2-D transform vs exactly causal),
+// 'head-fused' (the last 1×1 layer, its softmax cross-entropy and their gradients in one tiled kernel vs
+// the 1×1 conv kernels and the cross-entropy kernel apart).
 // model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm' or 'mnist-diagonal-bilstm'.
 import { selectBackend } from '../src/backend.js';
 import type { RecordBatch } from '../src/data/records.js';
-import { setCrossEntropyKernel } from '../src/kernels/crossEntropy.js';
+import { setCrossEntropyKernel, setHeadFusion } from '../src/kernels/crossEntropy.js';
 import { useKernelBuild } from '../src/kernels/module.js';
 import { setOwnRowPairs, setResidualFusion, setTrainingPlaneGrads, setWinograd, setWinogradPlane, setWinogradRunBytes } from '../src/kernels/winograd.js';
 import { familyOf, presetOrThrow } from '../src/models/registry.js';
@@ -30,6 +32,7 @@ const changes: Record<string, readonly [string, () => void][]> = {
   'winograd-runs': [['runs of 1.5 MiB', () => setWinogradRunBytes(1.5 * 2 ** 20)], ['whole batch', () => setWinogradRunBytes(Infinity)]],
   'own-row-pairs': [['own row in pairs', () => setOwnRowPairs(true)], ['own row direct', () => setOwnRowPairs(false)]],
   'residual-fused': [['fused residual', () => setResidualFusion(true)], ['relu, conv, add', () => setResidualFusion(false)]],
+  'head-fused': [['fused head', () => setHeadFusion(true)], ['head apart', () => setHeadFusion(false)]],
   'training-plane-grads': [['2-D input gradients', () => setTrainingPlaneGrads(true)], ['exact input gradients', () => setTrainingPlaneGrads(false)]],
 };
 const change = process.argv[2] ?? '';

@@ -6,7 +6,7 @@
 //                                                    takes the log of N values; a log here would bring
 //                                                    AssemblyScript's table-driven log, static data)
 //   grad[r]  = e / s − onehot(x_r)                    (the gradient of that with respect to z)
-// z [N, K] row-major f32, target [N] i32 in 0..K−1. Needs K % 4 == 0.
+// z [N, K] row-major f32, target [N] i32 in 0..K−1 (grad may be z itself: in place). Needs K % 4 == 0.
 
 // a·b + c: fused in the relaxed-SIMD build, a multiply and an add in the plain one (as causalConv.ts)
 @inline function madd(a: v128, b: v128, c: v128): v128 {
@@ -44,6 +44,9 @@ export function softmaxCrossEntropy(z: usize, target: usize, rows: i32, levels: 
     for (let k = 4; k < levels; k += 4) mv = f32x4.max(mv, v128.load(zr + ((<usize>k) << 2)));
     const m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
     const mm = f32x4.splat(m);
+    const t = load<i32>(target + ((<usize>r) << 2));
+    const tb = (<usize>t) << 2;
+    const zt = load<f32>(zr + tb); // before grad overwrites it (z and grad may be one array)
     let sv = f32x4.splat(0);
     let sw = f32x4.splat(0);
     let k = 0;
@@ -70,10 +73,177 @@ export function softmaxCrossEntropy(z: usize, target: usize, rows: i32, levels: 
       const kb = (<usize>k) << 2;
       v128.store(gr + kb, f32x4.mul(v128.load(gr + kb), inv));
     }
-    const t = load<i32>(target + ((<usize>r) << 2));
-    const tb = (<usize>t) << 2;
     store<f32>(gr + tb, load<f32>(gr + tb) - 1.0);
-    store<f32>(shift + ((<usize>r) << 2), m - load<f32>(zr + tb));
+    store<f32>(shift + ((<usize>r) << 2), m - zt);
     store<f32>(sum + ((<usize>r) << 2), <f32>s);
+  }
+}
+
+// ---- the categorical head fused with its cross-entropy, for a training step ----
+//
+// A PixelCNN's last layer is a 1×1 conv from inC features to C·K logits (channel c's K in block c),
+// and the loss is the softmax cross-entropy of each block. A training step needs the loss, and the
+// gradients of the layer's input, weights and bias; here they come in one pass over tiles of P pixels
+// of one image, the logits of a tile never leaving L1:
+//   z = x·W + b [P, C·K];  per block: m = max z, e = exp(z − m), s = Σ e → shift, sum as above;
+//   g = e/s − onehot [P, C·K] (in place);  dx = g·Wᵀ [P, inC];  dW_img += xᵀ·g;  db_img += Σ g.
+// The gradients are those of Σ NLL with weight 1 per image: the caller scales them by the loss's
+// gradient per image (dx by its pixel's image, dW and db summed over images with those weights),
+// which is why dW and db are kept per image [B, inC, C·K], [B, C·K].
+// x [N, inC], W [inC, CK], Wᵀ [CK, inC], b [CK], target [N, C] i32; N = B · imagePixels; CK = C·K.
+// Needs CK % 16 == 0, inC % 16 == 0, K % 4 == 0. tile: scratch of P · CK floats.
+
+const HEAD_TILE = 16; // pixels a tile: 16 × 256 logits = 16 KiB, in L1 beside W's rows
+
+/** out [rows, n] = a [rows, k] · b [k, n] (+ bias [n] when bias ≠ 0); rows in pairs (an odd last row alone); n % 16 == 0. */
+@inline function tileGemm(a: usize, rows: i32, k: i32, b: usize, n: i32, bias: usize, out: usize): void {
+  const aRow = (<usize>k) << 2;
+  const bRow = (<usize>n) << 2;
+  for (let r = 0; r < rows; r += 2) {
+    const two = r + 1 < rows;
+    const a0 = a + (<usize>r) * aRow;
+    const a1 = two ? a0 + aRow : a0;
+    for (let o = 0; o < n; o += 16) {
+      const ob = (<usize>o) << 2;
+      let c0 = bias ? v128.load(bias + ob) : f32x4.splat(0);
+      let c1 = bias ? v128.load(bias + ob, 16) : f32x4.splat(0);
+      let c2 = bias ? v128.load(bias + ob, 32) : f32x4.splat(0);
+      let c3 = bias ? v128.load(bias + ob, 48) : f32x4.splat(0);
+      let d0 = c0;
+      let d1 = c1;
+      let d2 = c2;
+      let d3 = c3;
+      let bp = b + ob;
+      for (let i = 0; i < k; i++) {
+        const s0 = v128.load32_splat(a0 + ((<usize>i) << 2));
+        const s1 = v128.load32_splat(a1 + ((<usize>i) << 2));
+        const w0 = v128.load(bp);
+        const w1 = v128.load(bp, 16);
+        const w2 = v128.load(bp, 32);
+        const w3 = v128.load(bp, 48);
+        c0 = madd(s0, w0, c0);
+        c1 = madd(s0, w1, c1);
+        c2 = madd(s0, w2, c2);
+        c3 = madd(s0, w3, c3);
+        d0 = madd(s1, w0, d0);
+        d1 = madd(s1, w1, d1);
+        d2 = madd(s1, w2, d2);
+        d3 = madd(s1, w3, d3);
+        bp += bRow;
+      }
+      const o0 = out + (<usize>r) * bRow + ob;
+      v128.store(o0, c0);
+      v128.store(o0, c1, 16);
+      v128.store(o0, c2, 32);
+      v128.store(o0, c3, 48);
+      if (two) {
+        v128.store(o0 + bRow, d0);
+        v128.store(o0 + bRow, d1, 16);
+        v128.store(o0 + bRow, d2, 32);
+        v128.store(o0 + bRow, d3, 48);
+      }
+    }
+  }
+}
+
+/** dw [inC, n] += xᵀ [inC, rows] · g [rows, n], db [n] += Σ_rows g: the weight gradient of one tile; inC even, n % 16 == 0. */
+@inline function tileWeightGrad(x: usize, rows: i32, inC: i32, g: usize, n: i32, dw: usize, db: usize): void {
+  const xRow = (<usize>inC) << 2;
+  const gRow = (<usize>n) << 2;
+  for (let o = 0; o < n; o += 16) {
+    const ob = (<usize>o) << 2;
+    for (let c = 0; c < inC; c += 2) {
+      const w0p = dw + (<usize>c) * gRow + ob;
+      const w1p = w0p + gRow;
+      let a0 = v128.load(w0p);
+      let a1 = v128.load(w0p, 16);
+      let a2 = v128.load(w0p, 32);
+      let a3 = v128.load(w0p, 48);
+      let b0 = v128.load(w1p);
+      let b1 = v128.load(w1p, 16);
+      let b2 = v128.load(w1p, 32);
+      let b3 = v128.load(w1p, 48);
+      let xp = x + ((<usize>c) << 2);
+      let gp = g + ob;
+      for (let r = 0; r < rows; r++) {
+        const s0 = v128.load32_splat(xp);
+        const s1 = v128.load32_splat(xp, 4);
+        const g0 = v128.load(gp);
+        const g1 = v128.load(gp, 16);
+        const g2 = v128.load(gp, 32);
+        const g3 = v128.load(gp, 48);
+        a0 = madd(s0, g0, a0);
+        a1 = madd(s0, g1, a1);
+        a2 = madd(s0, g2, a2);
+        a3 = madd(s0, g3, a3);
+        b0 = madd(s1, g0, b0);
+        b1 = madd(s1, g1, b1);
+        b2 = madd(s1, g2, b2);
+        b3 = madd(s1, g3, b3);
+        xp += xRow;
+        gp += gRow;
+      }
+      v128.store(w0p, a0);
+      v128.store(w0p, a1, 16);
+      v128.store(w0p, a2, 32);
+      v128.store(w0p, a3, 48);
+      v128.store(w1p, b0);
+      v128.store(w1p, b1, 16);
+      v128.store(w1p, b2, 32);
+      v128.store(w1p, b3, 48);
+    }
+    let s0 = v128.load(db + ob);
+    let s1 = v128.load(db + ob, 16);
+    let s2 = v128.load(db + ob, 32);
+    let s3 = v128.load(db + ob, 48);
+    let gp = g + ob;
+    for (let r = 0; r < rows; r++) {
+      s0 = f32x4.add(s0, v128.load(gp));
+      s1 = f32x4.add(s1, v128.load(gp, 16));
+      s2 = f32x4.add(s2, v128.load(gp, 32));
+      s3 = f32x4.add(s3, v128.load(gp, 48));
+      gp += gRow;
+    }
+    v128.store(db + ob, s0);
+    v128.store(db + ob, s1, 16);
+    v128.store(db + ob, s2, 32);
+    v128.store(db + ob, s3, 48);
+  }
+}
+
+export function headCrossEntropy(
+  x: usize,
+  w: usize,
+  wT: usize,
+  bias: usize,
+  target: usize,
+  batch: i32,
+  imagePixels: i32,
+  inC: i32,
+  channels: i32,
+  levels: i32,
+  shift: usize,
+  sum: usize,
+  dx: usize,
+  dw: usize,
+  db: usize,
+  tile: usize,
+): void {
+  const ck = channels * levels;
+  memory.fill(dw, 0, (<usize>(batch * inC * ck)) << 2);
+  memory.fill(db, 0, (<usize>(batch * ck)) << 2);
+  for (let b = 0; b < batch; b++) {
+    const dwImage = dw + ((<usize>(b * inC * ck)) << 2);
+    const dbImage = db + ((<usize>(b * ck)) << 2);
+    for (let p0 = 0; p0 < imagePixels; p0 += HEAD_TILE) {
+      const rows = min(HEAD_TILE, imagePixels - p0);
+      const n = b * imagePixels + p0; // the tile's first pixel
+      const xt = x + ((<usize>(n * inC)) << 2);
+      tileGemm(xt, rows, inC, w, ck, bias, tile);
+      // rows·C blocks of K logits, in place → g; shift and sum per block
+      softmaxCrossEntropy(tile, target + ((<usize>(n * channels)) << 2), rows * channels, levels, shift + ((<usize>(n * channels)) << 2), sum + ((<usize>(n * channels)) << 2), tile);
+      tileGemm(tile, rows, ck, wT, inC, 0, dx + ((<usize>(n * inC)) << 2));
+      tileWeightGrad(xt, rows, inC, tile, ck, dwImage, dbImage);
+    }
   }
 }

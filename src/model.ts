@@ -111,6 +111,12 @@ export interface ModelFamily<S extends BaseSpec = BaseSpec> {
   init(spec: S, seed: number): NamedTensors;
   /** The head [B, H, W, C·F] of images x [B, H, W, C] (and their labels, when spec.classes is set). */
   forward(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D;
+  /**
+   * A training step's −log p(x) per image [B] where the family computes it faster than forward and
+   * then the likelihood (e.g. the last layer fused with its cross-entropy); null where it does not
+   * (then the step does that). Must equal likelihood.nll(forward(…)) up to float rounding, gradients included.
+   */
+  trainingNll?(spec: S, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor1D | null;
   /** The order values are sampled in; raster order with R → G → B when absent. */
   order?(spec: S): SamplingOrder;
   /** An incremental sampler that computes only what each new value changes; the naive rerun when absent. */

@@ -9,8 +9,9 @@ import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from '..
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 
 export const crossEntropyKernelName = 'PixelstreamsSoftmaxCrossEntropy';
+export const headCrossEntropyKernelName = 'PixelstreamsHeadCrossEntropy';
 
-type Functions = 'softmaxCrossEntropy';
+type Functions = 'softmaxCrossEntropy' | 'headCrossEntropy';
 const own = ownModule<Functions>('crossEntropy.wasm');
 
 export const crossEntropySupports = (levels: number): boolean => levels % 4 === 0;
@@ -38,10 +39,42 @@ export const softmaxCrossEntropy = (z: Float32Array, target: Int32Array, levels:
 
 let registered = false;
 
-/** Registers the kernel on the wasm backend (idempotent); backend.ts does this when wasm is chosen. */
+/** Pixels a tile of headCrossEntropy (kernels/crossEntropy.ts HEAD_TILE). */
+const HEAD_TILE = 16;
+
+interface HeadAttrs {
+  readonly channels: number;
+  readonly levels: number;
+  readonly imagePixels: number;
+}
+
+/** Registers the kernels on the wasm backend (idempotent); backend.ts does this when wasm is chosen. */
 export const registerCrossEntropyKernel = (): void => {
   if (registered || tf.getKernel(crossEntropyKernelName, 'wasm')) return;
   registered = true;
+  tf.registerKernel({
+    kernelName: headCrossEntropyKernelName,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const heap = backend as unknown as WasmHeap;
+      const [x, w, bias, target] = ['x', 'w', 'bias', 'target'].map((k) => inputs[k] as tf.TensorInfo) as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+      const { channels, levels, imagePixels } = attrs as unknown as HeadAttrs;
+      const [pixels, inC] = x.shape as [number, number];
+      const ck = channels * levels;
+      const batch = pixels / imagePixels;
+      const outputs = [[pixels * channels], [pixels * channels], [pixels, inC], [batch, inC, ck], [batch, ck]].map((shape) => heapOutput(heap, shape, 'crossEntropy.wasm'));
+      const [shift, sum, dx, dw, db] = outputs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
+      onHeap<Functions>('crossEntropy.wasm', heap, (module, arena) => {
+        const wT = arena.alloc(inC * ck * 4);
+        const tile = arena.alloc(HEAD_TILE * ck * 4);
+        const f32 = arena.f32();
+        const [from, to] = [pointer(heap, w) / 4, wT / 4];
+        for (let c = 0; c < inC; c++) for (let o = 0; o < ck; o++) f32[to + o * inC + c] = f32[from + c * ck + o]!;
+        module.headCrossEntropy(pointer(heap, x), pointer(heap, w), wT, pointer(heap, bias), pointer(heap, target), batch, imagePixels, inC, channels, levels, pointer(heap, shift), pointer(heap, sum), pointer(heap, dx), pointer(heap, dw), pointer(heap, db), tile);
+      });
+      return outputs;
+    },
+  });
   tf.registerKernel({
     kernelName: crossEntropyKernelName,
     backendName: 'wasm',
@@ -64,9 +97,55 @@ export const registerCrossEntropyKernel = (): void => {
 /** The kernel on (registered) or off — likelihood.ts's tfjs ops — for tests and A/B benchmarks. */
 export const setCrossEntropyKernel = (on: boolean): void => {
   if (on) return registerCrossEntropyKernel();
-  if (tf.getKernel(crossEntropyKernelName, 'wasm')) tf.unregisterKernel(crossEntropyKernelName, 'wasm');
+  for (const name of [crossEntropyKernelName, headCrossEntropyKernelName]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
   registered = false;
 };
+
+let headFused = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_HEAD'] !== 'unfused';
+/** The training step's fused head (fusedHeadNll) on (default) or off — the 1×1 conv, then the cross-entropy kernel — for A/B benchmarks and tests. PIXELSTREAMS_HEAD=unfused turns it off at load. */
+export const setHeadFusion = (on: boolean): void => {
+  headFused = on;
+};
+
+/** Whether fusedHeadNll runs here for a head from `inC` features to `channels` blocks of `levels` logits. */
+export const fusedHeadSupports = (inC: number, channels: number, levels: number): boolean =>
+  headFused && tf.getBackend() === 'wasm' && tf.getKernel(headCrossEntropyKernelName, 'wasm') !== undefined && levels % 4 === 0 && (channels * levels) % 16 === 0 && inC % 16 === 0;
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const fusedHead: (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D) => Tensor1D = tf.customGrad(((x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D, save: tf.GradSaveFunc) => {
+  const [b, h, wd, inC] = x.shape;
+  const channels = levels.shape[3];
+  const target = tf.cast(tf.reshape(levels, [b * h * wd * channels]), 'int32'); //   [N·C]
+  const flat = tf.reshape(x, [b * h * wd, inC]); //                                   [N, in]
+  const attrs = { channels, levels: w.shape[1] / channels, imagePixels: h * wd };
+  const [shift, sum, dx, dw, db] = tf.engine().runKernel(headCrossEntropyKernelName, { x: flat, w, bias, target }, attrs as unknown as tf.NamedAttrMap) as unknown as [Tensor1D, Tensor1D, tf.Tensor2D, tf.Tensor3D, tf.Tensor2D];
+  const nll = tf.sum(tf.reshape(tf.add(shift, tf.log(sum)), [b, h * wd * channels]), 1); // [B]
+  save([dx, dw, db]);
+  return {
+    value: nll,
+    gradFunc: (dy: Tensor1D, saved: Tensor[]) => {
+      const [sdx, sdw, sdb] = saved as [tf.Tensor2D, tf.Tensor3D, tf.Tensor2D];
+      const perImage = tf.reshape(dy, [b, 1]);
+      return [
+        tf.reshape(tf.mul(tf.reshape(sdx, [b, h * wd * inC]), perImage), x.shape), //  [B, H, W, in]
+        tf.sum(tf.mul(sdw, tf.reshape(dy, [b, 1, 1])), 0), //                          [in, C·K]
+        tf.sum(tf.mul(sdb, perImage), 0), //                                           [C·K]
+        tf.zerosLike(levels),
+      ];
+    },
+  };
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+}) as any) as unknown as (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D) => Tensor1D;
+
+/**
+ * −log p(x) per image in nats [B] of a categorical head — a 1×1 layer from x [B, H, W, in] with
+ * weights [in, C·K] and bias [C·K], softmax over each channel's K logits — at levels [B, H, W, C], in
+ * one kernel (kernels/crossEntropy.ts headCrossEntropy) that also computes every gradient, in tiles
+ * whose logits stay in cache: for a training step (its gradients are computed whether asked for or
+ * not). Null where it does not run (fusedHeadSupports).
+ */
+export const fusedHeadNll = (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D): Tensor1D | null =>
+  fusedHeadSupports(x.shape[3], levels.shape[3], w.shape[1] / levels.shape[3]) ? fusedHead(x, w, bias, levels) : null;
 
 const available = (levels: number): boolean =>
   tf.getBackend() === 'wasm' && tf.getKernel(crossEntropyKernelName, 'wasm') !== undefined && crossEntropySupports(levels);

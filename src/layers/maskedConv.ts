@@ -83,7 +83,7 @@ export const maskedConvShapes = (s: MaskedConvSpec): Record<string, number[]> =>
 });
 
 /** The compact weights with the centre's channel mask applied: [rows, out]. */
-const maskedWeights = (s: MaskedConvSpec, params: NamedTensors): Tensor2D => {
+export const maskedConvWeights = (s: MaskedConvSpec, params: NamedTensors): Tensor2D => {
   const w = params[`${s.name}.w`] as Tensor2D;
   const { weightMask, rows } = convLayout(s);
   return weightMask ? tf.mul(w, tf.tensor2d(weightMask, [rows, s.outFeatures])) : w;
@@ -239,7 +239,7 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, option
   const [b, h, w, cin] = x.shape;
   const { rows } = convLayout(s);
   const bias = params[`${s.name}.b`]! as Tensor1D;
-  const weights = maskedWeights(s, params); // [rows, out]
+  const weights = maskedConvWeights(s, params); // [rows, out]
   if (rows === 0) {
     // Nothing is visible (1×1 mask A, one group): the bias alone, kept connected to x and w so
     // that their gradients exist (zero), as with the dense implementation.
@@ -304,7 +304,7 @@ export const residualMaskedConv =
     const cx = Math.floor(s.kw / 2);
     const rect = [cy, cx, s.kw, convLayout(s).taps.length] as const;
     if (impl === 'gather' && s.inFeatures === s.outFeatures && winogradResidualRuns(rect, s.inFeatures, s.outFeatures))
-      return residualWinograd(cy, cx, s.kw, options.exactInputGradient ?? true)(h, maskedWeights(s, params), params[`${s.name}.b`]! as Tensor1D); // [B, H, W, h]
+      return residualWinograd(cy, cx, s.kw, options.exactInputGradient ?? true)(h, maskedConvWeights(s, params), params[`${s.name}.b`]! as Tensor1D); // [B, H, W, h]
     return tf.add(h, maskedConv(impl)(s, params, tf.relu(h))); //                                            [B, H, W, h]
   };
 
@@ -329,7 +329,7 @@ const placement = (s: MaskedConvSpec): Float32Array => {
 /** The full conv2d kernel [kh, kw, in, out], zero wherever the mask forbids. */
 export const denseKernel = (s: MaskedConvSpec, params: NamedTensors): tf.Tensor4D => {
   const { taps } = convLayout(s);
-  const compact = tf.reshape(maskedWeights(s, params), [taps.length, s.inFeatures * s.outFeatures]);
+  const compact = tf.reshape(maskedConvWeights(s, params), [taps.length, s.inFeatures * s.outFeatures]);
   const p = tf.tensor2d(placement(s), [s.kh * s.kw, taps.length]);
   return tf.reshape(tf.matMul(p, compact as Tensor2D), [s.kh, s.kw, s.inFeatures, s.outFeatures]);
 };

@@ -61,9 +61,10 @@ export const lossAndGradients = (
   const likelihood = likelihoodFor(spec.likelihood, spec);
   const given = requireLabels(spec, labels, x.shape[0]);
   const names = Object.keys(params);
-  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) =>
-    tf.mean(likelihood.nll(family.forward(spec, Object.fromEntries(names.map((n, i) => [n, ps[i]!])), x, options, given), x)),
-  )(names.map((n) => params[n]!));
+  const { value, grads } = tf.valueAndGrads((...ps: tf.Tensor[]) => {
+    const named = Object.fromEntries(names.map((n, i) => [n, ps[i]!]));
+    return tf.mean(family.trainingNll?.(spec, named, x, options, given) ?? likelihood.nll(family.forward(spec, named, x, options, given), x));
+  })(names.map((n) => params[n]!));
   return { loss: value as unknown as tf.Scalar, grads: Object.fromEntries(names.map((n, i) => [n, grads[i]!])) };
 };
 

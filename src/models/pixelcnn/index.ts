@@ -6,7 +6,7 @@ import type { ModelFamily } from '../../model.js';
 import { pixelCnnSpecArb } from './arbitrary.js';
 import { cachedPixelCnnSampler } from './cachedSampler.js';
 import { pixelCnnField } from './field.js';
-import { initPixelCnn, pixelCnnForward, pixelCnnLayers, pixelCnnShapes } from './network.js';
+import { initPixelCnn, pixelCnnForward, pixelCnnLayers, pixelCnnShapes, pixelCnnTrainingNll } from './network.js';
 import { PixelCnnSpecCodec, pixelCnnPresets, pixelCnnRules, type PixelCnnSpec } from './spec.js';
 
 export type { PixelCnnSpec } from './spec.js';
@@ -36,6 +36,7 @@ export const pixelCnn: ModelFamily<PixelCnnSpec> = {
   shapes: pixelCnnShapes,
   init: initPixelCnn,
   forward: pixelCnnForward,
+  trainingNll: pixelCnnTrainingNll,
   cachedSampler: cachedPixelCnnSampler,
   referenceField: pixelCnnField,
   specArb: pixelCnnSpecArb,

@@ -8,12 +8,13 @@
 // holding channel c's block. Class-conditional (spec.classes): every layer adds a learned vector of
 // its label, E_l[y] (a bias per class, as Gated PixelCNN's V·h with h one-hot).
 
-import { initMaskedConv, maskedConv, maskedConvShapes, residualMaskedConv, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { initMaskedConv, maskedConv, maskedConvShapes, maskedConvWeights, residualMaskedConv, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { fusedHeadNll, fusedHeadSupports } from '../../kernels/crossEntropy.js';
 import { classBiasName, classesOf, initClassBias, labelBias } from '../../conditioning.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
 import type { ForwardOptions, Labels } from '../../model.js';
 import { Rng } from '../../rng.js';
-import { tf, type NamedTensors, type Tensor4D } from '../../tf.js';
+import { tf, type NamedTensors, type Tensor1D, type Tensor4D } from '../../tf.js';
 import type { PixelCnnSpec } from './spec.js';
 
 /** What a layer does in the stack: the cached sampler reads roles from here, not from names. */
@@ -60,30 +61,53 @@ export const initPixelCnn = (s: PixelCnnSpec, seed: number): NamedTensors => {
   ) as NamedTensors;
 };
 
+/**
+ * The network up to its last layer: relu of head0's output [B, H, W, h'] (the last layer's input),
+ * the last layer, and the conv that applies a layer with its label's bias.
+ */
+const pixelCnnTrunk = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels) => {
+  const masked = maskedConv(options.convImpl);
+  const residual = residualMaskedConv(options.convImpl);
+  /** A layer's output plus its label's bias E_l[y] when conditional. */
+  const labelled = (layer: MaskedConvSpec, y: Tensor4D): Tensor4D => {
+    if (!labels) return y;
+    const [b, , , out] = y.shape;
+    return tf.add(y, tf.reshape(labelBias(params, classBiasName(layer.name), labels), [b, 1, 1, out])) as Tensor4D; // [B, H, W, out]
+  };
+  /** The masked convolution, plus its label's bias when conditional. */
+  const conv: typeof masked = (layer, p, input, o) => labelled(layer, masked(layer, p, input, o)); // [B, H, W, out]
+  const layers = pixelCnnLayers(s);
+  const of = (role: PixelCnnRole) => layers.filter((l) => l.role === role).map((l) => l.conv);
+  const [input] = of('input');
+  const [head0] = of('head0');
+  const [head1] = of('head1');
+
+  // a training step's hidden gradients may round across pixels (faster); analyses get exact ones
+  const exactInputGradient = options.training === undefined;
+  const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
+  let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
+  for (const layer of of('residual'))
+    features = labelled(layer, residual(layer, params, features, { exactInputGradient })); // [B, H, W, h]  h + 3×3 mask B of ReLU(h)
+  const hidden = conv(head0!, params, tf.relu(features)); //               [B, H, W, h']  1×1 mask B
+  return { headInput: tf.relu(hidden), head1: head1!, conv }; //           [B, H, W, h']
+};
+
 export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor4D =>
   tf.tidy(() => {
-    const masked = maskedConv(options.convImpl);
-    const residual = residualMaskedConv(options.convImpl);
-    /** A layer's output plus its label's bias E_l[y] when conditional. */
-    const labelled = (layer: MaskedConvSpec, y: Tensor4D): Tensor4D => {
-      if (!labels) return y;
-      const [b, , , out] = y.shape;
-      return tf.add(y, tf.reshape(labelBias(params, classBiasName(layer.name), labels), [b, 1, 1, out])) as Tensor4D; // [B, H, W, out]
-    };
-    /** The masked convolution, plus its label's bias when conditional. */
-    const conv: typeof masked = (layer, p, input, o) => labelled(layer, masked(layer, p, input, o)); // [B, H, W, out]
-    const layers = pixelCnnLayers(s);
-    const of = (role: PixelCnnRole) => layers.filter((l) => l.role === role).map((l) => l.conv);
-    const [input] = of('input');
-    const [head0] = of('head0');
-    const [head1] = of('head1');
-
-    // a training step's hidden gradients may round across pixels (faster); analyses get exact ones
-    const exactInputGradient = options.training === undefined;
-    const unit = tf.sub(tf.mul(x, 2 / (s.levels - 1)), 1) as Tensor4D; //   [B, H, W, C] in [-1, 1]
-    let features = conv(input!, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, h]  7×7 mask A (input is data)
-    for (const layer of of('residual'))
-      features = labelled(layer, residual(layer, params, features, { exactInputGradient })); // [B, H, W, h]  h + 3×3 mask B of ReLU(h)
-    const hidden = conv(head0!, params, tf.relu(features)); //               [B, H, W, h']  1×1 mask B
-    return conv(head1!, params, tf.relu(hidden)); //                          [B, H, W, C·F] 1×1 mask B
+    const { headInput, head1, conv } = pixelCnnTrunk(s, params, x, options, labels);
+    return conv(head1, params, headInput); //                                [B, H, W, C·F] 1×1 mask B
   });
+
+/**
+ * A training step's −log p(x) per image [B] with the last layer and its softmax cross-entropy in one
+ * kernel that also computes their gradients (kernels/crossEntropy.ts headCrossEntropy: the K = 256
+ * logits of a tile of pixels never leave the cache) — for the categorical likelihood, unconditional,
+ * on wasm. Null elsewhere, and outside a training step: then the step runs forward and the likelihood.
+ */
+export const pixelCnnTrainingNll = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor1D | null => {
+  if (!options.training || labels || s.likelihood.kind !== 'categorical' || !fusedHeadSupports(s.headHidden, s.channels, s.levels)) return null;
+  return tf.tidy(() => {
+    const { headInput, head1 } = pixelCnnTrunk(s, params, x, options);
+    return fusedHeadNll(headInput, maskedConvWeights(head1, params), params[`${head1.name}.b`] as Tensor1D, x)!; // [B]
+  });
+};
