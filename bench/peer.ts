@@ -18,7 +18,8 @@
 // Without torch it prints how to install it and returns { skipped }.
 
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { availableParallelism, loadavg } from 'node:os';
+import { readFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { selectBackend } from '../src/backend.js';
@@ -122,6 +123,22 @@ export interface PeerBench {
   readonly sampling: PeerSampling[];
   readonly note: string;
 }
+
+/**
+ * The CPU and its widest float vectors, which decide PyTorch's side: oneDNN picks its kernels at run
+ * time (AVX-512 where the CPU has it: 16 floats a vector), while wasm SIMD is 128-bit (4) everywhere.
+ */
+const cpuLine = (): string => {
+  let flags = '';
+  try {
+    flags = readFileSync('/proc/cpuinfo', 'utf8').match(/^flags\s*:(.*)$/m)?.[1] ?? '';
+  } catch {
+    // not Linux: the model name alone
+  }
+  const has = (f: string) => flags.split(/\s+/).includes(f);
+  const widest = has('avx512f') ? 'AVX-512 (16 floats a vector)' : has('avx2') ? 'AVX2 (8 floats)' : flags ? 'no AVX2' : 'vector ISA unknown';
+  return `CPU ${cpus()[0]?.model.trim() ?? 'unknown'}, ${widest}${has('fma') ? ' with FMA' : ''}; our wasm SIMD: 4 floats a vector`;
+};
 
 /** One timed arm of a round: a step of some engine, in seconds. */
 interface Arm {
@@ -239,7 +256,7 @@ export const benchPeer = async (
     const hello = await peer.ask<{ torch: string; mkldnn: boolean }>({ cmd: 'hello' });
     log(`\nPeer: PyTorch ${hello.torch} (oneDNN ${hello.mkldnn ? 'on' : 'off'}, bench/peer/peer.py) vs pixelstreams, same run, alternating step by step; batch ${BATCH}, RMSProp, median of ${steps} steps after ${warmup} warm-up`);
     const before = options.before ?? false;
-    log(`machine load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores`);
+    log(`machine load average (1 min) at the start: ${loadavg()[0]!.toFixed(2)} on ${availableParallelism()} cores; ${cpuLine()}`);
     log(`model                                       threads  ours img/s  torch img/s  ours/torch${before ? '  fallback img/s  fallback/torch' : ''}   (ours: in-process at 1 thread, N workers at N)`);
     const training: PeerTraining[] = [];
     for (const w of options.training === false ? [] : workloads())

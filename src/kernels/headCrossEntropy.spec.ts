@@ -66,7 +66,7 @@ describe('fused categorical head + cross-entropy (wasm)', () => {
           h: fc.integer({ min: 1, max: 7 }),
           w: fc.integer({ min: 1, max: 9 }),
           inC: fc.constantFrom(16, 32),
-          ck: fc.constantFrom([1, 256], [3, 16], [1, 16], [2, 8]),
+          ck: fc.constantFrom<[number, number]>([1, 256], [3, 16], [1, 16], [2, 8]),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
         ({ b, h, w, inC, ck: [C, K], seed }) => {
