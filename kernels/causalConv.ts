@@ -576,12 +576,52 @@ export function winogradOutputGrad(dy: usize, dm: usize, plane: usize, db: usize
   }
 }
 
-/** dx [B, H, W, C] (+)= B · dU, the transpose of winogradInput (tiles overlap by two columns: summed), from dU [6][B][H][T][C] (unpadded, `plane` bytes per ξ); accumulate: add to dx. */
-export function winogradInputGrad(du: usize, plane: usize, dx: usize, accumulate: i32, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
-  const pixel = (<usize>inC) << 2;
+/**
+ * Adds one transformed tile's six columns back into a row of dx: column first + k (those inside
+ * 0..width) gets Σ_ξ Bᵀ[ξ, k] · u_ξ — the transpose of winogradInput's transform. `row` points at
+ * the row's pixel 0, channel block included; tiles overlap by two columns, hence the sums.
+ */
+@inline function addTileColumns(row: usize, first: i32, width: i32, pixel: usize, u0: v128, u1: v128, u2: v128, u3: v128, u4: v128, u5: v128): void {
   const two = f32x4.splat(2);
   const four = f32x4.splat(4);
   const five = f32x4.splat(5);
+  const s12 = f32x4.add(u1, u2);
+  const d21 = f32x4.sub(u2, u1);
+  const s34 = f32x4.add(u3, u4);
+  const d43 = f32x4.sub(u4, u3);
+  if (first >= 0) {
+    const at = row + (<usize>first) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
+  }
+  const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
+  const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
+  const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
+  const k4 = f32x4.add(f32x4.add(u0, s12), s34);
+  if (first + 1 < width) {
+    const at = row + (<usize>(first + 1)) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), k1));
+  }
+  if (first + 2 < width) {
+    const at = row + (<usize>(first + 2)) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), k2));
+  }
+  if (first + 3 < width) {
+    const at = row + (<usize>(first + 3)) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), k3));
+  }
+  if (first + 4 < width) {
+    const at = row + (<usize>(first + 4)) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), k4));
+  }
+  if (first + 5 < width) {
+    const at = row + (<usize>(first + 5)) * pixel;
+    v128.store(at, f32x4.add(v128.load(at), u5));
+  }
+}
+
+/** dx [B, H, W, C] (+)= B · dU, the transpose of winogradInput (tiles overlap by two columns: summed), from dU [6][B][H][T][C] (unpadded, `plane` bytes per ξ); accumulate: add to dx. */
+export function winogradInputGrad(du: usize, plane: usize, dx: usize, accumulate: i32, batch: i32, height: i32, width: i32, inC: i32, tiles: i32): void {
+  const pixel = (<usize>inC) << 2;
   if (!accumulate) memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
   for (let r = 0; r < batch * height; r++) {
     const row = dx + (<usize>(r * width)) * pixel;
@@ -596,39 +636,7 @@ export function winogradInputGrad(du: usize, plane: usize, dx: usize, accumulate
         const u3 = v128.load(from + cb + 3 * plane);
         const u4 = v128.load(from + cb + 4 * plane);
         const u5 = v128.load(from + cb + 5 * plane);
-        // column k of the tile gets Σ_ξ Bᵀ[ξ, k] · dU[ξ]
-        const s12 = f32x4.add(u1, u2);
-        const d21 = f32x4.sub(u2, u1);
-        const s34 = f32x4.add(u3, u4);
-        const d43 = f32x4.sub(u4, u3);
-        if (first >= 0) {
-          const at = row + (<usize>first) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
-        }
-        const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
-        const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
-        const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
-        const k4 = f32x4.add(f32x4.add(u0, s12), s34);
-        if (first + 1 < width) {
-          const at = row + (<usize>(first + 1)) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), k1));
-        }
-        if (first + 2 < width) {
-          const at = row + (<usize>(first + 2)) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), k2));
-        }
-        if (first + 3 < width) {
-          const at = row + (<usize>(first + 3)) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), k3));
-        }
-        if (first + 4 < width) {
-          const at = row + (<usize>(first + 4)) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), k4));
-        }
-        if (first + 5 < width) {
-          const at = row + (<usize>(first + 5)) * pixel + cb;
-          v128.store(at, f32x4.add(v128.load(at), u5));
-        }
+        addTileColumns(row + cb, first, width, pixel, u0, u1, u2, u3, u4, u5); // column k of the tile gets Σ_ξ Bᵀ[ξ, k] · dU[ξ]
       }
     }
   }
@@ -850,8 +858,6 @@ export function winogradPlaneInputGrad(du: usize, dx: usize, scratch: usize, pla
   const tileRows = height >> 2;
   const two = f32x4.splat(2);
   const three = f32x4.splat(3);
-  const four = f32x4.splat(4);
-  const five = f32x4.splat(5);
   memory.fill(dx, 0, (<usize>(batch * height * width)) * pixel);
   for (let b = 0; b < batch; b++)
     for (let s = 0; s < tileRows; s++)
@@ -887,39 +893,8 @@ export function winogradPlaneInputGrad(du: usize, dx: usize, scratch: usize, pla
             const u3 = v128.load(sp, 48);
             const u4 = v128.load(sp, 64);
             const u5 = v128.load(sp, 80);
-            const s12 = f32x4.add(u1, u2);
-            const d21 = f32x4.sub(u2, u1);
-            const s34 = f32x4.add(u3, u4);
-            const d43 = f32x4.sub(u4, u3);
             const row = dx + (<usize>((b * height + y) * width)) * pixel + cb;
-            if (first >= 0) {
-              const at = row + (<usize>first) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), f32x4.mul(four, u0)));
-            }
-            const k1 = f32x4.add(f32x4.mul(four, f32x4.add(d21, u5)), f32x4.mul(two, d43));
-            const k2 = f32x4.sub(f32x4.sub(f32x4.mul(f32x4.splat(-5), u0), f32x4.mul(four, s12)), s34);
-            const k3 = f32x4.sub(f32x4.sub(f32x4.neg(d21), f32x4.mul(two, d43)), f32x4.mul(five, u5));
-            const k4 = f32x4.add(f32x4.add(u0, s12), s34);
-            if (first + 1 < width) {
-              const at = row + (<usize>(first + 1)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k1));
-            }
-            if (first + 2 < width) {
-              const at = row + (<usize>(first + 2)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k2));
-            }
-            if (first + 3 < width) {
-              const at = row + (<usize>(first + 3)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k3));
-            }
-            if (first + 4 < width) {
-              const at = row + (<usize>(first + 4)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), k4));
-            }
-            if (first + 5 < width) {
-              const at = row + (<usize>(first + 5)) * pixel;
-              v128.store(at, f32x4.add(v128.load(at), u5));
-            }
+            addTileColumns(row, first, width, pixel, u0, u1, u2, u3, u4, u5);
           }
         }
       }

@@ -15,6 +15,17 @@ const random = (n: number, seed: number, scale = 1) => {
   return Float32Array.from({ length: n }, () => rng.normal() * scale);
 };
 
+/** The image sizes the properties draw: batches of 1–2, heights and widths by 4 or not, channels in sixteens. */
+const sizeArbs = { b: fc.integer({ min: 1, max: 2 }), h: fc.integer({ min: 1, max: 9 }), w: fc.integer({ min: 1, max: 13 }), c: fc.constantFrom(16, 32) };
+
+/** A random layer's tensors for a property run: x [b, h, w, c], weights [taps·c, o], bias [o], dy [b, h, w, o]. */
+const randomLayer = (b: number, h: number, w: number, c: number, o: number, taps: number, seed: number) => ({
+  x: tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]),
+  wt: tf.tensor2d(random(taps * c * o, seed + 1, 0.2), [taps * c, o]),
+  bias: tf.tensor1d(random(o, seed + 2)),
+  dy: tf.tensor4d(random(b * h * w * o, seed + 3), [b, h, w, o]),
+});
+
 /** y and the gradients of Σ y·dy for x, w, b — through whichever path is switched on. */
 const forwardAndGrads = (x: tf.Tensor4D, w: tf.Tensor2D, b: tf.Tensor1D, dy: tf.Tensor4D) =>
   tf.tidy(() => {
@@ -102,10 +113,7 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
     fc.assert(
       fc.property(
         fc.record({
-          b: fc.integer({ min: 1, max: 2 }),
-          h: fc.integer({ min: 1, max: 9 }),
-          w: fc.integer({ min: 1, max: 13 }),
-          c: fc.constantFrom(16, 32),
+          ...sizeArbs,
           o: fc.constantFrom(16, 32),
           taps: fc.constantFrom(5, 6),
           plane: fc.boolean(),
@@ -113,10 +121,7 @@ describe('Winograd F(4, 3) causal conv (wasm)', () => {
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
         ({ b, h, w, c, o, taps, plane, pairs, seed }) => {
-          const x = tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]);
-          const wt = tf.tensor2d(random(taps * c * o, seed + 1, 0.2), [taps * c, o]);
-          const bias = tf.tensor1d(random(o, seed + 2));
-          const dy = tf.tensor4d(random(b * h * w * o, seed + 3), [b, h, w, o]);
+          const { x, wt, bias, dy } = randomLayer(b, h, w, c, o, taps, seed);
           try {
             setWinogradPlane(plane);
             setOwnRowPairs(pairs);
@@ -209,19 +214,13 @@ describe('Winograd residual layer h + conv(relu(h)) in one op (wasm)', () => {
     fc.assert(
       fc.property(
         fc.record({
-          b: fc.integer({ min: 1, max: 2 }),
-          h: fc.integer({ min: 1, max: 9 }),
-          w: fc.integer({ min: 1, max: 13 }),
-          c: fc.constantFrom(16, 32),
+          ...sizeArbs,
           plane: fc.boolean(),
           training: fc.boolean(),
           seed: fc.integer({ min: 0, max: 1000 }),
         }),
         ({ b, h, w, c, plane, training, seed }) => {
-          const x = tf.tensor4d(random(b * h * w * c, seed), [b, h, w, c]);
-          const wt = tf.tensor2d(random(5 * c * c, seed + 1, 0.2), [5 * c, c]);
-          const bias = tf.tensor1d(random(c, seed + 2));
-          const dy = tf.tensor4d(random(b * h * w * c, seed + 3), [b, h, w, c]);
+          const { x, wt, bias, dy } = randomLayer(b, h, w, c, c, 5, seed);
           try {
             setWinogradPlane(plane);
             const before = tf.memory().numTensors;
