@@ -107,9 +107,23 @@ export const setHeadFusion = (on: boolean): void => {
   headFused = on;
 };
 
-/** Whether fusedHeadNll runs here for a head from `inC` features to `channels` blocks of `levels` logits. */
-export const fusedHeadSupports = (inC: number, channels: number, levels: number): boolean =>
-  headFused && tf.getBackend() === 'wasm' && tf.getKernel(headCrossEntropyKernelName, 'wasm') !== undefined && levels % 4 === 0 && (channels * levels) % 16 === 0 && inC % 16 === 0;
+/** The most the per-image weight gradients [B, in, C·K] of fusedHeadNll may take; larger heads or batches run the layer and the cross-entropy apart. */
+export const HEAD_GRADIENT_BYTES = 32 * 2 ** 20;
+
+/**
+ * Whether fusedHeadNll runs here for a batch of `batch` images and a head from `inC` features to
+ * `channels` blocks of `levels` logits: widths the kernel takes, and per-image weight gradients
+ * within HEAD_GRADIENT_BYTES (1 MiB for the reference PixelCNN at batch 16; the paper's CIFAR head,
+ * 1024 → 768, would need 3 MiB an image).
+ */
+export const fusedHeadSupports = (batch: number, inC: number, channels: number, levels: number): boolean =>
+  headFused &&
+  tf.getBackend() === 'wasm' &&
+  tf.getKernel(headCrossEntropyKernelName, 'wasm') !== undefined &&
+  levels % 4 === 0 &&
+  (channels * levels) % 16 === 0 &&
+  inC % 16 === 0 &&
+  batch * inC * channels * levels * 4 <= HEAD_GRADIENT_BYTES;
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const fusedHead: (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D) => Tensor1D = tf.customGrad(((x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D, save: tf.GradSaveFunc) => {
@@ -145,7 +159,7 @@ const fusedHead: (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D)
  * not). Null where it does not run (fusedHeadSupports).
  */
 export const fusedHeadNll = (x: Tensor4D, w: tf.Tensor2D, bias: Tensor1D, levels: Tensor4D): Tensor1D | null =>
-  fusedHeadSupports(x.shape[3], levels.shape[3], w.shape[1] / levels.shape[3]) ? fusedHead(x, w, bias, levels) : null;
+  fusedHeadSupports(x.shape[0], x.shape[3], levels.shape[3], w.shape[1] / levels.shape[3]) ? fusedHead(x, w, bias, levels) : null;
 
 const available = (levels: number): boolean =>
   tf.getBackend() === 'wasm' && tf.getKernel(crossEntropyKernelName, 'wasm') !== undefined && crossEntropySupports(levels);

@@ -9,7 +9,7 @@ import type { PixelCnnSpec } from '../models/pixelcnn/spec.js';
 import { Rng } from '../rng.js';
 import { tf, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 import { lossAndGradients, trainingOptions } from '../train/step.js';
-import { crossEntropyKernelName, fusedHeadNll, fusedHeadSupports, headCrossEntropyKernelName, setHeadFusion } from './crossEntropy.js';
+import { crossEntropyKernelName, fusedHeadNll, fusedHeadSupports, HEAD_GRADIENT_BYTES, headCrossEntropyKernelName, setHeadFusion } from './crossEntropy.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -45,14 +45,18 @@ const nllAndGrads = (x: Tensor4D, w: Tensor2D, bias: Tensor1D, levels: Tensor4D,
 afterEach(() => setHeadFusion(true));
 
 describe('fused categorical head + cross-entropy (wasm)', () => {
-  it('takes K in fours, C·K in sixteens and inputs in sixteens; can be switched off', () => {
+  it('takes K in fours, C·K in sixteens and inputs in sixteens, per-image weight gradients within a bound; can be switched off', () => {
     if (!onWasm()) return;
-    expect(fusedHeadSupports(64, 1, 256)).toBe(true);
-    expect(fusedHeadSupports(32, 3, 16)).toBe(true);
-    expect(fusedHeadSupports(24, 1, 256)).toBe(false);
-    expect(fusedHeadSupports(64, 1, 2)).toBe(false);
+    expect(fusedHeadSupports(16, 64, 1, 256)).toBe(true);
+    expect(fusedHeadSupports(16, 32, 3, 16)).toBe(true);
+    expect(fusedHeadSupports(16, 24, 1, 256)).toBe(false);
+    expect(fusedHeadSupports(16, 64, 1, 2)).toBe(false);
+    // the paper's CIFAR head (1024 → 3·256): 3 MiB of weight gradient an image, so 10 images at most
+    expect(fusedHeadSupports(10, 1024, 3, 256)).toBe(true);
+    expect(fusedHeadSupports(16, 1024, 3, 256)).toBe(false);
+    expect(HEAD_GRADIENT_BYTES).toBe(32 * 2 ** 20);
     setHeadFusion(false);
-    expect(fusedHeadSupports(64, 1, 256)).toBe(false);
+    expect(fusedHeadSupports(16, 64, 1, 256)).toBe(false);
   });
 
   it('equals the 1×1 layer and the likelihood apart — −log p(x) per image and the gradients of x, W and b, any image size (tiles of 16 pixels split or not), C = 1 or 3, per-image loss weights — and a head without its bias does not', () => {

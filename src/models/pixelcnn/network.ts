@@ -105,7 +105,7 @@ export const pixelCnnForward = (s: PixelCnnSpec, params: NamedTensors, x: Tensor
  * on wasm. Null elsewhere, and outside a training step: then the step runs forward and the likelihood.
  */
 export const pixelCnnTrainingNll = (s: PixelCnnSpec, params: NamedTensors, x: Tensor4D, options: ForwardOptions, labels?: Labels): Tensor1D | null => {
-  if (!options.training || labels || s.likelihood.kind !== 'categorical' || !fusedHeadSupports(s.headHidden, s.channels, s.levels)) return null;
+  if (!options.training || labels || s.likelihood.kind !== 'categorical' || !fusedHeadSupports(x.shape[0], s.headHidden, s.channels, s.levels)) return null;
   return tf.tidy(() => {
     const { headInput, head1 } = pixelCnnTrunk(s, params, x, options);
     return fusedHeadNll(headInput, maskedConvWeights(head1, params), params[`${head1.name}.b`] as Tensor1D, x)!; // [B]
