@@ -4,6 +4,8 @@
 // Softmax, two Max, a Gather, Log, Sub, Cast and, backward, OneHot and Sub over [N, K].
 // likelihood.ts calls fusedNllPerImage first and falls back to its own ops when it returns null
 // (another backend, K not a multiple of 4, or the kernel switched off).
+// A training step of a PixelCNN goes further (fusedHeadNll): its last 1×1 layer, this cross-entropy
+// and their gradients in one kernel over tiles of pixels, the logits never written out.
 
 import { tf, type Tensor, type Tensor1D, type Tensor4D, type Tensor5D } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
@@ -42,6 +44,19 @@ let registered = false;
 /** Pixels a tile of headCrossEntropy (kernels/crossEntropy.ts HEAD_TILE). */
 const HEAD_TILE = 16;
 
+/**
+ * Throws unless every target at `at` (n int32s on the heap) is a level in 0..levels−1: the kernels
+ * index a row by it and would read and write outside it (the data loaders check levels; this guards
+ * whatever else calls the kernels).
+ */
+const checkTargets = (heap: WasmHeap, at: number, n: number, levels: number): void => {
+  const targets = new Int32Array(heap.wasm.HEAPU8.buffer, at, n);
+  for (let i = 0; i < n; i++) {
+    const t = targets[i]!;
+    if (!(t >= 0 && t < levels)) throw new Error(`softmax cross-entropy: target ${i} is ${t}, expected a level in 0..${levels - 1}`);
+  }
+};
+
 interface HeadAttrs {
   readonly channels: number;
   readonly levels: number;
@@ -62,6 +77,7 @@ export const registerCrossEntropyKernel = (): void => {
       const [pixels, inC] = x.shape as [number, number];
       const ck = channels * levels;
       const batch = pixels / imagePixels;
+      checkTargets(heap, pointer(heap, target), pixels * channels, levels);
       const outputs = [[pixels * channels], [pixels * channels], [pixels, inC], [batch, inC, ck], [batch, ck]].map((shape) => heapOutput(heap, shape, 'crossEntropy.wasm'));
       const [shift, sum, dx, dw, db] = outputs as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo];
       onHeap<Functions>('crossEntropy.wasm', heap, (module, arena) => {
@@ -83,6 +99,7 @@ export const registerCrossEntropyKernel = (): void => {
       const z = inputs['z'] as tf.TensorInfo;
       const target = inputs['target'] as tf.TensorInfo;
       const [rows, levels] = z.shape as [number, number];
+      checkTargets(heap, pointer(heap, target), rows, levels);
       const shift = heapOutput(heap, [rows], 'crossEntropy.wasm');
       const sum = heapOutput(heap, [rows], 'crossEntropy.wasm');
       const grad = heapOutput(heap, [rows, levels], 'crossEntropy.wasm');

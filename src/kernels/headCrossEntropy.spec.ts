@@ -98,6 +98,18 @@ describe('fused categorical head + cross-entropy (wasm)', () => {
     expect(brokenSeen).toBe(runs); // negative control: the comparison tells a head without its bias apart every time
   });
 
+  it('refuses a level outside 0..K−1 by name instead of indexing past its row (this kernel and the plain cross-entropy one)', () => {
+    if (!onWasm()) return;
+    const x = tf.tensor4d(random(2 * 16, 1), [1, 2, 1, 16]);
+    const w = tf.tensor2d(random(16 * 16, 2), [16, 16]);
+    const bias = tf.zeros([16]) as Tensor1D;
+    const levels = tf.tensor4d([3, 16], [1, 2, 1, 1]);
+    expect(() => tf.tidy(() => fusedHeadNll(x, w, bias, levels)!)).toThrow(/target 1 is 16, expected a level in 0\.\.15/);
+    const head = tf.reshape(tf.matMul(tf.reshape(x, [2, 16]), w), [1, 2, 1, 16]) as Tensor4D;
+    expect(() => tf.tidy(() => categorical({ channels: 1, levels: 16 }).nll(head, levels))).toThrow(/target 1 is 16/);
+    tf.dispose([x, w, bias, levels, head]);
+  });
+
   it('is what a PixelCNN training step runs at K = 256: one head kernel, no separate cross-entropy, the same loss and gradients as the layer and likelihood apart; evaluation does not take it', async () => {
     if (!onWasm()) return;
     const spec: PixelCnnSpec = { family: 'pixelcnn', height: 5, width: 6, channels: 1, levels: 256, likelihood: { kind: 'categorical' }, hidden: 16, headHidden: 16, residualLayers: 1, firstKernel: 3, kernel: 3 };
