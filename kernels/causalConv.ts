@@ -11,13 +11,7 @@
 // Blocking: a block of a few image rows (its x and g rows stay in cache) is swept once per
 // (tap, channel pair, 16 outputs); the 2×16 tile of dk lives in eight f32x4 registers meanwhile.
 
-// a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
-// src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
-// is a compile-time constant, so each build holds only its own instruction.
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
+import { madd, outerTile2x16 } from './simd';
 
 const ROWS_PER_BLOCK = 2;
 
@@ -733,42 +727,7 @@ export function rowPairWeightGrad(a: usize, aImage: i32, s0: i32, s1: i32, g: us
           const d1 = d0 + gStride;
           for (let o = 0; o < outC; o += 16) {
             const oBytes = (<usize>o) << 2;
-            let a0 = v128.load(d0 + oBytes);
-            let a1 = v128.load(d0 + oBytes, 16);
-            let a2 = v128.load(d0 + oBytes, 32);
-            let a3 = v128.load(d0 + oBytes, 48);
-            let b0 = v128.load(d1 + oBytes);
-            let b1 = v128.load(d1 + oBytes, 16);
-            let b2 = v128.load(d1 + oBytes, 32);
-            let b3 = v128.load(d1 + oBytes, 48);
-            let xp = source + ((<usize>c) << 2);
-            let gp = gBase + (<usize>p0) * gStride + oBytes;
-            for (let i = 0; i < run; i++) {
-              const x0 = v128.load32_splat(xp);
-              const x1 = v128.load32_splat(xp, 4);
-              const g0 = v128.load(gp);
-              const g1 = v128.load(gp, 16);
-              const g2 = v128.load(gp, 32);
-              const g3 = v128.load(gp, 48);
-              a0 = madd(x0, g0, a0);
-              a1 = madd(x0, g1, a1);
-              a2 = madd(x0, g2, a2);
-              a3 = madd(x0, g3, a3);
-              b0 = madd(x1, g0, b0);
-              b1 = madd(x1, g1, b1);
-              b2 = madd(x1, g2, b2);
-              b3 = madd(x1, g3, b3);
-              xp += aStride;
-              gp += gStride;
-            }
-            v128.store(d0 + oBytes, a0);
-            v128.store(d0 + oBytes, a1, 16);
-            v128.store(d0 + oBytes, a2, 32);
-            v128.store(d0 + oBytes, a3, 48);
-            v128.store(d1 + oBytes, b0);
-            v128.store(d1 + oBytes, b1, 16);
-            v128.store(d1 + oBytes, b2, 32);
-            v128.store(d1 + oBytes, b3, 48);
+            outerTile2x16(d0 + oBytes, d1 + oBytes, source + ((<usize>c) << 2), aStride, gBase + (<usize>p0) * gStride + oBytes, gStride, run);
           }
         }
       }

@@ -8,11 +8,7 @@
 //   grad[r]  = e / s − onehot(x_r)                    (the gradient of that with respect to z)
 // z [N, K] row-major f32, target [N] i32 in 0..K−1 (grad may be z itself: in place). Needs K % 4 == 0.
 
-// a·b + c: fused in the relaxed-SIMD build, a multiply and an add in the plain one (as causalConv.ts)
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
+import { madd, outerTile2x16 } from './simd';
 
 // exp on four lanes for x ≤ 0 (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial).
 // n = round(x·log2 e) comes from adding 1.5·2²³, which also leaves n in the low mantissa bits — no
@@ -91,9 +87,8 @@ export function softmaxCrossEntropy(z: usize, target: usize, rows: i32, levels: 
 // gradient per image (dx by its pixel's image, dW and db summed over images with those weights),
 // which is why dW and db are kept per image [B, inC, C·K], [B, C·K].
 // x [N, inC], W [inC, CK], Wᵀ [CK, inC], b [CK], target [N, C] i32; N = B · imagePixels; CK = C·K.
-// Needs CK % 16 == 0, inC % 16 == 0, K % 4 == 0. tile: scratch of P · CK floats.
+// Needs CK % 16 == 0, inC % 16 == 0, K % 4 == 0. tile: scratch of P · CK floats, P = tilePixels.
 
-const HEAD_TILE = 16; // pixels a tile: 16 × 256 logits = 16 KiB, in L1 beside W's rows
 
 /** out [rows, n] = a [rows, k] · b [k, n] (+ bias [n] when bias ≠ 0); rows in pairs (an odd last row alone); n % 16 == 0. */
 @inline function tileGemm(a: usize, rows: i32, k: i32, b: usize, n: i32, bias: usize, out: usize): void {
@@ -154,43 +149,7 @@ const HEAD_TILE = 16; // pixels a tile: 16 × 256 logits = 16 KiB, in L1 beside 
     const ob = (<usize>o) << 2;
     for (let c = 0; c < inC; c += 2) {
       const w0p = dw + (<usize>c) * gRow + ob;
-      const w1p = w0p + gRow;
-      let a0 = v128.load(w0p);
-      let a1 = v128.load(w0p, 16);
-      let a2 = v128.load(w0p, 32);
-      let a3 = v128.load(w0p, 48);
-      let b0 = v128.load(w1p);
-      let b1 = v128.load(w1p, 16);
-      let b2 = v128.load(w1p, 32);
-      let b3 = v128.load(w1p, 48);
-      let xp = x + ((<usize>c) << 2);
-      let gp = g + ob;
-      for (let r = 0; r < rows; r++) {
-        const s0 = v128.load32_splat(xp);
-        const s1 = v128.load32_splat(xp, 4);
-        const g0 = v128.load(gp);
-        const g1 = v128.load(gp, 16);
-        const g2 = v128.load(gp, 32);
-        const g3 = v128.load(gp, 48);
-        a0 = madd(s0, g0, a0);
-        a1 = madd(s0, g1, a1);
-        a2 = madd(s0, g2, a2);
-        a3 = madd(s0, g3, a3);
-        b0 = madd(s1, g0, b0);
-        b1 = madd(s1, g1, b1);
-        b2 = madd(s1, g2, b2);
-        b3 = madd(s1, g3, b3);
-        xp += xRow;
-        gp += gRow;
-      }
-      v128.store(w0p, a0);
-      v128.store(w0p, a1, 16);
-      v128.store(w0p, a2, 32);
-      v128.store(w0p, a3, 48);
-      v128.store(w1p, b0);
-      v128.store(w1p, b1, 16);
-      v128.store(w1p, b2, 32);
-      v128.store(w1p, b3, 48);
+      outerTile2x16(w0p, w0p + gRow, x + ((<usize>c) << 2), xRow, g + ob, gRow, rows);
     }
     let s0 = v128.load(db + ob);
     let s1 = v128.load(db + ob, 16);
@@ -228,6 +187,7 @@ export function headCrossEntropy(
   dw: usize,
   db: usize,
   tile: usize,
+  tilePixels: i32,
 ): void {
   const ck = channels * levels;
   memory.fill(dw, 0, (<usize>(batch * inC * ck)) << 2);
@@ -235,8 +195,8 @@ export function headCrossEntropy(
   for (let b = 0; b < batch; b++) {
     const dwImage = dw + ((<usize>(b * inC * ck)) << 2);
     const dbImage = db + ((<usize>(b * ck)) << 2);
-    for (let p0 = 0; p0 < imagePixels; p0 += HEAD_TILE) {
-      const rows = min(HEAD_TILE, imagePixels - p0);
+    for (let p0 = 0; p0 < imagePixels; p0 += tilePixels) {
+      const rows = min(tilePixels, imagePixels - p0);
       const n = b * imagePixels + p0; // the tile's first pixel
       const xt = x + ((<usize>(n * inC)) << 2);
       tileGemm(xt, rows, inC, w, ck, bias, tile);

@@ -15,13 +15,7 @@
 // W is [k·h, 4h], tap-major. Steps run backwards when `reverse`. The forward pass keeps, per scan
 // position, (i, f, o, g, c, tanh c, h) in `tape` for the backward pass. Needs h % 4 == 0.
 
-// a·b + c on four lanes: one fused multiply-add in the relaxed-SIMD build (`--enable relaxed-simd`:
-// src/kernels/*.relaxed.wasm, x86 FMA), a multiply and an add in the plain-SIMD one. ASC_FEATURE_*
-// is a compile-time constant, so each build holds only its own instruction.
-@inline function madd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
-}
+import { madd } from './simd';
 
 // ---- exp, σ and tanh on four lanes (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial)
 

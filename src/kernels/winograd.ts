@@ -191,6 +191,18 @@ const PAIR_COEFFICIENTS = [
   [0, 1],
 ];
 
+/**
+ * What the forward pass and the input gradient of a layer work with: tiles a row (t), a padded map's
+ * rows × tiles (padded), rows of taps through the transform, the bytes of one [C][O] weight block, and
+ * whether the own row runs on the direct kernels. Throws for a residual layer this path does not take.
+ */
+const passLayout = (who: string, [, h, w, c]: Shape4, outC: number, taps: number, residual: boolean) => {
+  if (residual && !residualSupported(taps, c, outC)) throw new Error(`${who}: a residual layer needs in = out and its own row in pairs`);
+  const t = tilesOf(w);
+  const through = rowsThrough(taps);
+  return { t, padded: (h + 2) * t, through, block: c * outC * 4, ownDirect: through === 1 && !pairs };
+};
+
 /** y [B, H, W, O] += a mask-B layer's own row (taps left and centre, weights [2, C, O] at ownRow), in pairs of outputs; of relu(x) with relu 1. */
 const ownRowForwardPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, [b, h, w, c]: Shape4, ownRow: number, outC: number, y: number, relu: number): void => {
   const pairsPerRow = Math.ceil(w / 2);
@@ -233,12 +245,7 @@ export const winogradForwardAt = (
   direct: OwnRowDirect,
   residual = false,
 ): void => {
-  const t = tilesOf(w);
-  const padded = (h + 2) * t;
-  const through = rowsThrough(taps);
-  const block = c * outC * 4;
-  const ownDirect = through === 1 && !pairs;
-  if (residual && !residualSupported(taps, c, outC)) throw new Error('winogradForwardAt: a residual layer needs in = out and its own row in pairs');
+  const { t, padded, through, block, ownDirect } = passLayout('winogradForwardAt', [b, h, w, c], outC, taps, residual);
   const relu = residual ? 1 : 0;
   if (ownDirect) direct.forward(weights + 3 * block, bias, y);
   const v = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, false); // [6][through][C][O]
@@ -271,12 +278,7 @@ export const winogradInputGradAt = (
   direct: OwnRowDirect,
   residualOf = 0,
 ): void => {
-  const t = tilesOf(w);
-  const padded = (h + 2) * t;
-  const through = rowsThrough(taps);
-  const block = c * outC * 4;
-  const ownDirect = through === 1 && !pairs;
-  if (residualOf && !residualSupported(taps, c, outC)) throw new Error('winogradInputGradAt: a residual layer needs in = out and its own row in pairs');
+  const { t, padded, through, block, ownDirect } = passLayout('winogradInputGradAt', [b, h, w, c], outC, taps, residualOf !== 0);
   if (ownDirect) direct.inputGrad(weights + 3 * block, dx);
   const vT = transformWeights(k, arena, weights, rowCoefficients(taps), c, outC, true); // [6][through][O][C]
   const { runs, a: du, planeA: uPlane, b: dm, planeB: mPlane } = runPlan(arena, b, POINTS, [h * t, c], [padded, outC]);
