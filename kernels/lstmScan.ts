@@ -15,7 +15,7 @@
 // W is [k·h, 4h], tap-major. Steps run backwards when `reverse`. The forward pass keeps, per scan
 // position, (i, f, o, g, c, tanh c, h) in `tape` for the backward pass. Needs h % 4 == 0.
 
-import { madd } from './simd';
+import { madd, outerTile2x16 } from './simd';
 
 // ---- exp, σ and tanh on four lanes (Cephes expf: range reduction to [−ln2/2, ln2/2], degree-5 polynomial)
 
@@ -421,6 +421,304 @@ export function lstmScanBackward(
     next = swap;
   }
   // step −1 is h0, c0 everywhere on the line: their gradients are the sums over every lane
+  for (let lane = 0; lane < lanes; lane++) {
+    const at = (<usize>lane) * hBytes;
+    for (let i = 0; i < hidden; i += 4) {
+      const ib = (<usize>i) << 2;
+      v128.store(dh0 + ib, f32x4.add(v128.load(dh0 + ib), v128.load(cur + at + ib)));
+      v128.store(dc0 + ib, f32x4.add(v128.load(dc0 + ib), v128.load(dcCarry + at + ib)));
+    }
+  }
+}
+
+// ---- the Row LSTM's backward scan through Winograd F(2, 3) along the row (mode 0, taps −1, 0, +1) ----
+//
+// The state-to-state convolution reads the row above, so it can run as a 1-D Winograd transform along
+// that row: for the two outputs l0, l0 + 1 of a tile, with d0..d3 = h[l0 − 1 .. l0 + 2] of the row
+// above (zero off the line, h0 above the first row) and the weights' transform U = G·W,
+//   V = Bᵀ d = (d0 − d2, d1 + d2, d2 − d1, d1 − d3)      (four h-vectors)
+//   m_p = V_p · U_p                                      (four [h] × [h, 4h] products, not six)
+//   gates[l0] += m0 + m1 + m2,  gates[l0 + 1] += m1 − m2 − m3   (Aᵀ m)
+// with U = (W0, (W0 + W1 + W2)/2, (W0 − W1 + W2)/2, W2). Output l0 is computed from d0, d1, d2 only
+// and output l0 + 1 from d1, d2, d3 only, so each gate reads exactly its three taps, as the direct
+// sum does: the dependence structure (and so the receptive field) is unchanged, only the rounding
+// differs. The forward pass stays direct (its products are a third of its time, the cell the rest,
+// and the transforms ate the saving); the backward pass runs the transposes, four products for six
+// in each of its two products: dm = A·dgates, dV_p = dm_p · U_pᵀ, dh = B·dV, and dU_p = Σ V_pᵀ dm_p,
+// dW = Gᵀ dU.
+
+const F23_POINTS = 4;
+
+/**
+ * c[r, 0..n) = Σ_k a[r, k] · b[k, 0..n) for r < rows (b contiguous [k, n], n % 4 == 0): blocks of
+ * 2 rows × 16 columns in eight registers (2 splats and 4 loads per 8 multiply-adds, as accumulate2;
+ * more rows would spill: wasm SIMD has 16 registers on x86), then 4-column and single-row remainders.
+ */
+function gemmRows(a: usize, lda: i32, b: usize, n: i32, k: i32, c: usize, ldc: i32, rows: i32): void {
+  const aRow = (<usize>lda) << 2;
+  const bRow = (<usize>n) << 2;
+  const cRow = (<usize>ldc) << 2;
+  const zero = f32x4.splat(0);
+  let r = 0;
+  for (; r + 2 <= rows; r += 2) {
+    const a0 = a + (<usize>r) * aRow;
+    const c0 = c + (<usize>r) * cRow;
+    let o = 0;
+    for (; o + 16 <= n; o += 16) {
+      const ob = (<usize>o) << 2;
+      let x0 = zero, x1 = zero, x2 = zero, x3 = zero;
+      let y0 = zero, y1 = zero, y2 = zero, y3 = zero;
+      let ap = a0;
+      let bp = b + ob;
+      for (let q = 0; q < k; q++) {
+        const s = v128.load32_splat(ap);
+        const t = v128.load32_splat(ap + aRow);
+        const w0 = v128.load(bp);
+        const w1 = v128.load(bp, 16);
+        const w2 = v128.load(bp, 32);
+        const w3 = v128.load(bp, 48);
+        x0 = madd(s, w0, x0); x1 = madd(s, w1, x1); x2 = madd(s, w2, x2); x3 = madd(s, w3, x3);
+        y0 = madd(t, w0, y0); y1 = madd(t, w1, y1); y2 = madd(t, w2, y2); y3 = madd(t, w3, y3);
+        ap += 4;
+        bp += bRow;
+      }
+      const cp = c0 + ob;
+      v128.store(cp, x0); v128.store(cp, x1, 16); v128.store(cp, x2, 32); v128.store(cp, x3, 48);
+      v128.store(cp + cRow, y0); v128.store(cp + cRow, y1, 16); v128.store(cp + cRow, y2, 32); v128.store(cp + cRow, y3, 48);
+    }
+    for (; o < n; o += 4) {
+      const ob = (<usize>o) << 2;
+      let x = zero, y = zero;
+      let ap = a0;
+      let bp = b + ob;
+      for (let q = 0; q < k; q++) {
+        const w = v128.load(bp);
+        x = madd(v128.load32_splat(ap), w, x);
+        y = madd(v128.load32_splat(ap + aRow), w, y);
+        ap += 4;
+        bp += bRow;
+      }
+      v128.store(c0 + ob, x);
+      v128.store(c0 + cRow + ob, y);
+    }
+  }
+  for (; r < rows; r++) {
+    const a0 = a + (<usize>r) * aRow;
+    const c0 = c + (<usize>r) * cRow;
+    for (let o = 0; o < n; o += 4) {
+      const ob = (<usize>o) << 2;
+      let x = zero;
+      let ap = a0;
+      let bp = b + ob;
+      for (let q = 0; q < k; q++) {
+        x = madd(v128.load32_splat(ap), v128.load(bp), x);
+        ap += 4;
+        bp += bRow;
+      }
+      v128.store(c0 + ob, x);
+    }
+  }
+}
+
+/**
+ * c[i, 0..n) += Σ_r a[r, i] · b[r, 0..n) for i < m (m % 2 == 0, n % 4 == 0; a rows m floats apart,
+ * b rows n apart, c [m, n]): 2 × 16 tiles of c in registers over all rows (outerTile2x16).
+ */
+function gemmTransposedA(a: usize, m: i32, b: usize, n: i32, rows: i32, c: usize): void {
+  const aRow = (<usize>m) << 2;
+  const bRow = (<usize>n) << 2;
+  for (let i = 0; i < m; i += 2) {
+    const c0 = c + (<usize>i) * bRow;
+    let o = 0;
+    for (; o + 16 <= n; o += 16) {
+      const ob = (<usize>o) << 2;
+      outerTile2x16(c0 + ob, c0 + bRow + ob, a + ((<usize>i) << 2), aRow, b + ob, bRow, rows);
+    }
+    for (; o < n; o += 4) {
+      const ob = (<usize>o) << 2;
+      let x = v128.load(c0 + ob);
+      let y = v128.load(c0 + bRow + ob);
+      let ap = a + ((<usize>i) << 2);
+      let bp = b + ob;
+      for (let r = 0; r < rows; r++) {
+        const g = v128.load(bp);
+        x = madd(v128.load32_splat(ap), g, x);
+        y = madd(v128.load32_splat(ap, 4), g, y);
+        ap += aRow;
+        bp += bRow;
+      }
+      v128.store(c0 + ob, x);
+      v128.store(c0 + bRow + ob, y);
+    }
+  }
+}
+
+/** h of the row above at column l (image b), features i..i+3: zero off the line, h0 above row 0. */
+@inline function rowAbove(tape: usize, h0: usize, b: i32, tPrev: i32, first: bool, l: i32, steps: i32, line: i32, hidden: i32, ib: usize): v128 {
+  if (l < 0 || l >= line) return f32x4.splat(0);
+  if (first) return v128.load(h0 + ib);
+  const hBytes = (<usize>hidden) << 2;
+  return v128.load(tape + (<usize>((b * steps + tPrev) * line + l)) * 7 * hBytes + 6 * hBytes + ib);
+}
+
+/** V = Bᵀ d for the tiles of images bLo..bHi at step t: v [4][rows][h], rows = (bHi − bLo)·tiles. */
+function rowTilesInput(tape: usize, h0: usize, v: usize, bLo: i32, bHi: i32, tPrev: i32, first: bool, steps: i32, line: i32, tiles: i32, hidden: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  const rows = (bHi - bLo) * tiles;
+  const pointBytes = (<usize>rows) * hBytes;
+  for (let b = bLo; b < bHi; b++) {
+    for (let j = 0; j < tiles; j++) {
+      const l0 = 2 * j;
+      const vp = v + (<usize>((b - bLo) * tiles + j)) * hBytes;
+      for (let i = 0; i < hidden; i += 4) {
+        const ib = (<usize>i) << 2;
+        const d0 = rowAbove(tape, h0, b, tPrev, first, l0 - 1, steps, line, hidden, ib);
+        const d1 = rowAbove(tape, h0, b, tPrev, first, l0, steps, line, hidden, ib);
+        const d2 = rowAbove(tape, h0, b, tPrev, first, l0 + 1, steps, line, hidden, ib);
+        const d3 = rowAbove(tape, h0, b, tPrev, first, l0 + 2, steps, line, hidden, ib);
+        v128.store(vp + ib, f32x4.sub(d0, d2));
+        v128.store(vp + pointBytes + ib, f32x4.add(d1, d2));
+        v128.store(vp + 2 * pointBytes + ib, f32x4.sub(d2, d1));
+        v128.store(vp + 3 * pointBytes + ib, f32x4.sub(d1, d3));
+      }
+    }
+  }
+}
+
+/**
+ * Backward through lstmScanForward in mode 0 with taps −1, 0, +1 (the Row LSTM), its state-to-state
+ * products through F(2, 3): the same outputs as lstmScanBackward (dPre, dW [3h, 4h], dh0, dc0). ut is the transform transposed, [4][4h][h]; scratch du [4][h][4h] (the gradient of u), v
+ * [4][rows][h], dm [4][rows][4h], dv [4][rows][h], and per lane dhRec, dhRecNext, dcCarry [lanes, h],
+ * dPreStep [lanes, 4h].
+ */
+export function rowScanBackwardF23(
+  dStates: usize, tape: usize, ut: usize, h0: usize, c0: usize,
+  dPre: usize, dW: usize, dh0: usize, dc0: usize,
+  du: usize, v: usize, dm: usize, dv: usize, dhRec: usize, dhRecNext: usize, dcCarry: usize, dPreStep: usize,
+  imagesPerBlock: i32, batch: i32, steps: i32, line: i32, hidden: i32,
+): void {
+  const g4 = 4 * hidden;
+  const hBytes = (<usize>hidden) << 2;
+  const gBytes = (<usize>g4) << 2;
+  const tBytes: usize = 7 * hBytes;
+  const lanes = batch * line;
+  const tiles = (line + 1) >> 1;
+  const one = f32x4.splat(1.0);
+  const zero = f32x4.splat(0);
+  memory.fill(du, 0, (<usize>(F23_POINTS * hidden)) * gBytes);
+  memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
+  memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
+  memory.fill(dh0, 0, hBytes);
+  memory.fill(dc0, 0, hBytes);
+  let cur = dhRec;
+  let next = dhRecNext;
+  for (let t = steps - 1; t >= 0; t--) {
+    const first = t == 0;
+    for (let b = 0; b < batch; b++) {
+      for (let l = 0; l < line; l++) {
+        const lane = b * line + l;
+        const src = (b * steps + t) * line + l;
+        const tp = tape + (<usize>src) * tBytes;
+        const cp = first ? c0 : tape + (<usize>((b * steps + t - 1) * line + l)) * tBytes + 4 * hBytes;
+        const dp = dPreStep + (<usize>lane) * gBytes;
+        const hr = cur + (<usize>lane) * hBytes;
+        const dcp = dcCarry + (<usize>lane) * hBytes;
+        for (let j = 0; j < hidden; j += 4) {
+          const jb = (<usize>j) << 2;
+          const ig = v128.load(tp + jb);
+          const fg = v128.load(tp + hBytes + jb);
+          const og = v128.load(tp + 2 * hBytes + jb);
+          const gg = v128.load(tp + 3 * hBytes + jb);
+          const tc = v128.load(tp + 5 * hBytes + jb);
+          const dh = f32x4.add(v128.load(hr + jb), v128.load(dStates + (<usize>src) * hBytes + jb));
+          const dc = madd(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp + jb));
+          v128.store(dcp + jb, f32x4.mul(dc, fg));
+          v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+          v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
+          v128.store(dp + 2 * hBytes + jb, f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(og, f32x4.sub(one, og))));
+          v128.store(dp + 3 * hBytes + jb, f32x4.mul(f32x4.mul(dc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+        }
+        memory.copy(dPre + (<usize>src) * gBytes, dp, gBytes);
+      }
+    }
+    memory.fill(next, 0, (<usize>lanes) * hBytes);
+    for (let bLo = 0; bLo < batch; bLo += imagesPerBlock) {
+      const bHi = min(batch, bLo + imagesPerBlock);
+      const rows = (bHi - bLo) * tiles;
+      const mPoint = (<usize>rows) * gBytes;
+      const vPoint = (<usize>rows) * hBytes;
+      // dm = A · dgates per tile: (g0, g0 + g1, g0 − g1, −g1), g1 = 0 past the line
+      for (let b = bLo; b < bHi; b++) {
+        for (let j = 0; j < tiles; j++) {
+          const l0 = 2 * j;
+          const g0p = dPreStep + (<usize>(b * line + l0)) * gBytes;
+          const two = l0 + 1 < line;
+          const mp = dm + (<usize>((b - bLo) * tiles + j)) * gBytes;
+          for (let q = 0; q < g4; q += 4) {
+            const qb = (<usize>q) << 2;
+            const a0 = v128.load(g0p + qb);
+            const a1 = two ? v128.load(g0p + gBytes + qb) : zero;
+            v128.store(mp + qb, a0);
+            v128.store(mp + mPoint + qb, f32x4.add(a0, a1));
+            v128.store(mp + 2 * mPoint + qb, f32x4.sub(a0, a1));
+            v128.store(mp + 3 * mPoint + qb, f32x4.neg(a1));
+          }
+        }
+      }
+      rowTilesInput(tape, h0, v, bLo, bHi, t - 1, first, steps, line, tiles, hidden);
+      for (let p = 0; p < F23_POINTS; p++) {
+        // dU_p += V_pᵀ dm_p;  dV_p = dm_p · U_pᵀ
+        gemmTransposedA(v + (<usize>p) * vPoint, hidden, dm + (<usize>p) * mPoint, g4, rows, du + (<usize>(p * hidden)) * gBytes);
+        gemmRows(dm + (<usize>p) * mPoint, g4, ut + (<usize>(p * g4)) * hBytes, hidden, g4, dv + (<usize>p) * vPoint, hidden, rows);
+      }
+      // dh = B · dV into the row above: (dV0, dV1 − dV2 + dV3, −dV0 + dV1 + dV2, −dV3) at l0 − 1 .. l0 + 2
+      for (let b = bLo; b < bHi; b++) {
+        for (let j = 0; j < tiles; j++) {
+          const l0 = 2 * j;
+          const vp = dv + (<usize>((b - bLo) * tiles + j)) * hBytes;
+          const np = next + (<usize>(b * line)) * hBytes;
+          for (let i = 0; i < hidden; i += 4) {
+            const ib = (<usize>i) << 2;
+            const e0 = v128.load(vp + ib);
+            const e1 = v128.load(vp + vPoint + ib);
+            const e2 = v128.load(vp + 2 * vPoint + ib);
+            const e3 = v128.load(vp + 3 * vPoint + ib);
+            if (l0 >= 1) {
+              const at = np + (<usize>(l0 - 1)) * hBytes + ib;
+              v128.store(at, f32x4.add(v128.load(at), e0));
+            }
+            let at = np + (<usize>l0) * hBytes + ib;
+            v128.store(at, f32x4.add(v128.load(at), f32x4.add(f32x4.sub(e1, e2), e3)));
+            if (l0 + 1 < line) {
+              at += hBytes;
+              v128.store(at, f32x4.add(v128.load(at), f32x4.sub(f32x4.add(e1, e2), e0)));
+            }
+            if (l0 + 2 < line) {
+              at += hBytes;
+              v128.store(at, f32x4.sub(v128.load(at), e3));
+            }
+          }
+        }
+      }
+    }
+    const swap = cur;
+    cur = next;
+    next = swap;
+  }
+  // dW = Gᵀ dU: dW0 = dU0 + (dU1 + dU2)/2, dW1 = (dU1 − dU2)/2, dW2 = (dU1 + dU2)/2 + dU3
+  const half = f32x4.splat(0.5);
+  const point = (<usize>hidden) * gBytes;
+  for (let e = 0; e < hidden * g4; e += 4) {
+    const eb = (<usize>e) << 2;
+    const u0 = v128.load(du + eb);
+    const u1 = v128.load(du + point + eb);
+    const u2 = v128.load(du + 2 * point + eb);
+    const u3 = v128.load(du + 3 * point + eb);
+    const plus = f32x4.mul(f32x4.add(u1, u2), half);
+    v128.store(dW + eb, f32x4.add(u0, plus));
+    v128.store(dW + point + eb, f32x4.mul(f32x4.sub(u1, u2), half));
+    v128.store(dW + 2 * point + eb, f32x4.add(plus, u3));
+  }
   for (let lane = 0; lane < lanes; lane++) {
     const at = (<usize>lane) * hBytes;
     for (let i = 0; i < hidden; i += 4) {

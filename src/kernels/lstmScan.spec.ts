@@ -6,7 +6,7 @@ import { initRowLstm, rowLstm, type RowLstmLayerSpec } from '../layers/rowLstm.j
 import { skew, unskew } from '../layers/skew.js';
 import { Rng } from '../rng.js';
 import { tf, type NamedTensors, type Tensor2D, type Tensor4D } from '../tf.js';
-import { lstmScanAvailable, lstmScanForward, setLstmScanKernels } from './lstmScan.js';
+import { lstmScanAvailable, lstmScanBackward, lstmScanForward, rowScanTakesWinograd, setLstmScanKernels, setRowScanWinograd, type ScanGeometry } from './lstmScan.js';
 
 const random = (shape: number[], seed: number) => {
   const rng = Rng.fromSeed(seed, 9);
@@ -47,7 +47,10 @@ const compare = (layer: (p: NamedTensors, x: Tensor4D) => Tensor4D, params: Name
 };
 
 describe('lstmScan kernel (wasm) equals the tfjs step loop', () => {
-  afterAll(() => setLstmScanKernels(true));
+  afterAll(() => {
+    setLstmScanKernels(true);
+    setRowScanWinograd(true);
+  });
 
   it('is what runs on wasm for hidden % 4 = 0', () => {
     expect(lstmScanAvailable(8)).toBe(tf.getBackend() === 'wasm');
@@ -91,5 +94,67 @@ describe('lstmScan kernel (wasm) equals the tfjs step loop', () => {
     expect(worst(swapped, read(want))).toBeGreaterThan(1e-2);
     expect(() => lstmScanForward(read(pre), read(w), read(h0), read(c0), { ...g, offsets: [-1, 0, 1] })).toThrow(/sizes/);
     tf.dispose([pre, w, h0, c0, want]);
+  });
+
+  // The Row LSTM's backward scan runs its state-to-state products through F(2, 3) (rowScanBackwardF23).
+  const read = (t: tf.Tensor) => t.dataSync() as Float32Array;
+  const rowInputs = (g: ScanGeometry, seed: number) => {
+    const h = g.hidden;
+    const n = g.batch * g.height * g.width;
+    const ts = [random([n * 4 * h], seed), random([3 * h, 4 * h], seed + 1), random([h], seed + 2), random([h], seed + 3), random([n * h], seed + 4)];
+    const [pre, w, h0, c0, dStates] = ts.map(read) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    tf.dispose(ts);
+    for (let i = 0; i < w.length; i++) w[i]! *= 0.3;
+    return { pre, w, h0, c0, dStates };
+  };
+  const backwardBoth = (g: ScanGeometry, x: ReturnType<typeof rowInputs>, dStates = x.dStates) => {
+    const { tape } = lstmScanForward(x.pre, x.w, x.h0, x.c0, g);
+    setRowScanWinograd(true);
+    const winograd = lstmScanBackward(dStates, tape, x.w, x.h0, x.c0, g);
+    setRowScanWinograd(false);
+    try {
+      return { winograd, direct: lstmScanBackward(dStates, tape, x.w, x.h0, x.c0, g) };
+    } finally {
+      setRowScanWinograd(true);
+    }
+  };
+
+  it.each([
+    [2, 5, 7, 8],
+    [3, 4, 6, 20],
+    [1, 3, 1, 4],
+  ])('the Row LSTM backward scan through F(2, 3) equals the direct one (batch %i, %i×%i, h = %i): dPre, dW, dh0, dc0', (batch, height, width, hidden) => {
+    const g: ScanGeometry = { batch, mode: 'rows', height, width, offsets: [-1, 0, 1], reverse: false, hidden };
+    expect(rowScanTakesWinograd(g)).toBe(true);
+    expect(rowScanTakesWinograd({ ...g, mode: 'diagonal', offsets: [-1, 0] })).toBe(false);
+    const { winograd, direct } = backwardBoth(g, rowInputs(g, 20 + hidden));
+    for (const key of ['dPre', 'dW', 'dh0', 'dc0'] as const) expect([key, worst(winograd[key], direct[key])]).toEqual([key, expect.closeTo(0, 4)]);
+    expect(worst(winograd.dW, direct.dW)).toBeGreaterThan(0); // it is another computation, not the same one
+  });
+
+  it('keeps the receptive field exactly: a state gradient reaches row t − k only at columns l − k .. l + k, and exactly zero elsewhere; a wider tap is caught', () => {
+    const [batch, height, width, hidden] = [1, 5, 9, 4];
+    const g: ScanGeometry = { batch, mode: 'rows', height, width, offsets: [-1, 0, 1], reverse: false, hidden };
+    const x = rowInputs(g, 40);
+    /** Columns of row r where dPre is not exactly zero, for a gradient on the state at (t, l) only. */
+    const reached = (dPre: Float32Array, r: number) =>
+      Array.from({ length: width }, (_, col) => col).filter((col) => dPre.subarray((r * width + col) * 4 * hidden, (r * width + col + 1) * 4 * hidden).some((v) => v !== 0));
+    for (const [t, l] of [[4, 4], [4, 3], [3, 0], [4, 8]] as const) {
+      const dStates = new Float32Array(height * width * hidden);
+      dStates.fill(1, (t * width + l) * hidden, (t * width + l + 1) * hidden);
+      const { winograd, direct } = backwardBoth(g, x, dStates);
+      for (let k = 0; k <= t; k++) {
+        const want = Array.from({ length: width }, (_, col) => col).filter((col) => Math.abs(col - l) <= k);
+        expect([t, l, k, reached(winograd.dPre, t - k)]).toEqual([t, l, k, want]);
+        expect([t, l, k, reached(direct.dPre, t - k)]).toEqual([t, l, k, want]);
+      }
+    }
+    // the negative control: a model whose state-to-state conv also reads two columns to the right
+    const dStates = new Float32Array(height * width * hidden);
+    dStates.fill(1, (4 * width + 4) * hidden, (4 * width + 5) * hidden);
+    const wide = { ...g, offsets: [-1, 0, 2] };
+    expect(rowScanTakesWinograd(wide)).toBe(false);
+    const { tape } = lstmScanForward(x.pre, x.w, x.h0, x.c0, wide);
+    expect(reached(lstmScanBackward(dStates, tape, x.w, x.h0, x.c0, wide).dPre, 3)).not.toEqual([3, 4, 5]);
   });
 });

@@ -14,7 +14,7 @@ import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, 
 export const lstmScanKernelName = 'PixelstreamsLstmScan';
 export const lstmScanGradKernelName = 'PixelstreamsLstmScanGrad';
 
-type Functions = 'lstmScanForward' | 'lstmScanBackward';
+type Functions = 'lstmScanForward' | 'lstmScanBackward' | 'rowScanBackwardF23';
 const own = ownModule<Functions>('lstmScan.wasm');
 
 export type ScanMode = 'rows' | 'diagonal' | 'mirrored-diagonal';
@@ -49,6 +49,34 @@ const offsetsAt = (arena: Arena, g: ScanGeometry): number => {
   return at;
 };
 
+// ---- the Row LSTM's backward scan: state-to-state products through Winograd F(2, 3) along the row above ----
+// (kernels/lstmScan.ts rowScanBackwardF23: four products per two positions, not six, for dh and for
+// dW; each output still reads exactly its three taps, so the receptive field is unchanged)
+
+let rowWinograd = process.env['PIXELSTREAMS_ROW_SCAN'] !== 'direct';
+
+/** The Row LSTM backward scan's state-to-state products through F(2, 3) (on, the default) or direct (off, for A/B benchmarks). */
+export const setRowScanWinograd = (on: boolean): void => {
+  rowWinograd = on;
+};
+
+/** Whether a scan's backward pass takes the F(2, 3) kernel: rows, forward, taps at −1, 0, +1. */
+export const rowScanTakesWinograd = (g: ScanGeometry): boolean =>
+  rowWinograd && g.mode === 'rows' && !g.reverse && g.offsets.length === 3 && g.offsets.every((o, k) => o === k - 1);
+
+/** Images per block of the F(2, 3) kernel: about 16 tiles, whose transforms stay in L1. */
+const imagesPerBlock = (g: ScanGeometry) => Math.max(1, Math.min(g.batch, Math.floor(16 / Math.ceil(g.width / 2))));
+
+/** U = G·W for F(2, 3), (W0, (W0 + W1 + W2)/2, (W0 − W1 + W2)/2, W2), each point transposed: ut [4][4h][h]. */
+const rowScanWeights = (f32: Float32Array, w: number, ut: number, h: number) => {
+  const block = h * 4 * h;
+  for (let e = 0; e < block; e++) {
+    const [w0, w1, w2] = [f32[w / 4 + e]!, f32[w / 4 + block + e]!, f32[w / 4 + 2 * block + e]!];
+    const [i, c] = [Math.floor(e / (4 * h)), e % (4 * h)];
+    [w0, (w0 + w1 + w2) / 2, (w0 - w1 + w2) / 2, w2].forEach((value, p) => (f32[ut / 4 + p * block + c * h + i] = value));
+  }
+};
+
 /** states [B·H·W, h] at states, tape [scan positions, 7h] at tape, from pre [B·H·W, 4h], w [k·h, 4h], h0, c0 [h]. */
 const forwardAt = (k: KernelModule<Functions>, arena: Arena, pre: number, w: number, h0: number, c0: number, states: number, tape: number, g: ScanGeometry) => {
   const gates = arena.alloc(2 * 4 * g.hidden * 4); // two positions at a time
@@ -64,7 +92,15 @@ const backwardAt = (
   const h = g.hidden;
   const kh = g.offsets.length * h;
   const lanes = g.batch * line(g);
-  const [wT, rec, recNext, dc, dPreStep] = [kh * 4 * h * 4, lanes * h * 4, lanes * h * 4, lanes * h * 4, lanes * 4 * h * 4].map(arena.alloc) as [number, number, number, number, number];
+  const [rec, recNext, dc, dPreStep] = [lanes * h * 4, lanes * h * 4, lanes * h * 4, lanes * 4 * h * 4].map(arena.alloc) as [number, number, number, number];
+  if (rowScanTakesWinograd(g)) {
+    const rows = imagesPerBlock(g) * Math.ceil(g.width / 2);
+    const [ut, du, v, dm, dv] = [4 * h * 4 * h * 4, 4 * h * 4 * h * 4, 4 * rows * h * 4, 4 * rows * 4 * h * 4, 4 * rows * h * 4].map(arena.alloc) as [number, number, number, number, number];
+    rowScanWeights(arena.f32(), w, ut, h);
+    k.rowScanBackwardF23(dStates, tape, ut, h0, c0, dPre, dW, dh0, dc0, du, v, dm, dv, rec, recNext, dc, dPreStep, imagesPerBlock(g), g.batch, g.height, g.width, h);
+    return;
+  }
+  const wT = arena.alloc(kh * 4 * h * 4);
   const offsets = offsetsAt(arena, g);
   const f32 = arena.f32(); // W [k·h, 4h] → wT [4h, k·h]
   for (let r = 0; r < kh; r++) for (let c = 0; c < 4 * h; c++) f32[wT / 4 + c * kh + r] = f32[w / 4 + r * 4 * h + c]!;
