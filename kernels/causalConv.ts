@@ -991,6 +991,23 @@ export function pairOutput(m: usize, plane: usize, y: usize, rows: i32, width: i
   }
 }
 
+/** out [O] = Σ_r m[r, 0..O) over `rows` rows of O floats (O % 4 == 0): a bias gradient. */
+export function columnSums(m: usize, rows: i32, outC: i32, out: usize): void {
+  const pixel = (<usize>outC) << 2;
+  for (let c = 0; c < outC; c += 4) {
+    const cb = (<usize>c) << 2;
+    let acc0 = f32x4.splat(0);
+    let acc1 = f32x4.splat(0);
+    let r = 0;
+    for (; r + 2 <= rows; r += 2) {
+      acc0 = f32x4.add(acc0, v128.load(m + (<usize>r) * pixel + cb));
+      acc1 = f32x4.add(acc1, v128.load(m + (<usize>(r + 1)) * pixel + cb));
+    }
+    if (r < rows) acc0 = f32x4.add(acc0, v128.load(m + (<usize>r) * pixel + cb));
+    v128.store(out + cb, f32x4.add(acc0, acc1));
+  }
+}
+
 /** dM [3][rows·T2][O] from dy [rows, W, O]: the transpose of pairOutput (dM0 = dy[2t] + dy[2t+1], dM1 = dy[2t], dM2 = dy[2t+1]). */
 export function pairOutputGrad(dy: usize, dm: usize, plane: usize, rows: i32, width: i32, outC: i32): void {
   const pixel = (<usize>outC) << 2;

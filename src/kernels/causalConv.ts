@@ -20,7 +20,7 @@
 import { tf } from '../tf.js';
 import { heapOutput, onHeap, ownModule, pointer, type Arena, type KernelModule, type WasmHeap } from './module.js';
 import { transposeTaps } from './taps.js';
-import { planeGradsSupported, residualSupported, winogradForwardAt, winogradInputGradAt, winogradPlaneGradsAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
+import { ownRowWeightGradInPairs, ownRowLayerWeightGradAt, planeGradsSupported, residualSupported, winogradForwardAt, winogradInputGradAt, winogradPlaneGradsAt, winogradSupports, winogradWeightGradAt, type OwnRowDirect, type WinogradFunctions } from './winograd.js';
 
 export const causalConvKernelName = 'PixelstreamsCausalConv';
 export const causalConvGradKernelName = 'PixelstreamsCausalConvGrad';
@@ -194,7 +194,8 @@ export const registerCausalConvKernels = (): void => {
       const dW = heapOutput(heap, [taps * c, outC], 'causalConv.wasm');
       const db = heapOutput(heap, [outC], 'causalConv.wasm');
       onHeap<Functions>('causalConv.wasm', heap, (module, arena) => {
-        weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
+        if (ownRowWeightGradInPairs([cy, cx, kw, taps], c, outC)) ownRowLayerWeightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, pointer(heap, dW), pointer(heap, db));
+        else weightGradAt(module, arena, pointer(heap, x), pointer(heap, dy), [b, h, w, c], outC, rectangleTaps(cy, cx, kw, taps), pointer(heap, dW), pointer(heap, db));
       });
       return [dW, db];
     },

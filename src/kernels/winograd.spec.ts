@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Rng } from '../rng.js';
 import { tf } from '../tf.js';
 import { causalConv2d, residualMaskedConv, squareConv } from '../layers/maskedConv.js';
-import { causalConvKernelName, winogradConvGradKernelName, winogradResidualRuns, winogradRuns } from './causalConv.js';
-import { setOwnRowPairs, setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
+import { causalConvGradKernel, causalConvKernelName, winogradConvGradKernelName, winogradResidualRuns, winogradRuns } from './causalConv.js';
+import { ownRowWeightGradInPairs, setOwnRowPairs, setWinograd, setWinogradPlane, setWinogradRunBytes, WINOGRAD_G, WINOGRAD_GY, winogradSupports } from './winograd.js';
 
 const onWasm = () => tf.getBackend() === 'wasm';
 
@@ -345,5 +345,43 @@ describe('Winograd causal conv: exact causality', () => {
     const leaks = seen(6, six, 2, 4).filter(future);
     expect(leaks.length).toBeGreaterThan(0);
     expect(leaks.every((t) => t.startsWith('0,'))).toBe(true); // later columns of the own row, none below
+  });
+});
+
+describe('a layer that is only a mask-B own row (1×3, taps left and centre): its weight gradient in pairs', () => {
+  const rect = [0, 1, 3, 2] as const;
+
+  it('is taken for the 1×3 own row with widths in sixteens, and nothing else', () => {
+    expect(ownRowWeightGradInPairs(rect, 32, 64)).toBe(true);
+    expect(ownRowWeightGradInPairs([0, 1, 3, 3], 32, 64)).toBe(false); // a 1×3 row with its right tap (no mask)
+    expect(ownRowWeightGradInPairs([0, 2, 5, 3], 32, 64)).toBe(false);
+    expect(ownRowWeightGradInPairs(rect, 24, 64)).toBe(false);
+    setOwnRowPairs(false);
+    expect(ownRowWeightGradInPairs(rect, 32, 64)).toBe(false);
+  });
+
+  it('equals the direct kernel (dW, db) over sizes, odd widths and one-column maps included; a gradient with its two taps swapped is told apart', () => {
+    if (!onWasm()) return;
+    fc.assert(
+      fc.property(sizeArbs.b, sizeArbs.h, sizeArbs.w, sizeArbs.c, fc.constantFrom(16, 64), fc.integer({ min: 0, max: 1000 }), (b, h, w, c, o, seed) => {
+        const { x, wt, bias, dy } = randomLayer(b, h, w, c, o, 2, seed);
+        const run = () => causalConvGradKernel(x, dy, rect).map((t) => {
+          const v = t.dataSync().slice() as Float32Array;
+          t.dispose();
+          return v;
+        });
+        const [pairsDw, pairsDb] = run();
+        setOwnRowPairs(false);
+        const [directDw, directDb] = run();
+        setOwnRowPairs(true);
+        tf.dispose([x, wt, bias, dy]);
+        expect(worst(pairsDw!, directDw!)).toBeLessThan(1e-4);
+        expect(worst(pairsDb!, directDb!)).toBeLessThan(1e-5);
+        // the negative control: the left and centre taps' rows exchanged
+        const swapped = Float32Array.from([...pairsDw!.subarray(c * o), ...pairsDw!.subarray(0, c * o)]);
+        if (w > 1) expect(worst(swapped, directDw!)).toBeGreaterThan(1e-2);
+      }),
+      { numRuns: 25, seed: 11 },
+    );
   });
 });

@@ -19,7 +19,7 @@
 import type { Arena, KernelModule } from './module.js';
 import { transposeTaps } from './taps.js';
 
-export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad' | 'reluGateResidual' | 'winogradPlaneInputGrad';
+export type WinogradFunctions = 'winogradInput' | 'winogradOutput' | 'winogradOutputGrad' | 'winogradInputGrad' | 'rowPairGemm' | 'rowPairWeightGrad' | 'winogradPlaneInput' | 'winogradPlaneOutputGrad' | 'mixBlocks' | 'pairInput' | 'pairOutput' | 'pairOutputGrad' | 'pairInputGrad' | 'reluGateResidual' | 'winogradPlaneInputGrad' | 'columnSums';
 type Shape4 = readonly [number, number, number, number];
 type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 
@@ -225,6 +225,39 @@ const ownRowInputGradPairs = (k: KernelModule<WinogradFunctions>, arena: Arena, 
     for (let j = 0; j < 3; j++) k.rowPairGemm(dm + j * mPlane, 0, 0, 0, vT + j * c * outC * 4, 0, 1, dp + j * pPlane, 0, 1, n * h * pairsPerRow, outC, c);
     k.pairInputGrad(dp, pPlane, dx + first * h * w * c * 4, n * h, w, c);
   }
+};
+
+// ---- a layer that is only a mask-B own row (the 1×3 rectangle's taps left and centre: the Row LSTM's
+// input-to-state convolution, the Gated PixelCNN's 1×3 horizontal stack): its weight gradient in pairs.
+// (Its forward pass and input gradient stay on the direct kernels: at the Row LSTM's widths, 32 → 64,
+// the pairs' three products for four bought nothing there — bench/own-row-ab.ts — the transforms'
+// memory traffic ate it; the weight gradient, a sum over every pixel, gains.)
+
+/** Whether a layer is only an own row (taps left and centre) whose weight gradient runs in pairs here: in and out in sixteens. */
+export const ownRowWeightGradInPairs = ([cy, cx, kw, taps]: Rect, inC: number, outC: number): boolean =>
+  enabled && pairs && cy === 0 && cx === 1 && kw === 3 && taps === 2 && inC % 16 === 0 && outC % 16 === 0;
+
+/**
+ * dW [2·C, O] and db [O] of an own-row layer y = b + x[l − 1]·W_left + x[l]·W_centre, from x [B, H, W, C]
+ * and dy [B, H, W, O], through pairInput's operands and pairOutputGrad's dM: each pair
+ * operand's product gradient dV_j = Σ P_jᵀ dM_j (three for the four of the direct kernel), then
+ * dW_left = dV0 + dV1 and dW_centre = dV0 + dV2 (the transpose of the pair weights); db = Σ dM0.
+ */
+export const ownRowLayerWeightGradAt = (k: KernelModule<WinogradFunctions>, arena: Arena, x: number, dy: number, [b, h, w, c]: Shape4, outC: number, dW: number, db: number): void => {
+  const pairsPerRow = Math.ceil(w / 2);
+  const block = c * outC * 4;
+  const { runs, a: p, planeA: pPlane, b: dm, planeB: mPlane } = runPlan(arena, b, 3, [h * pairsPerRow, c], [h * pairsPerRow, outC]);
+  const dv = arena.alloc(3 * block);
+  const partial = arena.alloc(runs.length * outC * 4);
+  arena.f32().fill(0, dv / 4, dv / 4 + (3 * block) / 4);
+  runs.forEach(([first, n], r) => {
+    k.pairInput(x + first * h * w * c * 4, p, pPlane, n * h, w, c, 0);
+    k.pairOutputGrad(dy + first * h * w * outC * 4, dm, mPlane, n * h, w, outC);
+    k.columnSums(dm, n * h * pairsPerRow, outC, partial + r * outC * 4);
+    for (let j = 0; j < 3; j++) k.rowPairWeightGrad(p + j * pPlane, 0, 0, 0, dm + j * mPlane, 0, dv + j * block, 0, 1, 1, n * h * pairsPerRow, c, outC);
+  });
+  sumRuns(arena, partial, runs.length, outC, db);
+  weightGradFromPoints(k, arena, dv, PAIR_COEFFICIENTS, c, outC, dW);
 };
 
 /**
