@@ -111,14 +111,15 @@ export const pixelRnnForward = (
         : diagonalBiLstm(r as DiagonalBiLstmLayerSpec, params, m, condition, unit);
 
     let map = conv(L.input, params, unit, { inputGradient: options.inputGradient ?? false }); // [B, H, W, 2h]  7×7 mask A (input is data)
-    let skips: Tensor4D | null = null;
+    const maps: Tensor4D[] = [];
     L.recurrent.forEach((r, l) => {
       const states = layer(r, map); //                                               [B, H, W, h]   Row LSTM / Diagonal BiLSTM
       const y = conv(L.outputs[l]!, params, states); //                              [B, H, W, 2h]  1×1 mask B
       map = s.residual ? (tf.add(map, y) as Tensor4D) : y; //                        [B, H, W, 2h]  residual
-      skips = skips ? (tf.add(skips, map) as Tensor4D) : map; //                    [B, H, W, 2h]  skip
+      maps.push(map);
     });
-    const top = s.skip ? skips! : map; //                                           [B, H, W, 2h]
+    // the skip connections' sum in one pass over the layers' maps, not a running sum of L − 1 adds
+    const top = !s.skip ? map : maps.length > 1 ? (tf.addN(maps) as Tensor4D) : maps[0]!; // [B, H, W, 2h]  skip sum, or the last map
     const hidden = conv(L.head0, params, tf.relu(top)); //                           [B, H, W, h']  1×1 mask B
     return conv(L.head1, params, tf.relu(hidden)); //                                [B, H, W, C·F]  1×1 mask B
   });
