@@ -5,8 +5,8 @@
 // median forward and backward scan time, the ratios, and whether both sides computed the same
 // states and weight gradient. A whole training step moves too much on this machine to show a
 // change of one kernel (bench/against-commit.ts); this isolates it.
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,14 +19,25 @@ if (!commit) throw new Error('bench/scan-against-commit.ts: expected a commit (e
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'scan-ab-'));
 const asc = join(root, 'node_modules', '.bin', 'asc');
-const compile = (source: string, name: string): Uint8Array => {
-  writeFileSync(join(dir, `${name}.ts`), source);
-  execFileSync(asc, [join(dir, `${name}.ts`), '--outFile', join(dir, `${name}.wasm`), '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd,relaxed-simd', '--importMemory']);
-  return readFileSync(join(dir, `${name}.wasm`));
+/** Compiles kernels/lstmScan.ts and the helpers it imports (kernels/simd.ts, where the tree has it) as they are in `read`'s tree. */
+const compile = (read: (file: string) => string | null, name: string): Uint8Array => {
+  const at = join(dir, name);
+  mkdirSync(at);
+  for (const file of ['lstmScan.ts', 'simd.ts']) {
+    const source = read(file);
+    if (source !== null) writeFileSync(join(at, file), source);
+  }
+  execFileSync(asc, [join(at, 'lstmScan.ts'), '--outFile', join(at, 'lstmScan.wasm'), '-O3', '--runtime', 'stub', '--noAssert', '--enable', 'simd,relaxed-simd', '--importMemory']);
+  return readFileSync(join(at, 'lstmScan.wasm'));
 };
+const atCommit = (file: string): string | null => {
+  const shown = spawnSync('git', ['show', `${commit}:kernels/${file}`], { cwd: root, encoding: 'utf8' });
+  return shown.status === 0 ? shown.stdout : null;
+};
+const inTree = (file: string): string | null => (existsSync(join(root, 'kernels', file)) ? readFileSync(join(root, 'kernels', file), 'utf8') : null);
 const builds = [
-  { name: commit, bytes: compile(execFileSync('git', ['show', `${commit}:kernels/lstmScan.ts`], { cwd: root, encoding: 'utf8' }), 'then') },
-  { name: 'this tree', bytes: compile(readFileSync(join(root, 'kernels', 'lstmScan.ts'), 'utf8'), 'now') },
+  { name: commit, bytes: compile(atCommit, 'then') },
+  { name: 'this tree', bytes: compile(inTree, 'now') },
 ];
 rmSync(dir, { recursive: true, force: true });
 

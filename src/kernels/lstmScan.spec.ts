@@ -129,7 +129,7 @@ describe('lstmScan kernel (wasm) equals the tfjs step loop', () => {
     expect(rowScanTakesWinograd({ ...g, mode: 'diagonal', offsets: [-1, 0] })).toBe(false);
     const { winograd, direct } = backwardBoth(g, rowInputs(g, 20 + hidden));
     for (const key of ['dPre', 'dW', 'dh0', 'dc0'] as const) expect([key, worst(winograd[key], direct[key])]).toEqual([key, expect.closeTo(0, 4)]);
-    expect(worst(winograd.dW, direct.dW)).toBeGreaterThan(0); // it is another computation, not the same one
+    if (width > 2) expect(worst(winograd.dW, direct.dW)).toBeGreaterThan(0); // another computation, not the same one (one column: the same products)
   });
 
   it('keeps the receptive field exactly: a state gradient reaches row t − k only at columns l − k .. l + k, and exactly zero elsewhere; a wider tap is caught', () => {
