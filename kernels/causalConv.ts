@@ -151,7 +151,7 @@ export function causalConvWeightGrad(
 // Forward pass of the same convolution, and (with the taps negated and each tap's weights
 // transposed) its input gradient:
 //   y[b, y, x, o] = bias[o] + Σ_t Σ_c x[b, y + ry_t, x + rx_t, c] · w[t, c, o]     (x outside the image: 0)
-// taps holds (ry, rx) pairs as i32. The source rows an output row reads are kept zero-padded in a ring
+// plus addend[b, y, x, o] when addend is not 0 (a residual sum: map + conv(states)). taps holds (ry, rx) pairs as i32. The source rows an output row reads are kept zero-padded in a ring
 // of padTop + padBottom + 1 lines (`ring`, each padLeft + W + padRight pixels, padRight counting a
 // spare column: pixels go in pairs), filled one image row at a time as the output row advances — so
 // the inner loop has no bounds checks, and no padded copy of the whole map is written and read back
@@ -162,6 +162,7 @@ export function causalConvForward(
   w: usize,
   bias: usize,
   hasBias: i32,
+  addend: usize,
   taps: usize,
   tapCount: i32,
   y: usize,
@@ -219,6 +220,20 @@ export function causalConvForward(
           let q1 = b1;
           let q2 = b2;
           let q3 = b3;
+          if (addend) {
+            // y = addend + bias + the conv: the addend's two pixels start the accumulators
+            const a = addend + (outRow - y) + (<usize>x) * wStride + oBytes;
+            p0 = f32x4.add(p0, v128.load(a));
+            p1 = f32x4.add(p1, v128.load(a, 16));
+            p2 = f32x4.add(p2, v128.load(a, 32));
+            p3 = f32x4.add(p3, v128.load(a, 48));
+            if (x + 1 < width) {
+              q0 = f32x4.add(q0, v128.load(a + wStride));
+              q1 = f32x4.add(q1, v128.load(a + wStride, 16));
+              q2 = f32x4.add(q2, v128.load(a + wStride, 32));
+              q3 = f32x4.add(q3, v128.load(a + wStride, 48));
+            }
+          }
           const here = (<usize>x) * xStride;
           for (let t = 0; t < tapCount; t++) {
             let src = here + <usize>load<u32>(tapPointers + ((<usize>t) << 2));

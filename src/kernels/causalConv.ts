@@ -54,8 +54,8 @@ const weightGradAt = (k: KernelModule<Functions>, arena: Arena, x: number, g: nu
   k.causalConvWeightGrad(x, g, tapsAt, taps.length, dk, db, b, h, w, c, outC);
 };
 
-/** y [B, H, W, O] at y = bias + Σ_t x shifted by tap t · weights[t], weights [taps, C, O] at w; bias 0: none. */
-const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: readonly Tap[], y: number) => {
+/** y [B, H, W, O] at y = bias + Σ_t x shifted by tap t · weights[t], weights [taps, C, O] at w; bias 0: none; + addend [B, H, W, O] unless 0. */
+const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w, c]: Shape4, weights: number, bias: number, outC: number, taps: readonly Tap[], y: number, addend = 0) => {
   const padTop = Math.max(0, ...taps.map(([ry]) => -ry));
   const padBottom = Math.max(0, ...taps.map(([ry]) => ry));
   const padLeft = Math.max(0, ...taps.map(([, rx]) => -rx));
@@ -65,7 +65,7 @@ const forwardAt = (k: KernelModule<Functions>, arena: Arena, x: number, [b, h, w
   const tapsAt = arena.alloc(taps.length * 8);
   const tapPointers = arena.alloc(taps.length * 4);
   arena.i32().set(taps.flat(), tapsAt / 4);
-  k.causalConvForward(x, weights, bias, bias ? 1 : 0, tapsAt, taps.length, y, b, h, w, padTop, padBottom, padLeft, padRight, c, outC, ring, tapPointers);
+  k.causalConvForward(x, weights, bias, bias ? 1 : 0, addend, tapsAt, taps.length, y, b, h, w, padTop, padBottom, padLeft, padRight, c, outC, ring, tapPointers);
 };
 
 /** dx [B, H, W, C] at dx of y = causal conv(x), given dy [B, H, W, O] at dy: the forward kernel, taps negated, weights transposed. */
@@ -176,7 +176,10 @@ export const registerCausalConvKernels = (): void => {
           const direct = ownRowDirect(module, arena, pointer(heap, x), [b, h, wd, c], w.shape[1]!);
           winogradForwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, taps, pointer(heap, out), direct, residual === true);
         } else if (residual) throw new Error(`${causalConvKernelName}: a residual layer runs only on the Winograd path`);
-        else forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out));
+        else {
+          const addend = inputs['addend'] as tf.TensorInfo | undefined;
+          forwardAt(module, arena, pointer(heap, x), [b, h, wd, c], pointer(heap, w), pointer(heap, inputs['bias'] as tf.TensorInfo), w.shape[1]!, rect, pointer(heap, out), addend ? pointer(heap, addend) : 0);
+        }
       });
       return out;
     },
@@ -252,6 +255,12 @@ type Rect = readonly [cy: number, cx: number, kw: number, taps: number];
 /** y [B, H, W, O] through the registered forward kernel; with `residual` (winogradResidualRuns), x + bias + conv(relu(x)). */
 export const causalConvKernel = (x: tf.Tensor4D, w: tf.Tensor2D, bias: tf.Tensor1D, [cy, cx, kw, taps]: Rect, residual = false): tf.Tensor4D =>
   tf.engine().runKernel(causalConvKernelName, { x, w, bias }, { cy, cx, kw, taps, mode: 'forward', residual } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+
+/** addend + bias + conv(x) [B, H, W, O] through the registered forward kernel, on the direct kernels (a Winograd rectangle takes no addend). */
+export const causalConvPlusKernel = (x: tf.Tensor4D, w: tf.Tensor2D, bias: tf.Tensor1D, addend: tf.Tensor4D, [cy, cx, kw, taps]: Rect): tf.Tensor4D => {
+  if (winogradSupports([cy, cx, kw, taps], x.shape[3], w.shape[1]!)) throw new Error('causalConvPlusKernel: a Winograd rectangle takes no addend');
+  return tf.engine().runKernel(causalConvKernelName, { x, w, bias, addend }, { cy, cx, kw, taps, mode: 'forward', residual: false } as unknown as tf.NamedAttrMap) as tf.Tensor4D;
+};
 
 /** dx [B, H, W, in] through the registered kernel. */
 export const causalConvInputGradKernel = (dy: tf.Tensor4D, w: tf.Tensor2D, [cy, cx, kw, taps]: Rect): tf.Tensor4D =>

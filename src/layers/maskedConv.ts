@@ -8,7 +8,7 @@
 
 import { maskTable, type MaskTable, type MaskType } from '../masks.js';
 import { Rng } from '../rng.js';
-import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels, winogradConvGradKernel, winogradResidualRuns, winogradRuns } from '../kernels/causalConv.js';
+import { causalConvGradKernel, causalConvInputGradKernel, causalConvKernel, causalConvKernels, causalConvPlusKernel, winogradConvGradKernel, winogradResidualRuns, winogradRuns } from '../kernels/causalConv.js';
 import { tf, type NamedTensors, type Tensor1D, type Tensor2D, type Tensor4D } from '../tf.js';
 
 export type ConvImpl = 'gather' | 'dense';
@@ -143,12 +143,7 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
   const hit = causalConvs.get(key);
   if (hit) return hit;
   const forwardPad = causalPadding(cy, cx, kw);
-  const backwardPad: tf.backend_util.ExplicitPadding = [
-    [0, 0],
-    [0, cy],
-    [kw - 1 - cx, cx],
-    [0, 0],
-  ];
+  const gradients = causalConvGradients(cy, cx, kw, inputGradient);
   const op = tf.customGrad(
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     ((x: Tensor4D, weights: Tensor2D, bias: Tensor1D, save: tf.GradSaveFunc) => {
@@ -161,33 +156,75 @@ export const causalConv2d = (cy: number, cx: number, kw: number, inputGradient =
         value: own.forward
           ? causalConvKernel(x, weights, bias, rect) // [B, H, W, out]
           : tf.fused.conv2d({ x, filter: rectangleKernel(weights, cy, kw, cin), strides: 1, pad: forwardPad, bias }),
-        gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => {
-          const [sx, sw] = saved as [Tensor4D, Tensor2D];
-          const [b, h, w] = dy.shape;
-          if (own.forward && winogradRuns(rect, cin, out)) {
-            const [dx, dW, db] = winogradConvGradKernel(sx, dy, sw, rect, inputGradient); // [B, H, W, in] | null, [taps·in, out], [out]
-            return [dx ?? tf.zerosLike(sx), dW, db];
-          }
-          const dx = !inputGradient
-            ? tf.zerosLike(sx)
-            : own.inputGrad
-              ? causalConvInputGradKernel(dy, sw, rect) //                                    [B, H, W, in]
-              : tf.conv2d(dy, flippedKernel(rectangleKernel(sw, cy, kw, cin)), 1, backwardPad); // [B, H, W, in]
-          if (own.weightGrad) {
-            const [dW, db] = causalConvGradKernel(sx, dy, rect); //                          [taps·in, out], [out]
-            return [dx, dW, db];
-          }
-          const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
-          const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
-          const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
-          const dW = tf.slice(tf.reshape(dk, [(cy + 1) * kw * cin, out]), [0, 0], [rows, out]); // [taps·in, out]
-          const db = sumRows(tf.reshape(dy, [b * h * w, out]) as Tensor2D); //               [out]
-          return [dx, dW, db];
-        },
+        gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => gradients(dy, saved[0] as Tensor4D, saved[1] as Tensor2D),
       };
     }) as any,
   ) as unknown as CausalConv;
   causalConvs.set(key, op);
+  return op;
+};
+
+/** causalConv2d's gradients [dx, dW, db] from dy and the saved x and weights. */
+const causalConvGradients = (cy: number, cx: number, kw: number, inputGradient: boolean) => {
+  const forwardPad = causalPadding(cy, cx, kw);
+  const backwardPad: tf.backend_util.ExplicitPadding = [
+    [0, 0],
+    [0, cy],
+    [kw - 1 - cx, cx],
+    [0, 0],
+  ];
+  return (dy: Tensor4D, sx: Tensor4D, sw: Tensor2D): [Tensor4D, Tensor2D, Tensor1D] => {
+    const cin = sx.shape[3];
+    const [rows, out] = sw.shape;
+    const rect = [cy, cx, kw, rows / cin] as const;
+    const own = causalConvKernels(cin, out);
+    const [b, h, w] = dy.shape;
+    if (own.forward && winogradRuns(rect, cin, out)) {
+      const [dx, dW, db] = winogradConvGradKernel(sx, dy, sw, rect, inputGradient); // [B, H, W, in] | null, [taps·in, out], [out]
+      return [dx ?? tf.zerosLike(sx), dW, db];
+    }
+    const dx = !inputGradient
+      ? tf.zerosLike(sx)
+      : own.inputGrad
+        ? causalConvInputGradKernel(dy, sw, rect) //                                    [B, H, W, in]
+        : tf.conv2d(dy, flippedKernel(rectangleKernel(sw, cy, kw, cin)), 1, backwardPad); // [B, H, W, in]
+    if (own.weightGrad) {
+      const [dW, db] = causalConvGradKernel(sx, dy, rect); //                          [taps·in, out], [out]
+      return [dx, dW, db];
+    }
+    const xT = tf.transpose(sx, [3, 1, 2, 0]) as Tensor4D; //                           [in, H, W, B]
+    const dyT = tf.transpose(dy, [1, 2, 0, 3]) as Tensor4D; //                          [H, W, B, out]
+    const dk = tf.transpose(tf.conv2d(xT, dyT, 1, forwardPad), [1, 2, 0, 3]); //       [cy+1, kw, in, out]
+    const dW = tf.slice(tf.reshape(dk, [(cy + 1) * kw * cin, out]), [0, 0], [rows, out]) as Tensor2D; // [taps·in, out]
+    const db = sumRows(tf.reshape(dy, [b * h * w, out]) as Tensor2D); //               [out]
+    return [dx, dW, db];
+  };
+};
+
+type CausalConvPlus = (x: Tensor4D, weights: Tensor2D, bias: Tensor1D, addend: Tensor4D) => Tensor4D;
+const causalConvPluses = new Map<string, CausalConvPlus>();
+
+/**
+ * addend + causalConv2d(x) as one op on our direct kernels (callers check that they take the whole
+ * layer and that it is not a Winograd rectangle): the forward kernel starts its sums from the
+ * addend, so no Add pass runs over the map; the addend's gradient is dy itself.
+ */
+const causalConvPlus = (cy: number, cx: number, kw: number, inputGradient: boolean): CausalConvPlus => {
+  const key = `${cy},${cx},${kw},${inputGradient}`;
+  const hit = causalConvPluses.get(key);
+  if (hit) return hit;
+  const gradients = causalConvGradients(cy, cx, kw, inputGradient);
+  const op = tf.customGrad(
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    ((x: Tensor4D, weights: Tensor2D, bias: Tensor1D, addend: Tensor4D, save: tf.GradSaveFunc) => {
+      save([x, weights]);
+      return {
+        value: causalConvPlusKernel(x, weights, bias, addend, [cy, cx, kw, weights.shape[0] / x.shape[3]]), // [B, H, W, out]
+        gradFunc: (dy: Tensor4D, saved: tf.Tensor[]) => [...gradients(dy, saved[0] as Tensor4D, saved[1] as Tensor2D), tf.reshape(dy, dy.shape)],
+      };
+    }) as any,
+  ) as unknown as CausalConvPlus;
+  causalConvPluses.set(key, op);
   return op;
 };
 
@@ -351,6 +388,26 @@ export const maskedConv =
   (impl: ConvImpl) =>
   (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, options?: ConvOptions): Tensor4D =>
     impl === 'dense' ? denseConv(s, params, x) : gatherConv(s, params, x, options);
+
+/**
+ * addend + the masked conv of x, [B, H, W, out]: a residual sum such as the PixelRNN's map + the
+ * output conv of its states. One op where our direct wasm kernels take the whole layer (tap-gather,
+ * widths in sixteens, not a Winograd rectangle) — the forward kernel adds the addend as it writes —
+ * else the conv and an add.
+ */
+export const maskedConvPlus =
+  (impl: ConvImpl) =>
+  (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, addend: Tensor4D, options: ConvOptions = {}): Tensor4D => {
+    const { rows } = convLayout(s);
+    const cin = x.shape[3];
+    const cy = Math.floor(s.kh / 2);
+    const cx = Math.floor(s.kw / 2);
+    const inputGradient = options.inputGradient ?? true;
+    const own = causalConvKernels(cin, s.outFeatures);
+    const fused = impl === 'gather' && rows > 0 && own.forward && own.weightGrad && (own.inputGrad || !inputGradient) && !winogradRuns([cy, cx, s.kw, rows / cin], cin, s.outFeatures);
+    if (!fused) return tf.add(addend, maskedConv(impl)(s, params, x, options)) as Tensor4D;
+    return causalConvPlus(cy, cx, s.kw, inputGradient)(x, maskedConvWeights(s, params), params[`${s.name}.b`]! as Tensor1D, addend); // [B, H, W, out]
+  };
 
 /** Best implementation for the running backend: conv2d where it trains fast, tap-gather elsewhere. */
 export const defaultConvImpl = (): ConvImpl => (tf.getBackend() === 'tensorflow' ? 'dense' : 'gather');

@@ -12,7 +12,7 @@
 // Parameter names carry a prefix so that two networks can share one parameter record.
 
 import { diagonalBiLstm, diagonalBiLstmShapes, initDiagonalBiLstm, type DiagonalBiLstmLayerSpec } from '../../layers/diagonalBiLstm.js';
-import { initMaskedConv, maskedConv, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
+import { initMaskedConv, maskedConv, maskedConvPlus, maskedConvShapes, squareConv, type MaskedConvSpec } from '../../layers/maskedConv.js';
 import { initRowLstm, rowLstm, rowLstmShapes, type RowLstmLayerSpec } from '../../layers/rowLstm.js';
 import { likelihoodFor } from '../../likelihoods/index.js';
 import type { LikelihoodSpec } from '../../likelihoods/types.js';
@@ -114,8 +114,9 @@ export const pixelRnnForward = (
     const maps: Tensor4D[] = [];
     L.recurrent.forEach((r, l) => {
       const states = layer(r, map); //                                               [B, H, W, h]   Row LSTM / Diagonal BiLSTM
-      const y = conv(L.outputs[l]!, params, states); //                              [B, H, W, 2h]  1×1 mask B
-      map = s.residual ? (tf.add(map, y) as Tensor4D) : y; //                        [B, H, W, 2h]  residual
+      map = s.residual
+        ? maskedConvPlus(options.convImpl)(L.outputs[l]!, params, states, map) //       [B, H, W, 2h]  residual: map + 1×1 mask B (one op on wasm)
+        : conv(L.outputs[l]!, params, states); //                                    [B, H, W, 2h]  1×1 mask B
       maps.push(map);
     });
     // the skip connections' sum in one pass over the layers' maps, not a running sum of L − 1 adds
