@@ -220,20 +220,6 @@ export function causalConvForward(
           let q1 = b1;
           let q2 = b2;
           let q3 = b3;
-          if (addend) {
-            // y = addend + bias + the conv: the addend's two pixels start the accumulators
-            const a = addend + (outRow - y) + (<usize>x) * wStride + oBytes;
-            p0 = f32x4.add(p0, v128.load(a));
-            p1 = f32x4.add(p1, v128.load(a, 16));
-            p2 = f32x4.add(p2, v128.load(a, 32));
-            p3 = f32x4.add(p3, v128.load(a, 48));
-            if (x + 1 < width) {
-              q0 = f32x4.add(q0, v128.load(a + wStride));
-              q1 = f32x4.add(q1, v128.load(a + wStride, 16));
-              q2 = f32x4.add(q2, v128.load(a + wStride, 32));
-              q3 = f32x4.add(q3, v128.load(a + wStride, 48));
-            }
-          }
           const here = (<usize>x) * xStride;
           for (let t = 0; t < tapCount; t++) {
             let src = here + <usize>load<u32>(tapPointers + ((<usize>t) << 2));
@@ -269,6 +255,13 @@ export function causalConvForward(
             v128.store(out + wStride, q3, 48);
           }
         }
+      }
+      if (addend) {
+        // y = addend + bias + the conv: the output row just written (in L1) gets the addend's row
+        // (a pass of its own, so that the products' loop above stays as it is without an addend)
+        const outRowBytes = (<usize>(width * outC)) << 2;
+        const from = addend + (outRow - y);
+        for (let f: usize = 0; f < outRowBytes; f += 16) v128.store(outRow + f, f32x4.add(v128.load(outRow + f), v128.load(from + f)));
       }
     }
   }
