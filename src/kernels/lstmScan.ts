@@ -53,7 +53,7 @@ const offsetsAt = (arena: Arena, g: ScanGeometry): number => {
 // (kernels/lstmScan.ts rowScanBackwardF23: four products per two positions, not six, for dh and for
 // dW; each output still reads exactly its three taps, so the receptive field is unchanged)
 
-let rowWinograd = process.env['PIXELSTREAMS_ROW_SCAN'] !== 'direct';
+let rowWinograd = (globalThis as { process?: { env: Record<string, string | undefined> } }).process?.env['PIXELSTREAMS_ROW_SCAN'] !== 'direct'; // (no process in a browser page)
 
 /** The Row LSTM backward scan's state-to-state products through F(2, 3) (on, the default) or direct (off, for A/B benchmarks). */
 export const setRowScanWinograd = (on: boolean): void => {
