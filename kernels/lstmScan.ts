@@ -189,6 +189,47 @@ export function lstmScanForward(
   }
 }
 
+// ---- the backward pass's per-lane pieces, shared by lstmScanBackward and rowScanBackwardF23 ----
+
+/**
+ * One position's cell backward: from the tape at tp (i, f, o, g, c, tanh c), the previous c at cp,
+ * the gradient reaching h (hr, plus dStates' row at ds unless ds is 0) and the carried dc at dcp:
+ * the gate gradients into dp [4h], and dc·f carried back into dcp.
+ */
+@inline function cellBackward(tp: usize, cp: usize, ds: usize, hr: usize, dcp: usize, dp: usize, hidden: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  const one = f32x4.splat(1.0);
+  for (let j = 0; j < hidden; j += 4) {
+    const jb = (<usize>j) << 2;
+    const ig = v128.load(tp + jb);
+    const fg = v128.load(tp + hBytes + jb);
+    const og = v128.load(tp + 2 * hBytes + jb);
+    const gg = v128.load(tp + 3 * hBytes + jb);
+    const tc = v128.load(tp + 5 * hBytes + jb);
+    let dh = v128.load(hr + jb);
+    if (ds) dh = f32x4.add(dh, v128.load(ds + jb));
+    const dc = madd(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp + jb));
+    v128.store(dcp + jb, f32x4.mul(dc, fg));
+    v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
+    v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
+    v128.store(dp + 2 * hBytes + jb, f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(og, f32x4.sub(one, og))));
+    v128.store(dp + 3 * hBytes + jb, f32x4.mul(f32x4.mul(dc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
+  }
+}
+
+/** Step −1 is h0, c0 everywhere on the line: dh0 and dc0 [h] are the sums over every lane of dhRec and dcCarry. */
+@inline function sumLanes(dhRec: usize, dcCarry: usize, dh0: usize, dc0: usize, lanes: i32, hidden: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  for (let lane = 0; lane < lanes; lane++) {
+    const at = (<usize>lane) * hBytes;
+    for (let i = 0; i < hidden; i += 4) {
+      const ib = (<usize>i) << 2;
+      v128.store(dh0 + ib, f32x4.add(v128.load(dh0 + ib), v128.load(dhRec + at + ib)));
+      v128.store(dc0 + ib, f32x4.add(v128.load(dc0 + ib), v128.load(dcCarry + at + ib)));
+    }
+  }
+}
+
 // np[0:h] += Σ_j dp[j] · wT[j, k·h .. k·h + h − 1]  (wk points at column k·h of wT, rows kh apart)
 @inline function backAccumulate1(np: usize, dp: usize, wk: usize, hidden: i32, g4: i32, kh: i32): void {
   const rowBytes = (<usize>kh) << 2;
@@ -290,7 +331,6 @@ export function lstmScanBackward(
   const tBytes: usize = 7 * hBytes;
   const kh = taps * hidden;
   const lanes = batch * line;
-  const one = f32x4.splat(1.0);
   memory.fill(dW, 0, (<usize>(kh * g4)) << 2);
   memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
   memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
@@ -309,24 +349,7 @@ export function lstmScanBackward(
         const tp = tape + (<usize>((b * steps + t) * line + l)) * tBytes;
         const cp = n == 0 ? c0 : tape + (<usize>((b * steps + tPrev) * line + l)) * tBytes + 4 * hBytes;
         const dp = dPreStep + (<usize>lane) * gBytes;
-        const hr = cur + (<usize>lane) * hBytes;
-        const dcp = dcCarry + (<usize>lane) * hBytes;
-        for (let j = 0; j < hidden; j += 4) {
-          const jb = (<usize>j) << 2;
-          const ig = v128.load(tp + jb);
-          const fg = v128.load(tp + hBytes + jb);
-          const og = v128.load(tp + 2 * hBytes + jb);
-          const gg = v128.load(tp + 3 * hBytes + jb);
-          const tc = v128.load(tp + 5 * hBytes + jb);
-          let dh = v128.load(hr + jb);
-          if (src >= 0) dh = f32x4.add(dh, v128.load(dStates + (<usize>src) * hBytes + jb));
-          const dc = madd(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp + jb));
-          v128.store(dcp + jb, f32x4.mul(dc, fg));
-          v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
-          v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
-          v128.store(dp + 2 * hBytes + jb, f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(og, f32x4.sub(one, og))));
-          v128.store(dp + 3 * hBytes + jb, f32x4.mul(f32x4.mul(dc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
-        }
+        cellBackward(tp, cp, src >= 0 ? dStates + (<usize>src) * hBytes : 0, cur + (<usize>lane) * hBytes, dcCarry + (<usize>lane) * hBytes, dp, hidden);
         if (src >= 0) memory.copy(dPre + (<usize>src) * gBytes, dp, gBytes);
       }
     }
@@ -414,14 +437,7 @@ export function lstmScanBackward(
     next = swap;
   }
   // step −1 is h0, c0 everywhere on the line: their gradients are the sums over every lane
-  for (let lane = 0; lane < lanes; lane++) {
-    const at = (<usize>lane) * hBytes;
-    for (let i = 0; i < hidden; i += 4) {
-      const ib = (<usize>i) << 2;
-      v128.store(dh0 + ib, f32x4.add(v128.load(dh0 + ib), v128.load(cur + at + ib)));
-      v128.store(dc0 + ib, f32x4.add(v128.load(dc0 + ib), v128.load(dcCarry + at + ib)));
-    }
-  }
+  sumLanes(cur, dcCarry, dh0, dc0, lanes, hidden);
 }
 
 // ---- the Row LSTM's backward scan through Winograd F(2, 3) along the row (mode 0, taps −1, 0, +1) ----
@@ -580,7 +596,8 @@ function rowTilesInput(tape: usize, h0: usize, v: usize, bLo: i32, bHi: i32, tPr
 
 /**
  * Backward through lstmScanForward in mode 0 with taps −1, 0, +1 (the Row LSTM), its state-to-state
- * products through F(2, 3): the same outputs as lstmScanBackward (dPre, dW [3h, 4h], dh0, dc0). ut is the transform transposed, [4][4h][h]; scratch du [4][h][4h] (the gradient of u), v
+ * products through F(2, 3): the same outputs as lstmScanBackward (dPre, dW [3h, 4h], dh0, dc0).
+ * ut is the transform transposed, [4][4h][h]; scratch du [4][h][4h] (the gradient of u), v
  * [4][rows][h], dm [4][rows][4h], dv [4][rows][h], and per lane dhRec, dhRecNext, dcCarry [lanes, h],
  * dPreStep [lanes, 4h].
  */
@@ -596,7 +613,6 @@ export function rowScanBackwardF23(
   const tBytes: usize = 7 * hBytes;
   const lanes = batch * line;
   const tiles = (line + 1) >> 1;
-  const one = f32x4.splat(1.0);
   const zero = f32x4.splat(0);
   memory.fill(du, 0, (<usize>(F23_POINTS * hidden)) * gBytes);
   memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
@@ -614,23 +630,7 @@ export function rowScanBackwardF23(
         const tp = tape + (<usize>src) * tBytes;
         const cp = first ? c0 : tape + (<usize>((b * steps + t - 1) * line + l)) * tBytes + 4 * hBytes;
         const dp = dPreStep + (<usize>lane) * gBytes;
-        const hr = cur + (<usize>lane) * hBytes;
-        const dcp = dcCarry + (<usize>lane) * hBytes;
-        for (let j = 0; j < hidden; j += 4) {
-          const jb = (<usize>j) << 2;
-          const ig = v128.load(tp + jb);
-          const fg = v128.load(tp + hBytes + jb);
-          const og = v128.load(tp + 2 * hBytes + jb);
-          const gg = v128.load(tp + 3 * hBytes + jb);
-          const tc = v128.load(tp + 5 * hBytes + jb);
-          const dh = f32x4.add(v128.load(hr + jb), v128.load(dStates + (<usize>src) * hBytes + jb));
-          const dc = madd(f32x4.mul(dh, og), f32x4.sub(one, f32x4.mul(tc, tc)), v128.load(dcp + jb));
-          v128.store(dcp + jb, f32x4.mul(dc, fg));
-          v128.store(dp + jb, f32x4.mul(f32x4.mul(dc, gg), f32x4.mul(ig, f32x4.sub(one, ig))));
-          v128.store(dp + hBytes + jb, f32x4.mul(f32x4.mul(dc, v128.load(cp + jb)), f32x4.mul(fg, f32x4.sub(one, fg))));
-          v128.store(dp + 2 * hBytes + jb, f32x4.mul(f32x4.mul(dh, tc), f32x4.mul(og, f32x4.sub(one, og))));
-          v128.store(dp + 3 * hBytes + jb, f32x4.mul(f32x4.mul(dc, ig), f32x4.sub(one, f32x4.mul(gg, gg))));
-        }
+        cellBackward(tp, cp, dStates + (<usize>src) * hBytes, cur + (<usize>lane) * hBytes, dcCarry + (<usize>lane) * hBytes, dp, hidden);
         memory.copy(dPre + (<usize>src) * gBytes, dp, gBytes);
       }
     }
@@ -712,14 +712,7 @@ export function rowScanBackwardF23(
     v128.store(dW + point + eb, f32x4.mul(f32x4.sub(u1, u2), half));
     v128.store(dW + 2 * point + eb, f32x4.add(plus, u3));
   }
-  for (let lane = 0; lane < lanes; lane++) {
-    const at = (<usize>lane) * hBytes;
-    for (let i = 0; i < hidden; i += 4) {
-      const ib = (<usize>i) << 2;
-      v128.store(dh0 + ib, f32x4.add(v128.load(dh0 + ib), v128.load(cur + at + ib)));
-      v128.store(dc0 + ib, f32x4.add(v128.load(dc0 + ib), v128.load(dcCarry + at + ib)));
-    }
-  }
+  sumLanes(cur, dcCarry, dh0, dc0, lanes, hidden);
 }
 
 // ---- the cached PixelRNN samplers' cells (src/models/pixelrnn/cachedSampler.ts), M images at one position
