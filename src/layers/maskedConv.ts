@@ -206,8 +206,9 @@ const causalConvPluses = new Map<string, CausalConvPlus>();
 
 /**
  * addend + causalConv2d(x) as one op on our direct kernels (callers check that they take the whole
- * layer and that it is not a Winograd rectangle): the forward kernel starts its sums from the
- * addend, so no Add pass runs over the map; the addend's gradient is dy itself.
+ * layer and that it is not a Winograd rectangle): the forward kernel adds the addend to each
+ * output row it has just written, while the row is in L1, so no Add pass runs over the map; the
+ * addend's gradient is dy itself.
  */
 const causalConvPlus = (cy: number, cx: number, kw: number, inputGradient: boolean): CausalConvPlus => {
   const key = `${cy},${cx},${kw},${inputGradient}`;
@@ -392,7 +393,7 @@ export const maskedConv =
 /**
  * addend + the masked conv of x, [B, H, W, out]: a residual sum such as the PixelRNN's map + the
  * output conv of its states. One op where our direct wasm kernels take the whole layer (tap-gather,
- * widths in sixteens, not a Winograd rectangle) — the forward kernel adds the addend as it writes —
+ * widths in sixteens, not a Winograd rectangle) — the forward kernel adds the addend row by row —
  * else the conv and an add.
  */
 export const maskedConvPlus =

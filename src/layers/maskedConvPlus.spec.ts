@@ -1,5 +1,5 @@
 // maskedConvPlus (addend + masked conv as one op on our direct wasm kernels, the forward kernel
-// starting its sums from the addend) against the conv and an add: values and the gradients of x,
+// adding the addend to each output row it writes) against the conv and an add: values and the gradients of x,
 // the weights, the bias and the addend, over layer shapes; the fused op is what runs where it can.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
