@@ -9,7 +9,7 @@
 // with its ReLU, residual sum and their gradients inside the Winograd kernels vs relu, conv and add ops),
 // 'training-plane-grads' (a training step's hidden input gradients through the 2-D transform vs exactly causal),
 // 'head-fused' (the last 1×1 layer, its softmax cross-entropy and their gradients in one tiled kernel vs
-// the 1×1 conv kernels and the cross-entropy kernel apart), 'row-scan-f23' (the Row LSTM scan's
+// the 1×1 conv kernels and the cross-entropy kernel apart), 'row-scan-f23' (the Row LSTM backward scan's
 // state-to-state products through Winograd F(2, 3) along the row above vs direct; use mnist-row-lstm).
 // model: 'reference' (default, the reference PixelCNN), 'mnist-row-lstm' or 'mnist-diagonal-bilstm'.
 import { selectBackend } from '../src/backend.js';
@@ -35,7 +35,7 @@ const changes: Record<string, readonly [string, () => void][]> = {
   'own-row-pairs': [['own row in pairs', () => setOwnRowPairs(true)], ['own row direct', () => setOwnRowPairs(false)]],
   'residual-fused': [['fused residual', () => setResidualFusion(true)], ['relu, conv, add', () => setResidualFusion(false)]],
   'head-fused': [['fused head', () => setHeadFusion(true)], ['head apart', () => setHeadFusion(false)]],
-  'row-scan-f23': [['F(2, 3) row scan', () => setRowScanWinograd(true)], ['direct row scan', () => setRowScanWinograd(false)]],
+  'row-scan-f23': [['F(2, 3) backward scan', () => setRowScanWinograd(true)], ['direct backward scan', () => setRowScanWinograd(false)]],
   'training-plane-grads': [['2-D input gradients', () => setTrainingPlaneGrads(true)], ['exact input gradients', () => setTrainingPlaneGrads(false)]],
 };
 const change = process.argv[2] ?? '';
