@@ -217,6 +217,15 @@ export function lstmScanForward(
   }
 }
 
+/** Zero the gradients a backward scan carries from step to step (dhRec, dcCarry [lanes, h]) and sums into (dh0, dc0 [h]). */
+@inline function clearCarries(dhRec: usize, dcCarry: usize, dh0: usize, dc0: usize, lanes: i32, hidden: i32): void {
+  const hBytes = (<usize>hidden) << 2;
+  memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
+  memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
+  memory.fill(dh0, 0, hBytes);
+  memory.fill(dc0, 0, hBytes);
+}
+
 /** Step −1 is h0, c0 everywhere on the line: dh0 and dc0 [h] are the sums over every lane of dhRec and dcCarry. */
 @inline function sumLanes(dhRec: usize, dcCarry: usize, dh0: usize, dc0: usize, lanes: i32, hidden: i32): void {
   const hBytes = (<usize>hidden) << 2;
@@ -332,10 +341,7 @@ export function lstmScanBackward(
   const kh = taps * hidden;
   const lanes = batch * line;
   memory.fill(dW, 0, (<usize>(kh * g4)) << 2);
-  memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
-  memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
-  memory.fill(dh0, 0, hBytes);
-  memory.fill(dc0, 0, hBytes);
+  clearCarries(dhRec, dcCarry, dh0, dc0, lanes, hidden);
   let cur = dhRec;
   let next = dhRecNext;
   for (let n = steps - 1; n >= 0; n--) {
@@ -615,10 +621,7 @@ export function rowScanBackwardF23(
   const tiles = (line + 1) >> 1;
   const zero = f32x4.splat(0);
   memory.fill(du, 0, (<usize>(F23_POINTS * hidden)) * gBytes);
-  memory.fill(dhRec, 0, (<usize>lanes) * hBytes);
-  memory.fill(dcCarry, 0, (<usize>lanes) * hBytes);
-  memory.fill(dh0, 0, hBytes);
-  memory.fill(dc0, 0, hBytes);
+  clearCarries(dhRec, dcCarry, dh0, dc0, lanes, hidden);
   let cur = dhRec;
   let next = dhRecNext;
   for (let t = steps - 1; t >= 0; t--) {

@@ -265,6 +265,12 @@ export interface ConvOptions {
   readonly exactInputGradient?: boolean;
 }
 
+/** Whether our own kernels take a layer of these widths in all its passes (its input gradient only if wanted). */
+const ownKernelsTakeLayer = (cin: number, out: number, inputGradient: boolean): boolean => {
+  const own = causalConvKernels(cin, out);
+  return own.forward && own.weightGrad && (own.inputGrad || !inputGradient);
+};
+
 /**
  * Tap-gather: every allowed tap lies in the rectangle of the cy rows above the centre and the centre
  * row; in raster order the compact rows are a prefix of that rectangle, so padding them with zero
@@ -287,9 +293,7 @@ const gatherConv = (s: MaskedConvSpec, params: NamedTensors, x: Tensor4D, option
   const cy = Math.floor(s.kh / 2);
   const cx = Math.floor(s.kw / 2);
   const inputGradient = options.inputGradient ?? true;
-  const own = causalConvKernels(cin, s.outFeatures);
-  const allOwn = own.forward && own.weightGrad && (own.inputGrad || !inputGradient);
-  if (cy === 0 && s.kw === 1 && !allOwn) {
+  if (cy === 0 && s.kw === 1 && !ownKernelsTakeLayer(cin, s.outFeatures, inputGradient)) {
     const flat = tf.reshape(x, [b * h * w, cin]) as Tensor2D; //  [B·H·W, in]
     return tf.reshape(denseBias(flat, weights, bias), [b, h, w, s.outFeatures]); // [B, H, W, out]
   }
@@ -404,8 +408,7 @@ export const maskedConvPlus =
     const cy = Math.floor(s.kh / 2);
     const cx = Math.floor(s.kw / 2);
     const inputGradient = options.inputGradient ?? true;
-    const own = causalConvKernels(cin, s.outFeatures);
-    const fused = impl === 'gather' && rows > 0 && own.forward && own.weightGrad && (own.inputGrad || !inputGradient) && !winogradRuns([cy, cx, s.kw, rows / cin], cin, s.outFeatures);
+    const fused = impl === 'gather' && rows > 0 && ownKernelsTakeLayer(cin, s.outFeatures, inputGradient) && !winogradRuns([cy, cx, s.kw, rows / cin], cin, s.outFeatures);
     if (!fused) return tf.add(addend, maskedConv(impl)(s, params, x, options)) as Tensor4D;
     return causalConvPlus(cy, cx, s.kw, inputGradient)(x, maskedConvWeights(s, params), params[`${s.name}.b`]! as Tensor1D, addend); // [B, H, W, out]
   };
